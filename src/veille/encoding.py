@@ -1,0 +1,117 @@
+"""Bytes to text: declared, sniffed and guessed encodings, then encoding damage repaired."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+import charset_normalizer
+import ftfy
+
+from veille.i18n import _
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.IGNORECASE
+)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_\-.]+)""")
+
+# Browsers decode these labels as windows-1252 (WHATWG Encoding): pages that say
+# ISO-8859-1 routinely contain curly quotes and the euro sign from 1252.
+_AS_CP1252 = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "cp819"}
+
+_WESTERN_LOOKALIKES = {
+    "cp1250",
+    "cp1252",
+    "cp1254",
+    "cp1257",
+    "iso8859-1",
+    "iso8859-2",
+    "iso8859-9",
+    "iso8859-15",
+    "mac-latin2",
+    "mac-roman",
+}
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+# ftfy's defaults also straighten quotes and fold full-width letters: that would change
+# the text a reader quotes, so only the repairs of real damage are kept.
+_FTFY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    uncurl_quotes=False,
+    fix_character_width=False,
+    fix_latin_ligatures=False,
+    normalization="NFC",
+)
+
+
+class UndecodableError(ValueError):
+    """The bytes are not text in any encoding we can tell."""
+
+
+def _normalise_label(label: str) -> str | None:
+    label = label.strip().lower()
+    if label in _AS_CP1252:
+        return "cp1252"
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    match = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", content_type, re.IGNORECASE)
+    return _normalise_label(match.group(1)) if match else None
+
+
+def declared_charset(data: bytes) -> str | None:
+    """Charset declared inside the document (meta tag or XML prolog), if any."""
+    head = data[:8192]  # some pages put the meta tag well past the first 1024 bytes
+    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    return _normalise_label(match.group(1).decode("ascii", "ignore")) if match else None
+
+
+def decode(data: bytes, content_type: str | None = None) -> str:
+    """Decode bytes as a browser would, then repair mojibake.
+
+    Order: BOM, HTTP charset, in-document declaration, strict UTF-8, statistical guess.
+    A declared charset that fails to decode is not trusted (pages often lie).
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return fix_text(data[len(bom) :].decode(name, errors="replace"))
+    for label in (charset_from_content_type(content_type), declared_charset(data)):
+        if label:
+            try:
+                return fix_text(data.decode(label))
+            except (UnicodeDecodeError, LookupError):
+                pass
+    try:
+        return fix_text(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data[: 1024 * 1024]).best()
+    if best is None or best.encoding is None:
+        raise UndecodableError(_("not text in any known encoding"))
+    label = _normalise_label(best.encoding) or best.encoding
+    if label in _WESTERN_LOOKALIKES:
+        # Latin code pages are hard to tell apart on short texts; French and other
+        # Western pages are windows-1252 far more often than Central European ones.
+        try:
+            return fix_text(data.decode("cp1252"))
+        except UnicodeDecodeError:
+            pass
+    return fix_text(data.decode(label, errors="replace"))
+
+
+def fix_text(text: str) -> str:
+    """Repair encoding damage (UTF-8 read as Latin-1 and the like) without restyling."""
+    return ftfy.fix_text(text, _FTFY)

@@ -1,0 +1,244 @@
+"""HTML pages: main text and metadata with trafilatura, after pruning ads and consent boxes."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import trafilatura
+from htmldate import find_date
+from lxml import etree
+from lxml import html as lxml_html
+
+from veille.extract.clean import clean_inline, normalise_space
+
+# Class/id words of containers that are never article text. trafilatura prunes many of
+# these itself, but an in-read ad left in place makes it drop the paragraphs after it.
+_PRUNE_WORDS = {
+    "share",
+    "sharing",
+    "social",
+    "ad",
+    "ads",
+    "adslot",
+    "advert",
+    "adverts",
+    "advertisement",
+    "advertising",
+    "pub",
+    "publicite",
+    "sponsor",
+    "sponsored",
+    "taboola",
+    "outbrain",
+    "dfp",
+    "cookie",
+    "cookies",
+    "consent",
+    "cmp",
+    "gdpr",
+    "didomi",
+    "newsletter",
+    "paywall",
+}
+_SPLIT_WORDS = re.compile(r"[\s_\-]+")
+_KEEP_TAGS = {"html", "body", "main", "article"}
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
+
+
+@dataclass(frozen=True)
+class PageMetadata:
+    title: str | None
+    site_name: str | None
+    canonical_url: str | None
+    description: str | None
+    language: str | None
+
+
+def parse(html_text: str) -> lxml_html.HtmlElement | None:
+    try:
+        return lxml_html.document_fromstring(html_text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _is_furniture(element: lxml_html.HtmlElement) -> bool:
+    names = f"{element.get('class', '')} {element.get('id', '')}".lower()
+    if set(_SPLIT_WORDS.split(names)) & _PRUNE_WORDS:
+        return True
+    if "sponsored" in (element.get("rel") or ""):
+        return True
+    return element.get("aria-modal") == "true" and element.get("role") in ("dialog", "alertdialog")
+
+
+def prune(tree: lxml_html.HtmlElement) -> None:
+    """Remove ad slots, consent banners and newsletter boxes in place."""
+    doomed = [
+        element
+        for element in tree.iter(etree.Element)
+        if element.tag not in _KEEP_TAGS and _is_furniture(element)
+    ]
+    for element in doomed:
+        if element.getparent() is not None:
+            element.drop_tree()
+
+
+def _meta(tree: lxml_html.HtmlElement, *names: str) -> str | None:
+    for name in names:
+        for attribute in ("property", "name", "itemprop"):
+            found = tree.xpath(f"//meta[@{attribute}=$n]/@content", n=name)
+            if found and found[0].strip():
+                return clean_inline(found[0])
+    return None
+
+
+def _json_ld_values(tree: lxml_html.HtmlElement, key: str) -> list[str]:
+    values: list[str] = []
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        try:
+            data = json.loads(script)
+        except (json.JSONDecodeError, ValueError):
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                value = item.get(key)
+                if isinstance(value, str) and value.strip():
+                    values.append(clean_inline(value))
+                stack.extend(v for v in item.values() if isinstance(v, dict | list))
+    return values
+
+
+def _name_key(name: str) -> str:
+    """'ITforBusiness.fr', 'IT for Business' and 'itforbusiness' share one key."""
+    name = re.sub(r"\.(fr|com|net|org|ch|be|ca|info|io|eu|co\.uk)$", "", name.strip().lower())
+    return re.sub(r"\W+", "", name.removeprefix("www."))
+
+
+def strip_site_suffix(title: str, site_names: list[str]) -> str:
+    """'Headline | Site' -> 'Headline', only when the cut-off part names the site."""
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    keys = {_name_key(name) for name in site_names if name} - {""}
+    if _name_key(parts[-1]) in keys:
+        return title[: title.rfind(parts[-1])].rstrip(" |-–—:·•»")
+    if _name_key(parts[0]) in keys:
+        return title[len(parts[0]) :].lstrip(" |-–—:·•»")
+    return title
+
+
+def is_truncated(title: str) -> bool:
+    return title.endswith(("...", "…")) and not title.endswith("....")
+
+
+def choose_title(candidates: list[str | None], site_names: list[str]) -> str | None:
+    """The full headline: first good candidate, unless a longer one completes a cut one."""
+    cleaned = [strip_site_suffix(normalise_space(c), site_names) for c in candidates if c]
+    cleaned = [c for c in cleaned if c]
+    if not cleaned:
+        return None
+    best = cleaned[0]
+    if is_truncated(best):
+        stem = best.rstrip(".…").strip()
+        for other in cleaned[1:]:
+            if other.startswith(stem) and len(other) > len(stem) and not is_truncated(other):
+                return other
+    return best
+
+
+def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMetadata:
+    site = _meta(tree, "og:site_name", "application-name") or next(
+        iter(_json_ld_values(tree, "publisher")), None
+    )
+    titles: list[str | None] = [
+        _meta(tree, "og:title"),
+        *_json_ld_values(tree, "headline")[:1],
+        _meta(tree, "twitter:title"),
+        clean_inline(" ".join(tree.xpath("//h1[1]//text()"))) or None,
+        clean_inline(" ".join(tree.xpath("//title//text()"))) or None,
+    ]
+    canonical = tree.xpath('//link[@rel="canonical"]/@href') or []
+    canonical_url = (canonical[0].strip() if canonical else None) or _meta(tree, "og:url")
+    lang = tree.get("lang") or tree.get("xml:lang") or _meta(tree, "og:locale") or ""
+    host = urlsplit(url).hostname if url else None
+    return PageMetadata(
+        title=choose_title(titles, [site or "", host or ""]),
+        site_name=site,
+        canonical_url=canonical_url if canonical_url and canonical_url.startswith("http") else None,
+        description=_meta(tree, "og:description", "description"),
+        language=lang[:2].lower() or None,
+    )
+
+
+@dataclass(frozen=True)
+class HtmlExtraction:
+    text: str
+    title: str | None
+    published: datetime | None
+    author: str | None
+    site_name: str | None
+    canonical_url: str | None
+    description: str | None
+    language: str | None
+    page_text: str  # all visible text, for cues trafilatura drops (a "Publié le" line)
+
+
+def extract_page(html_text: str, url: str | None) -> HtmlExtraction | None:
+    tree = parse(html_text)
+    if tree is None:
+        return None
+    meta = page_metadata(tree, url)
+    page_text = "\n".join(
+        t.strip()
+        for t in tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+        if t.strip()
+    )
+    prune(tree)
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        deduplicate=False,
+    )
+    text = (document.text if document else None) or ""
+    published = _parse_date(document.date if document else None)
+    if published is None:
+        found = find_date(html_text, original_date=True, extensive_search=True, url=url)
+        published = _parse_date(found)
+    author = document.author if document else None
+    return HtmlExtraction(
+        text=text,
+        title=meta.title or (document.title if document else None),
+        published=published,
+        author=_clean_author(author),
+        site_name=meta.site_name or (document.sitename if document else None),
+        canonical_url=meta.canonical_url,
+        description=meta.description or (document.description if document else None),
+        language=meta.language,
+        page_text=page_text,
+    )
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _clean_author(author: str | None) -> str | None:
+    if not author:
+        return None
+    author = re.sub(r"^(par|by)\s+", "", author.strip(), flags=re.IGNORECASE)
+    return author or None

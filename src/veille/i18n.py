@@ -1,0 +1,98 @@
+"""User-facing messages: French first, English with VEILLE_LANG=en (or an English locale).
+
+Message ids are the English text with `{named}` fields; the French catalogue maps them.
+"""
+
+from __future__ import annotations
+
+import os
+
+# fmt: off
+FRENCH: dict[str, str] = {
+    "no such file or folder":
+        "fichier ou dossier introuvable",
+    "file is {size:,} bytes, over the {limit:,}-byte limit (VEILLE_MAX_BYTES)":
+        "fichier de {size:,} octets, au-delà de la limite de {limit:,} octets "
+        "(VEILLE_MAX_BYTES)",
+    "cannot read the file: {error}":
+        "lecture du fichier impossible : {error}",
+    "empty file":
+        "fichier vide",
+    "{what}: not HTML, text, JSONL, a feed or a WARC archive":
+        "{what} : ni HTML, ni texte, ni JSONL, ni flux, ni archive WARC",
+    "a sitemap lists pages to fetch: add it as a source to poll it":
+        "un sitemap liste des pages à récupérer : ajoutez-le comme source à surveiller",
+    "undecodable: {error}":
+        "illisible : {error}",
+    "not text in any known encoding":
+        "aucun encodage de texte connu ne convient",
+    "corrupt gzip data ({error})":
+        "données gzip corrompues ({error})",
+    "decompresses to over the {limit:,}-byte limit":
+        "décompressé, dépasse la limite de {limit:,} octets",
+    "truncated gzip file (the compressed stream ends early)":
+        "fichier gzip tronqué (le flux compressé s'arrête avant la fin)",
+    "no text":
+        "aucun texte",
+    "a list of {count} links (a digest or index), not an article; add the feed it "
+    "was built from as a source instead":
+        "une liste de {count} liens (un résumé ou un index), pas un article ; ajoutez "
+        "plutôt comme source le flux dont il est tiré",
+    "a table of {count} rows, not article text":
+        "un tableau de {count} lignes, pas un texte d'article",
+    "unreadable feed: {error}":
+        "flux illisible : {error}",
+    "not a feed":
+        "pas un flux",
+    "feed entry without a link":
+        "entrée de flux sans lien",
+    "expected a JSON object, got {kind}":
+        "objet JSON attendu, {kind} trouvé",
+    "no text or html field (expected one of: text, content, body, html)":
+        "aucun champ texte ou html (attendu : text, content, body ou html)",
+    "invalid JSON at line {line}: {error}":
+        "JSON invalide à la ligne {line} : {error}",
+    "invalid JSON ({error} at column {column}; truncated line?)":
+        "JSON invalide ({error} à la colonne {column} ; ligne tronquée ?)",
+    "corrupt WARC data after byte {offset} ({error}); skipped to the next record":
+        "données WARC corrompues après l'octet {offset} ({error}) ; reprise à "
+        "l'enregistrement suivant",
+    "record truncated: the archive ends inside it":
+        "enregistrement tronqué : l'archive s'arrête en son milieu",
+    "record over the {limit:,}-byte limit":
+        "enregistrement au-delà de la limite de {limit:,} octets",
+    "not parseable as HTML":
+        "HTML impossible à analyser",
+    "no article text and no title found":
+        "ni texte d'article ni titre trouvés",
+    "a PDF document": "un document PDF",
+    "a PNG image": "une image PNG",
+    "a JPEG image": "une image JPEG",
+    "a GIF image": "une image GIF",
+    "a ZIP archive (or office document)": "une archive ZIP (ou un document bureautique)",
+    "an executable": "un exécutable",
+    "a bzip2 archive": "une archive bzip2",
+    "an xz archive": "une archive xz",
+    "an SQLite database": "une base SQLite",
+    "binary data": "des données binaires",
+    "nested compressed data": "des données compressées imbriquées",
+}
+# fmt: on
+
+
+def language() -> str:
+    for name in ("VEILLE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value and value not in ("C", "POSIX", "C.UTF-8"):
+            return "en" if value.lower().startswith("en") else "fr"
+    return "fr"
+
+
+def _(msgid: str, **fields: object) -> str:
+    text = msgid if language() == "en" else FRENCH.get(msgid, msgid)
+    return text.format(**fields) if fields else text
+
+
+def pick(fr: str, en: str) -> str:
+    """Inline bilingual text for labels that live in one place (table headers, help)."""
+    return en if language() == "en" else fr

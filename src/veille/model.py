@@ -1,0 +1,114 @@
+"""Plain records that flow between the pipeline stages.
+
+Stages take and return these; only `store` knows how they map to tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where documents come from: a local path today, a feed or sitemap URL later."""
+
+    name: str
+    kind: str  # "file", "feed", "sitemap", ...
+    location: str  # path or URL
+    id: int | None = None
+    every_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """One input document before extraction, as a source adapter read it.
+
+    `ref` points back at the raw input (a file, a line of a JSONL file, a WARC record),
+    so a stored article can always be traced to the bytes it came from.
+    """
+
+    ref: str
+    kind: str  # "html" (a whole page), "fragment" (HTML snippet of a feed entry), "text"
+    content: bytes | str
+    url: str | None = None
+    content_type: str | None = None
+    # Hints from the container (feed entry, JSONL fields, dump header); extraction may
+    # prefer better values found in the document itself.
+    title: str | None = None
+    published: datetime | None = None
+    author: str | None = None
+    site_name: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    url: str
+    canonical_url: str
+    title: str
+    text: str
+    content_hash: str
+    raw_ref: str
+    source: str
+    published: datetime | None = None
+    author: str | None = None
+    site_name: str | None = None
+    language: str | None = None
+    description: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A document or input that could not be read or extracted, with the reason in words."""
+
+    source: str
+    ref: str
+    stage: str  # "read", "extract", "store"
+    reason: str
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Skip:
+    """An input deliberately not stored as an article (e.g. a digest that is a list of links)."""
+
+    source: str
+    ref: str
+    reason: str
+
+
+@dataclass
+class Story:
+    title: str
+    first_seen: datetime
+    last_seen: datetime
+    article_ids: list[int] = field(default_factory=list)
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    kind: str  # "PER", "ORG", "LOC"
+    aliases: tuple[str, ...] = ()
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Watch:
+    name: str
+    query: str
+    languages: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    schedule: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    watch: str
+    created: datetime
+    story_ids: tuple[int, ...] = ()
+    id: int | None = None

@@ -1,0 +1,34 @@
+"""Helpers shared by the source adapters."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+
+def parse_when(value: str | None) -> datetime | None:
+    """A date from a container field (ISO 8601, RFC 822, or French prose).
+
+    Publication dates keep the publisher's wall-clock time and drop the offset: the day an
+    outlet printed on its page is what readers compare, not the UTC instant.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            from veille.extract.dates import parse_french_date
+
+            day = parse_french_date(value)
+            return datetime(day.year, day.month, day.day) if day else None
+    return parsed.replace(tzinfo=None)
+
+
+def from_struct_time(value: time.struct_time | None) -> datetime | None:
+    """feedparser's parsed dates (already normalised to UTC by feedparser)."""
+    return datetime(*value[:6]) if value else None

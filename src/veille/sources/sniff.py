@@ -1,0 +1,79 @@
+"""Tell what a file holds from its first bytes, not from its name."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from veille.i18n import _
+
+
+class Kind(StrEnum):
+    WARC = "warc"
+    GZIP = "gzip"  # not a WARC: decompressed and sniffed again
+    HTML = "html"
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    JSONL = "jsonl"  # also a JSON array or a single JSON object
+    TEXT = "text"
+    EMPTY = "empty"
+    BINARY = "binary"
+
+
+# Formats people drop into a folder by mistake, named so the error says what they are.
+_MAGIC = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"PK\x03\x04", "a ZIP archive (or office document)"),
+    (b"\x7fELF", "an executable"),
+    (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ", "an xz archive"),
+    (b"SQLite format 3", "an SQLite database"),
+)
+
+_FEED_ROOT = re.compile(rb"<(rss|feed|rdf:RDF)[\s>]", re.IGNORECASE)
+_SITEMAP_ROOT = re.compile(rb"<(urlset|sitemapindex)[\s>]", re.IGNORECASE)
+_HTML_START = re.compile(
+    rb"<(!doctype\s+html|html|head|body|meta|title|article|div|p)[\s>/]", re.IGNORECASE
+)
+
+
+def binary_kind(head: bytes) -> str | None:
+    """A human name for a binary format, or None when the bytes may be text."""
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return _(name)
+    sample = head[:8192]
+    if not sample:
+        return None
+    if b"\x00" in sample and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _("binary data")
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return _("binary data") if controls / len(sample) > 0.05 else None
+
+
+def sniff(head: bytes) -> Kind:
+    """Classify a document by its first bytes (64 KiB are plenty)."""
+    if head.startswith(b"\x1f\x8b"):
+        return Kind.GZIP
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        return Kind.EMPTY
+    if stripped.startswith(b"WARC/"):
+        return Kind.WARC
+    if binary_kind(head):
+        return Kind.BINARY
+    if stripped.startswith(b"<"):
+        window = stripped[:4096]
+        if _SITEMAP_ROOT.search(window):
+            return Kind.SITEMAP
+        if _FEED_ROOT.search(window) and not re.search(rb"<html[\s>]", window, re.IGNORECASE):
+            return Kind.FEED
+        return Kind.HTML
+    if stripped.startswith((b"{", b"[")):
+        return Kind.JSONL
+    if _HTML_START.search(stripped[:2048]) and b"</" in stripped[:65536]:
+        return Kind.HTML
+    return Kind.TEXT

@@ -1,0 +1,245 @@
+"""The store: SQLite by default (WAL, one file), any SQLAlchemy URL such as PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, or_, select
+
+from veille.model import Article, Failure, Skip, Source
+from veille.store.schema import articles, ingest_log, sources
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+Outcome = Literal["new", "updated", "unchanged"]
+
+# Fields whose change makes a stored article "updated"; bookkeeping fields do not count.
+_CONTENT_FIELDS = (
+    "url",
+    "title",
+    "text",
+    "published",
+    "author",
+    "site_name",
+    "language",
+    "description",
+    "content_hash",
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    source: str
+    ref: str
+    stage: str
+    level: str
+    reason: str
+    count: int
+    last_seen: datetime
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- sources ---------------------------------------------------------------------
+
+    def ensure_source(self, source: Source) -> int:
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                select(sources.c.id).where(sources.c.location == source.location)
+            ).scalar()
+            if found is not None:
+                return found
+            return conn.execute(
+                sources.insert().values(
+                    name=source.name,
+                    kind=source.kind,
+                    location=source.location,
+                    every_seconds=source.every_seconds,
+                    created_at=_now(),
+                )
+            ).inserted_primary_key[0]
+
+    # -- articles --------------------------------------------------------------------
+
+    def save_article(self, article: Article) -> tuple[Outcome, int]:
+        """Insert or update by canonical URL; same content twice changes nothing."""
+        values = {name: getattr(article, name) for name in _CONTENT_FIELDS}
+        with self.engine.begin() as conn:
+            row = (
+                conn.execute(
+                    select(articles).where(articles.c.canonical_url == article.canonical_url)
+                )
+                .mappings()
+                .first()
+            )
+            now = _now()
+            if row is None:
+                new_id = conn.execute(
+                    articles.insert().values(
+                        canonical_url=article.canonical_url,
+                        raw_ref=article.raw_ref,
+                        source=article.source,
+                        first_seen=now,
+                        updated_at=now,
+                        **values,
+                    )
+                ).inserted_primary_key[0]
+                return "new", new_id
+            changed = {k: v for k, v in values.items() if row[k] != v}
+            if not changed:
+                return "unchanged", row["id"]
+            conn.execute(
+                articles.update()
+                .where(articles.c.id == row["id"])
+                .values(raw_ref=article.raw_ref, source=article.source, updated_at=now, **changed)
+            )
+            return "updated", row["id"]
+
+    def article(self, key: int | str) -> Article | None:
+        """By id, URL or canonical URL."""
+        query = select(articles)
+        if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+            query = query.where(articles.c.id == int(key))
+        else:
+            query = query.where(or_(articles.c.url == key, articles.c.canonical_url == key))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return _to_article(row) if row else None
+
+    def articles(
+        self,
+        since: date | None = None,
+        until: date | None = None,
+        site: str | None = None,
+        language: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Article]:
+        query = select(articles).order_by(articles.c.published.desc().nulls_last(), articles.c.id)
+        if since:
+            start = datetime.combine(since, datetime.min.time())
+            query = query.where(articles.c.published >= start)
+        if until:
+            end = datetime.combine(until, datetime.min.time()) + timedelta(days=1)
+            query = query.where(articles.c.published < end)
+        if site:
+            query = query.where(func.lower(articles.c.site_name).contains(site.lower()))
+        if language:
+            query = query.where(articles.c.language == language)
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            for row in conn.execute(query).mappings():
+                yield _to_article(row)
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {
+                table.name: conn.execute(select(func.count()).select_from(table)).scalar()
+                for table in (sources, articles, ingest_log)
+            }
+
+    # -- log -------------------------------------------------------------------------
+
+    def log(self, problem: Failure | Skip) -> None:
+        stage = problem.stage if isinstance(problem, Failure) else "read"
+        level = "error" if isinstance(problem, Failure) else "skipped"
+        now = _now()
+        with self.engine.begin() as conn:
+            key = (
+                (ingest_log.c.ref == problem.ref)
+                & (ingest_log.c.stage == stage)
+                & (ingest_log.c.reason == problem.reason)
+            )
+            updated = conn.execute(
+                ingest_log.update()
+                .where(key)
+                .values(count=ingest_log.c.count + 1, last_seen=now, source=problem.source)
+            )
+            if updated.rowcount == 0:
+                conn.execute(
+                    ingest_log.insert().values(
+                        source=problem.source,
+                        ref=problem.ref,
+                        stage=stage,
+                        level=level,
+                        reason=problem.reason,
+                        count=1,
+                        first_seen=now,
+                        last_seen=now,
+                    )
+                )
+
+    def log_entries(self, level: str | None = None, limit: int = 200) -> list[LogEntry]:
+        query = select(ingest_log).order_by(ingest_log.c.last_seen.desc(), ingest_log.c.id.desc())
+        if level:
+            query = query.where(ingest_log.c.level == level)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.limit(limit)).mappings().all()
+        return [
+            LogEntry(
+                r["source"],
+                r["ref"],
+                r["stage"],
+                r["level"],
+                r["reason"],
+                r["count"],
+                r["last_seen"],
+            )
+            for r in rows
+        ]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _to_article(row: Any) -> Article:
+    return Article(
+        **{
+            name: row[name]
+            for name in (
+                "id",
+                "url",
+                "canonical_url",
+                "title",
+                "text",
+                "content_hash",
+                "raw_ref",
+                "source",
+                "published",
+                "author",
+                "site_name",
+                "language",
+                "description",
+            )
+        }
+    )
