@@ -23,8 +23,10 @@ from veille.sources.local import count_files
 from veille.store import Store
 
 app = typer.Typer(
-    help=pick("veille : veille médiatique, une entrée par sujet.",
-              "veille: news monitoring, one entry per story."),
+    help=pick(
+        "veille : veille médiatique, une entrée par sujet.",
+        "veille: news monitoring, one entry per story.",
+    ),
     no_args_is_help=True,
     add_completion=False,
 )
@@ -33,9 +35,14 @@ errors = Console(stderr=True)
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", envvar="VEILLE_DB",
-                 help=pick("Fichier SQLite ou URL SQLAlchemy (PostgreSQL...).",
-                           "SQLite file or SQLAlchemy URL (PostgreSQL...).")),
+    typer.Option(
+        "--db",
+        envvar="VEILLE_DB",
+        help=pick(
+            "Fichier SQLite ou URL SQLAlchemy (PostgreSQL...).",
+            "SQLite file or SQLAlchemy URL (PostgreSQL...).",
+        ),
+    ),
 ]
 
 
@@ -45,16 +52,28 @@ def _store(db: str | None) -> Store:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help=pick(
-        "Fichiers ou dossiers : HTML, texte, JSONL, flux, WARC.",
-        "Files or folders: HTML, text, JSONL, feeds, WARC."))],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help=pick(
+                "Fichiers ou dossiers : HTML, texte, JSONL, flux, WARC.",
+                "Files or folders: HTML, text, JSONL, feeds, WARC.",
+            )
+        ),
+    ],
     db: DbOption = None,
 ) -> None:
     """Lire des fichiers locaux et stocker leurs articles. / Read local files, store articles."""
     store = _store(db)
     settings = Settings.from_env()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=errors, transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as progress:
         task = progress.add_task(pick("Lecture", "Reading"), total=count_files(paths))
         current: list[str] = []
 
@@ -67,19 +86,37 @@ def ingest(
         report = run_ingest(paths, store, settings, on_item=advance)
 
     table = Table(title=pick("Ingestion", "Ingest"))
-    for label in (pick("lus", "read"), pick("nouveaux", "new"), pick("modifiés", "updated"),
-                  pick("inchangés", "unchanged"), pick("ignorés", "skipped"),
-                  pick("en échec", "failed")):
+    for label in (
+        pick("lus", "read"),
+        pick("nouveaux", "new"),
+        pick("modifiés", "updated"),
+        pick("inchangés", "unchanged"),
+        pick("ignorés", "skipped"),
+        pick("en échec", "failed"),
+    ):
         table.add_column(label, justify="right")
-    table.add_row(*map(str, (report.read, report.new, report.updated, report.unchanged,
-                             len(report.skipped), len(report.failed))))
+    table.add_row(
+        *map(
+            str,
+            (
+                report.read,
+                report.new,
+                report.updated,
+                report.unchanged,
+                len(report.skipped),
+                len(report.failed),
+            ),
+        )
+    )
     console.print(table)
     for skip in report.skipped:
-        console.print(f"[yellow]{pick('ignoré', 'skipped')}[/] {escape(skip.ref)} : "
-                      f"{escape(skip.reason)}")
+        console.print(
+            f"[yellow]{pick('ignoré', 'skipped')}[/] {escape(skip.ref)} : {escape(skip.reason)}"
+        )
     for failure in report.failed:
-        console.print(f"[red]{pick('échec', 'failed')}[/] {escape(failure.ref)} : "
-                      f"{escape(failure.reason)}")
+        console.print(
+            f"[red]{pick('échec', 'failed')}[/] {escape(failure.ref)} : {escape(failure.reason)}"
+        )
     store.close()
 
 
@@ -92,8 +129,9 @@ def articles(
     since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
-    site: Annotated[str | None, typer.Option(help=pick("Nom du site (contient)",
-                                                       "Site name (contains)"))] = None,
+    site: Annotated[
+        str | None, typer.Option(help=pick("Nom du site (contient)", "Site name (contains)"))
+    ] = None,
     language: Annotated[str | None, typer.Option("--lang", help="fr, en...")] = None,
     limit: Annotated[int, typer.Option(help=pick("Nombre maximal", "Maximum rows"))] = 100,
     db: DbOption = None,
@@ -102,13 +140,24 @@ def articles(
     store = _store(db)
     start, end = _parse_day(day or since), _parse_day(day or until)
     table = Table(show_lines=False)
-    for column in ("id", "date", pick("site", "site"), pick("langue", "lang"),
-                   pick("titre", "title")):
+    for column in (
+        "id",
+        "date",
+        pick("site", "site"),
+        pick("langue", "lang"),
+        pick("titre", "title"),
+    ):
         table.add_column(column)
-    for article in store.articles(since=start, until=end, site=site, language=language,
-                                  limit=limit):
-        table.add_row(str(article.id), _day(article.published), escape(article.site_name or ""),
-                      article.language or "", escape(article.title))
+    for article in store.articles(
+        since=start, until=end, site=site, language=language, limit=limit
+    ):
+        table.add_row(
+            str(article.id),
+            _day(article.published),
+            escape(article.site_name or ""),
+            article.language or "",
+            escape(article.title),
+        )
     console.print(table)
     store.close()
 
@@ -136,16 +185,34 @@ def show(
     console.print(escape(article.text), soft_wrap=False)
 
 
-EXPORT_FIELDS = ("id", "url", "canonical_url", "title", "published", "author", "site_name",
-                 "language", "description", "content_hash", "raw_ref", "source", "text")
+EXPORT_FIELDS = (
+    "id",
+    "url",
+    "canonical_url",
+    "title",
+    "published",
+    "author",
+    "site_name",
+    "language",
+    "description",
+    "content_hash",
+    "raw_ref",
+    "source",
+    "text",
+)
 
 
 @app.command()
 def export(
     fmt: Annotated[str, typer.Option("--format", help="jsonl | csv")] = "jsonl",
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help=pick("Fichier (sinon sortie standard)",
-                                                          "File (else standard output)"))] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help=pick("Fichier (sinon sortie standard)", "File (else standard output)"),
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Exporter les articles en JSONL ou CSV. / Export articles as JSONL or CSV."""
@@ -173,8 +240,10 @@ def export(
 
 @app.command("errors")
 def show_errors(
-    all_levels: Annotated[bool, typer.Option("--all", help=pick(
-        "Inclure les entrées ignorées", "Include skipped inputs"))] = False,
+    all_levels: Annotated[
+        bool,
+        typer.Option("--all", help=pick("Inclure les entrées ignorées", "Include skipped inputs")),
+    ] = False,
     limit: Annotated[int, typer.Option(help=pick("Nombre maximal", "Maximum rows"))] = 200,
     db: DbOption = None,
 ) -> None:
@@ -186,10 +255,18 @@ def show_errors(
         console.print(pick("Aucun échec enregistré.", "No failure recorded."))
         return
     table = Table()
-    for column in (pick("quand", "when"), pick("étape", "stage"), pick("entrée", "input"),
-                   pick("raison", "reason"), "×"):
-        table.add_column(column)
+    table.add_column(pick("quand", "when"), no_wrap=True)
+    table.add_column(pick("étape", "stage"))
+    # Paths wrap instead of being cut: the file name is what the reader needs.
+    table.add_column(pick("entrée", "input"), overflow="fold")
+    table.add_column(pick("raison", "reason"))
+    table.add_column("×", justify="right")
     for entry in entries:
-        table.add_row(entry.last_seen.strftime("%Y-%m-%d %H:%M"), entry.stage,
-                      escape(entry.ref), escape(entry.reason), str(entry.count))
+        table.add_row(
+            entry.last_seen.strftime("%Y-%m-%d %H:%M"),
+            entry.stage,
+            escape(entry.ref),
+            escape(entry.reason),
+            str(entry.count),
+        )
     console.print(table)

@@ -1,0 +1,97 @@
+"""The `veille` command end to end on a temporary store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.helpers import article_html, write
+from veille.cli import app
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("VEILLE_DB", str(tmp_path / "cli.db"))
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        result = runner.invoke(app, list(args), catch_exceptions=False)
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    folder = tmp_path / "in"
+    write(
+        folder / "rennes.html",
+        article_html("Rennes vote son budget").replace(
+            "</head>", '<link rel="canonical" href="https://www.ouest.example/rennes"></head>'
+        ),
+    )
+    write(
+        folder / "brest.html",
+        article_html("Brest inaugure son tramway", day="2026-01-20").replace(
+            "</head>", '<link rel="canonical" href="https://www.ouest.example/brest"></head>'
+        ),
+    )
+    write(folder / "vide.txt", "")
+    return folder
+
+
+def _row(output: str) -> list[str]:
+    """The numbers row of the ingest summary table."""
+    for line in output.splitlines():
+        cells = [c.strip() for c in re.split(r"[│┃|]", line) if c.strip()]
+        if cells and all(c.isdigit() for c in cells):
+            return cells
+    raise AssertionError(output)
+
+
+def test_ingest_prints_a_summary_and_reports_failures(run, inputs):
+    first = run("ingest", str(inputs))
+    assert first.exit_code == 0
+    assert _row(first.output) == ["2", "2", "0", "0", "0", "1"]
+    assert "vide.txt" in first.output and "fichier vide" in first.output
+    again = run("ingest", str(inputs))
+    assert _row(again.output) == ["2", "0", "0", "2", "0", "1"]
+
+
+def test_errors_lists_what_failed(run, inputs):
+    run("ingest", str(inputs))
+    result = run("errors")
+    assert "fichier vide" in result.output and "vide.txt" in result.output
+
+
+def test_articles_filters_by_date_and_show_finds_by_url(run, inputs):
+    run("ingest", str(inputs))
+    listing = run("articles", "--since", "2026-02-01")
+    assert "Rennes vote son budget" in listing.output
+    assert "Brest" not in listing.output
+    shown = run("show", "https://www.ouest.example/brest")
+    assert "Brest inaugure son tramway" in shown.output
+    assert "2026-01-20" in shown.output
+    assert run("show", "https://absent.example/").exit_code == 1
+
+
+def test_export_jsonl_and_csv(run, inputs, tmp_path):
+    run("ingest", str(inputs))
+    rows = [json.loads(line) for line in run("export", "--format", "jsonl").output.splitlines()]
+    assert {r["title"] for r in rows} == {"Rennes vote son budget", "Brest inaugure son tramway"}
+    assert all(r["text"] and r["content_hash"] for r in rows)
+    out = tmp_path / "articles.csv"
+    run("export", "--format", "csv", "-o", str(out))
+    parsed = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
+    assert [r["published"][:10] for r in parsed] == ["2026-02-03", "2026-01-20"]
+
+
+def test_english_messages_on_request(run, inputs, monkeypatch):
+    monkeypatch.setenv("VEILLE_LANG", "en")
+    result = run("ingest", str(inputs))
+    assert "empty file" in result.output and "unchanged" in result.output
