@@ -13,7 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
-_WS = re.compile(r"[ \t\u00a0\u2009\u202f]+")
+_WS = re.compile(r"\s+")
 _TAG = re.compile(r"<[^>]{0,500}>")
 
 # Agency editor's notes: ((Traduction automatisée par Reuters ...)), ((Corrects paragraph 3)).

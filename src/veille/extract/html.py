@@ -42,7 +42,6 @@ _PRUNE_WORDS = {
     "gdpr",
     "didomi",
     "newsletter",
-    "paywall",
 }
 _SPLIT_WORDS = re.compile(r"[\s_\-]+")
 _KEEP_TAGS = {"html", "body", "main", "article"}
@@ -51,7 +50,8 @@ _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
 
 @dataclass(frozen=True)
 class PageMetadata:
-    title: str | None
+    titles: list[str | None]  # candidates, best first
+    site_names: list[str]
     site_name: str | None
     canonical_url: str | None
     description: str | None
@@ -75,11 +75,18 @@ def _is_furniture(element: lxml_html.HtmlElement) -> bool:
 
 
 def prune(tree: lxml_html.HtmlElement) -> None:
-    """Remove ad slots, consent banners and newsletter boxes in place."""
+    """Remove ad slots, consent banners and newsletter boxes in place.
+
+    A container named like an ad but holding a large share of the page's text is a
+    wrapper (Libération's whole page sits in an "ad-portal" div): it stays.
+    """
+    ceiling = 0.2 * len(tree.text_content())
     doomed = [
         element
         for element in tree.iter(etree.Element)
-        if element.tag not in _KEEP_TAGS and _is_furniture(element)
+        if element.tag not in _KEEP_TAGS
+        and _is_furniture(element)
+        and len(element.text_content()) <= ceiling
     ]
     for element in doomed:
         if element.getparent() is not None:
@@ -141,7 +148,8 @@ def is_truncated(title: str) -> bool:
 def choose_title(candidates: list[str | None], site_names: list[str]) -> str | None:
     """The full headline: first good candidate, unless a longer one completes a cut one."""
     cleaned = [strip_site_suffix(normalise_space(c), site_names) for c in candidates if c]
-    cleaned = [c for c in cleaned if c]
+    # A <title> or <h1> that swallowed part of a broken page is no headline.
+    cleaned = [c for c in cleaned if c and len(c.split()) <= 40]
     if not cleaned:
         return None
     best = cleaned[0]
@@ -157,11 +165,13 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMetadata:
     site = _meta(tree, "og:site_name", "application-name") or next(
         iter(_json_ld_values(tree, "publisher")), None
     )
+    h1 = clean_inline(" ".join(tree.xpath("(//h1)[1]//text()")))
     titles: list[str | None] = [
         _meta(tree, "og:title"),
         *_json_ld_values(tree, "headline")[:1],
         _meta(tree, "twitter:title"),
-        clean_inline(" ".join(tree.xpath("//h1[1]//text()"))) or None,
+        # An <h1> wrapping a whole header block is not a headline.
+        h1 if 0 < len(h1.split()) <= 40 else None,
         clean_inline(" ".join(tree.xpath("//title//text()"))) or None,
     ]
     canonical = tree.xpath('//link[@rel="canonical"]/@href') or []
@@ -169,7 +179,8 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMetadata:
     lang = tree.get("lang") or tree.get("xml:lang") or _meta(tree, "og:locale") or ""
     host = urlsplit(url).hostname if url else None
     return PageMetadata(
-        title=choose_title(titles, [site or "", host or ""]),
+        titles=titles,
+        site_names=[site or "", host or ""],
         site_name=site,
         canonical_url=canonical_url if canonical_url and canonical_url.startswith("http") else None,
         description=_meta(tree, "og:description", "description"),
@@ -217,7 +228,11 @@ def extract_page(html_text: str, url: str | None) -> HtmlExtraction | None:
     author = document.author if document else None
     return HtmlExtraction(
         text=text,
-        title=meta.title or (document.title if document else None),
+        # trafilatura's own pick goes before <h1> and <title>, which carry more noise.
+        title=choose_title(
+            [*meta.titles[:3], document.title if document else None, *meta.titles[3:]],
+            meta.site_names,
+        ),
         published=published,
         author=_clean_author(author),
         site_name=meta.site_name or (document.sitename if document else None),
