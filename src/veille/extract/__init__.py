@@ -10,7 +10,13 @@ from pathlib import Path
 import py3langid
 
 from veille.encoding import UndecodableError, decode, fix_text
-from veille.extract.clean import clean_inline, clean_lines, drop_repeated_sentences, fold
+from veille.extract.clean import (
+    clean_inline,
+    clean_lines,
+    drop_repeated_paragraphs,
+    drop_repeated_sentences,
+    fold,
+)
 from veille.extract.dates import find_publication_date
 from veille.extract.html import extract_page, is_truncated
 from veille.extract.text import find_title, fragment_to_text, paragraphs
@@ -47,7 +53,7 @@ def extract_html(
     lines = clean_lines(paragraphs(fix_text(page.text)), title)
     published = page.published or find_publication_date(page.page_text)
     return Extracted(
-        text="\n".join(drop_repeated_sentences(lines)),
+        text="\n".join(drop_repeated_paragraphs(lines)),
         title=title,
         published=published,
         author=page.author,
@@ -68,7 +74,7 @@ def extract_text(
     else:
         title, own_line = find_title(lines)
     # A headline taken from the first sentence must not be cut out of the body.
-    body = drop_repeated_sentences(clean_lines(lines, title if own_line else None))
+    body = drop_repeated_sentences(clean_lines(lines, title if own_line else None, trim_edges=True))
     return Extracted(
         text="\n".join(body),
         title=title,

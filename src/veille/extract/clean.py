@@ -84,7 +84,8 @@ _CTA_VERBS = {
 _PRICE = re.compile(
     r"\d\s?(?:€|euros?\b|\$|dollars?\b)|à partir de|à seulement|gratuit|offert", re.IGNORECASE
 )
-_SENTENCE_END = re.compile(r"[.!?…»\"”)]\s*$")
+_SENTENCE_END = re.compile(r"[.!?…»\"”)。！？]\s*$")
+_LIST_SEPARATORS = re.compile(r"\s+[·•|>»/]\s+")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[«\"“A-ZÀ-ÖØ-Ý0-9])")
 
 
@@ -125,16 +126,36 @@ def is_chrome_line(line: str) -> bool:
         return True
     if _starts_with_pictograph(line) and len(words) <= 40:
         return True
+    if _is_tag_list(line):
+        return True
     first = words[0].lower().strip(",:;!")
     return len(words) <= 25 and first in _CTA_VERBS and bool(_PRICE.search(line))
 
 
+def _is_tag_list(line: str) -> bool:
+    """'Cybersécurité · Réseaux sociaux', 'Accueil > Monde > Europe': tags and crumbs."""
+    parts = [p.strip() for p in _LIST_SEPARATORS.split(line)]
+    return (
+        len(parts) >= 2
+        and all(0 < len(p.split()) <= 3 for p in parts)
+        and not _SENTENCE_END.search(line)
+    )
+
+
 def _is_heading_like(line: str) -> bool:
-    return len(line.split()) <= 4 and not _SENTENCE_END.search(line)
+    # Length in characters too: CJK lines have no spaces between words.
+    return len(line.split()) <= 4 and len(line) <= 40 and not _SENTENCE_END.search(line)
 
 
-def clean_lines(lines: Iterable[str], title: str | None = None) -> list[str]:
-    """Drop chrome lines, inline chrome, title echoes and chrome left at the edges."""
+def clean_lines(
+    lines: Iterable[str], title: str | None = None, trim_edges: bool = False
+) -> list[str]:
+    """Drop chrome lines, inline chrome and title echoes.
+
+    With `trim_edges` (raw dumps, which had no page structure to extract from), short
+    captionless lines at the start and end go too: menus, labels, buttons. In the middle
+    they are sub-headings, which stay.
+    """
     title_key = fold(title) if title else ""
     kept: list[str] = []
     for raw in lines:
@@ -145,12 +166,11 @@ def clean_lines(lines: Iterable[str], title: str | None = None) -> list[str]:
         if title_key and key and (key == title_key or _is_title_echo(key, title_key)):
             continue
         kept.append(line)
-    # Short captionless lines at the start and end are menus, labels and buttons;
-    # in the middle they are sub-headings, which stay.
-    while kept and _is_heading_like(kept[-1]):
-        kept.pop()
-    while kept and _is_heading_like(kept[0]):
-        kept.pop(0)
+    if trim_edges:
+        while kept and _is_heading_like(kept[-1]):
+            kept.pop()
+        while kept and _is_heading_like(kept[0]):
+            kept.pop(0)
     return kept
 
 
@@ -184,6 +204,21 @@ def drop_repeated_sentences(paragraphs: list[str], min_words: int = 6) -> list[s
             out.append(paragraph)
         elif kept and any(len(fold(s).split()) >= min_words for s in kept):
             out.append(" ".join(kept))
+    return out
+
+
+def drop_repeated_paragraphs(paragraphs: list[str], min_words: int = 20) -> list[str]:
+    """On a structured page only long paragraphs repeated word for word are doubles (a
+    lead printed twice); short repeated lines are lists, recipes, table rows."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for paragraph in paragraphs:
+        key = fold(paragraph)
+        if len(key.split()) >= min_words:
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(paragraph)
     return out
 
 

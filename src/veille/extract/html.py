@@ -43,6 +43,7 @@ _PRUNE_WORDS = {
     "didomi",
     "newsletter",
 }
+_TAXONOMY_PREFIXES = ("category-", "tag-", "post-", "entry-", "format-", "type-")
 _SPLIT_WORDS = re.compile(r"[\s_\-]+")
 _KEEP_TAGS = {"html", "body", "main", "article"}
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
@@ -58,7 +59,12 @@ class PageMetadata:
     language: str | None
 
 
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
 def parse(html_text: str) -> lxml_html.HtmlElement | None:
+    # lxml refuses a str that still carries an encoding declaration (XHTML pages).
+    html_text = _XML_DECLARATION.sub("", html_text, count=1)
     try:
         return lxml_html.document_fromstring(html_text)
     except (etree.ParserError, ValueError):
@@ -66,7 +72,13 @@ def parse(html_text: str) -> lxml_html.HtmlElement | None:
 
 
 def _is_furniture(element: lxml_html.HtmlElement) -> bool:
-    names = f"{element.get('class', '')} {element.get('id', '')}".lower()
+    # CMS taxonomy classes ("category-advertising", "tag-ad") describe the article a
+    # wrapper holds, not the wrapper: they never mark furniture.
+    names = " ".join(
+        name
+        for name in f"{element.get('class', '')} {element.get('id', '')}".lower().split()
+        if not name.startswith(_TAXONOMY_PREFIXES)
+    )
     if set(_SPLIT_WORDS.split(names)) & _PRUNE_WORDS:
         return True
     if "sponsored" in (element.get("rel") or ""):
@@ -87,6 +99,8 @@ def prune(tree: lxml_html.HtmlElement) -> None:
         if element.tag not in _KEEP_TAGS
         and _is_furniture(element)
         and len(element.text_content()) <= ceiling
+        # Ads and consent boxes are not made of paragraphs; article sections are.
+        and len(element.findall(".//p")) < 3
     ]
     for element in doomed:
         if element.getparent() is not None:
@@ -172,7 +186,8 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMetadata:
         _meta(tree, "twitter:title"),
         # An <h1> wrapping a whole header block is not a headline.
         h1 if 0 < len(h1.split()) <= 40 else None,
-        clean_inline(" ".join(tree.xpath("//title//text()"))) or None,
+        # Only the document's <title>: inline SVG icons carry <title>s of their own.
+        clean_inline(" ".join(tree.xpath("/html/head/title//text()"))) or None,
     ]
     canonical = tree.xpath('//link[@rel="canonical"]/@href') or []
     canonical_url = (canonical[0].strip() if canonical else None) or _meta(tree, "og:url")
