@@ -82,8 +82,8 @@ def declared_charset(data: bytes) -> str | None:
 def decode(data: bytes, content_type: str | None = None) -> str:
     """Decode bytes as a browser would, trusting the bytes over a lying declaration.
 
-    Order: BOM; UTF-8 when the bytes hold valid multi-byte UTF-8 (genuine windows-1252
-    text almost never does, while pages labelled "iso-8859-1" that are UTF-8 are common);
+    Order: BOM; UTF-8 when the bytes are (nearly all) valid UTF-8 (genuine windows-1252
+    text almost never is, while pages labelled "iso-8859-1" that are UTF-8 are common);
     the HTTP charset; the in-document declaration; a statistical guess. Mojibake is
     repaired later, on the extracted text only (`fix_text`): on a whole page it costs more
     than the extraction.
@@ -91,19 +91,13 @@ def decode(data: bytes, content_type: str | None = None) -> str:
     for bom, name in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(name, errors="replace")
-    if not data.isascii():
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    for label in (charset_from_content_type(content_type), declared_charset(data)):
-        if label:
-            try:
-                return data.decode(label)
-            except (UnicodeDecodeError, LookupError):
-                pass
     if data.isascii():
         return data.decode("ascii")
+    if _mostly_decodes(data, "utf-8"):
+        return data.decode("utf-8", errors="replace")
+    for label in (charset_from_content_type(content_type), declared_charset(data)):
+        if label and _mostly_decodes(data, label):
+            return data.decode(label, errors="replace")
     best = charset_normalizer.from_bytes(data[: 1024 * 1024]).best()
     if best is None or best.encoding is None:
         raise UndecodableError(_("not text in any known encoding"))
@@ -116,6 +110,20 @@ def decode(data: bytes, content_type: str | None = None) -> str:
         except UnicodeDecodeError:
             pass
     return data.decode(label, errors="replace")
+
+
+def _mostly_decodes(data: bytes, label: str, tolerance: float = 0.001) -> bool:
+    """Decodes cleanly, or with a few stray bytes (a page cut mid-character, one bad
+    paste): those are replaced rather than letting a guess garble the whole page."""
+    try:
+        data.decode(label)
+        return True
+    except LookupError:
+        return False
+    except UnicodeDecodeError:
+        pass
+    replaced = data.decode(label, errors="replace").count("\ufffd")
+    return replaced <= tolerance * len(data)
 
 
 def fix_text(text: str) -> str:

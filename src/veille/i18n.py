@@ -76,6 +76,37 @@ FRENCH: dict[str, str] = {
     "an SQLite database": "une base SQLite",
     "binary data": "des données binaires",
     "nested compressed data": "des données compressées imbriquées",
+    # fetching: address safety
+    "a loopback address": "une adresse de bouclage (loopback)",
+    "a private address": "une adresse privée",
+    "a link-local address": "une adresse lien-local",
+    "the cloud metadata address": "l'adresse des métadonnées du cloud",
+    "a shared address (carrier-grade NAT)": "une adresse partagée (NAT d'opérateur)",
+    "a multicast address": "une adresse multicast",
+    "the unspecified address": "l'adresse non spécifiée",
+    "a reserved address": "une adresse réservée",
+    "{address} is {kind}: refused (add it to fetch.allow to permit it)":
+        "{address} est {kind} : refusée (ajoutez-la à fetch.allow pour l'autoriser)",
+    "host {host} resolves to {address}, {kind}: refused (add the host or the address to "
+    "fetch.allow to permit it)":
+        "l'hôte {host} pointe vers {address}, {kind} : refusé (ajoutez l'hôte ou l'adresse "
+        "à fetch.allow pour l'autoriser)",
+    "host {host} looks like an IP address but is not a valid one":
+        "l'hôte {host} ressemble à une adresse IP mais n'est pas valide",
+    "unsupported scheme '{scheme}': only http and https are fetched":
+        "schéma « {scheme} » non pris en charge : seuls http et https sont récupérés",
+    "URL without a host": "URL sans hôte",
+    "invalid URL: {error}": "URL invalide : {error}",
+    "host {host} has no address": "l'hôte {host} n'a aucune adresse",
+    "cannot resolve host {host}: timed out":
+        "résolution de l'hôte {host} impossible : délai dépassé",
+    "cannot resolve host {host}: {error}": "résolution de l'hôte {host} impossible : {error}",
+    "local (Unix socket) connections are refused":
+        "connexions locales (socket Unix) refusées",
+    "invalid fetch.allow entry '{entry}': expected a host name, *.domain, IP address or "
+    "network, optionally followed by :port":
+        "entrée fetch.allow invalide « {entry} » : attendu un nom d'hôte, *.domaine, une "
+        "adresse IP ou un réseau, éventuellement suivi de :port",
 }
 # fmt: on
 

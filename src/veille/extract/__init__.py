@@ -13,7 +13,6 @@ from veille.encoding import UndecodableError, decode, fix_text
 from veille.extract.clean import (
     clean_inline,
     clean_lines,
-    drop_repeated_paragraphs,
     drop_repeated_sentences,
     fold,
 )
@@ -53,7 +52,7 @@ def extract_html(
     lines = clean_lines(paragraphs(fix_text(page.text)), title)
     published = page.published or find_publication_date(page.page_text)
     return Extracted(
-        text="\n".join(drop_repeated_paragraphs(lines)),
+        text="\n".join(lines),
         title=title,
         published=published,
         author=page.author,

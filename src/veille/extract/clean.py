@@ -134,6 +134,8 @@ def is_chrome_line(line: str) -> bool:
 
 def _is_tag_list(line: str) -> bool:
     """'Cybersécurité · Réseaux sociaux', 'Accueil > Monde > Europe': tags and crumbs."""
+    if line.startswith("|"):
+        return False  # a table row, which is content
     parts = [p.strip() for p in _LIST_SEPARATORS.split(line)]
     return (
         len(parts) >= 2
@@ -204,21 +206,6 @@ def drop_repeated_sentences(paragraphs: list[str], min_words: int = 6) -> list[s
             out.append(paragraph)
         elif kept and any(len(fold(s).split()) >= min_words for s in kept):
             out.append(" ".join(kept))
-    return out
-
-
-def drop_repeated_paragraphs(paragraphs: list[str], min_words: int = 20) -> list[str]:
-    """On a structured page only long paragraphs repeated word for word are doubles (a
-    lead printed twice); short repeated lines are lists, recipes, table rows."""
-    seen: set[str] = set()
-    out: list[str] = []
-    for paragraph in paragraphs:
-        key = fold(paragraph)
-        if len(key.split()) >= min_words:
-            if key in seen:
-                continue
-            seen.add(key)
-        out.append(paragraph)
     return out
 
 

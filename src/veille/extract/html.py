@@ -12,6 +12,7 @@ import trafilatura
 from htmldate import find_date
 from lxml import etree
 from lxml import html as lxml_html
+from trafilatura.utils import load_html
 
 from veille.extract.clean import clean_inline, normalise_space
 
@@ -59,16 +60,10 @@ class PageMetadata:
     language: str | None
 
 
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-
-
 def parse(html_text: str) -> lxml_html.HtmlElement | None:
-    # lxml refuses a str that still carries an encoding declaration (XHTML pages).
-    html_text = _XML_DECLARATION.sub("", html_text, count=1)
-    try:
-        return lxml_html.document_fromstring(html_text)
-    except (etree.ParserError, ValueError):
-        return None
+    # trafilatura's own loader: its parser settings and repairs are what its extraction
+    # was tuned on (a plain lxml parse of the same page loses paragraphs on some sites).
+    return load_html(html_text)
 
 
 def _is_furniture(element: lxml_html.HtmlElement) -> bool:
@@ -170,7 +165,10 @@ def choose_title(candidates: list[str | None], site_names: list[str]) -> str | N
     if is_truncated(best):
         stem = best.rstrip(".…").strip()
         for other in cleaned[1:]:
-            if other.startswith(stem) and len(other) > len(stem) and not is_truncated(other):
+            rest = other[len(stem) :].lstrip()
+            # A completion goes on with words; "<cut title>… - Section" is the same cut.
+            completes = other.startswith(stem) and rest and not rest.startswith(("…", "..."))
+            if completes and not is_truncated(other):
                 return other
     return best
 
