@@ -1,14 +1,37 @@
-"""Settings that travel through the pipeline in one object."""
+"""Settings that travel through the pipeline in one object, read from a TOML file.
+
+The file is `config.toml` in the data folder, or the one named by `--config` /
+`VEILLE_CONFIG`. Every key is optional:
+
+    [fetch]
+    contact = "https://example.org/about-our-monitoring"   # in the User-Agent
+    allow = ["127.0.0.1"]        # addresses otherwise refused (hosts, IPs, CIDRs, :port)
+    host_delay = 1.0             # seconds between two requests to one host
+    host_concurrency = 2
+    timeout = 60                 # total seconds for one response
+    max_bytes = 10485760
+    retries = 3
+    robots = true
+
+    [archive]
+    enabled = true               # every response fetched goes to WARC files
+    folder = "/path/to/warc"     # default: <data folder>/warc
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_path
 
+from veille import __version__
+
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+USER_AGENT_TOKEN = "veille"  # the name robots.txt rules address
 
 
 def data_dir() -> Path:
@@ -29,11 +52,82 @@ def database_url(db: str | None = None) -> str:
 
 
 @dataclass(frozen=True)
-class Settings:
-    # Inputs larger than this are refused (per file, and per WARC record).
+class FetchSettings:
+    contact: str = "https://github.com/veille-news/veille"
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0
     max_bytes: int = DEFAULT_MAX_BYTES
+    max_redirects: int = 10
+    host_concurrency: int = 2
+    host_delay: float = 1.0
+    max_crawl_delay: float = 30.0
+    retries: int = 3
+    backoff: float = 1.0
+    backoff_max: float = 60.0
+    max_retry_after: float = 120.0
+    allow: tuple[str, ...] = ()
+    resolve: dict[str, list[str]] = field(default_factory=dict)
+    http2: bool = True
+    robots: bool = True
+
+    @property
+    def user_agent(self) -> str:
+        return f"{USER_AGENT_TOKEN}/{__version__} (+{self.contact})"
+
+
+def _fetch_settings(values: dict[str, Any], max_bytes: int) -> FetchSettings:
+    known = {
+        "contact": str,
+        "allow": tuple,
+        "host_delay": float,
+        "host_concurrency": int,
+        "connect_timeout": float,
+        "read_timeout": float,
+        "max_redirects": int,
+        "retries": int,
+        "backoff": float,
+        "max_retry_after": float,
+        "robots": bool,
+        "http2": bool,
+        "max_crawl_delay": float,
+    }
+    options: dict[str, Any] = {k: cast(values[k]) for k, cast in known.items() if k in values}
+    if "timeout" in values:
+        options["total_timeout"] = float(values["timeout"])
+    if "resolve" in values:
+        options["resolve"] = {host: list(ips) for host, ips in values["resolve"].items()}
+    options["max_bytes"] = int(values.get("max_bytes", max_bytes))
+    return FetchSettings(**options)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Inputs larger than this are refused (per file, WARC record and HTTP body).
+    max_bytes: int = DEFAULT_MAX_BYTES
+    fetch: FetchSettings = field(default_factory=lambda: FetchSettings())
+    archive: bool = True
+    archive_dir: Path = field(default_factory=lambda: data_dir() / "warc")
 
     @classmethod
-    def from_env(cls) -> Settings:
-        raw = os.environ.get("VEILLE_MAX_BYTES")
-        return cls(max_bytes=int(raw)) if raw else cls()
+    def from_env(cls, config: Path | None = None) -> Settings:
+        path = config or Path(os.environ.get("VEILLE_CONFIG", data_dir() / "config.toml"))
+        values: dict[str, Any] = {}
+        if path.is_file():
+            with path.open("rb") as stream:
+                values = tomllib.load(stream)
+        max_bytes = int(os.environ.get("VEILLE_MAX_BYTES", 0)) or int(
+            values.get("fetch", {}).get("max_bytes", DEFAULT_MAX_BYTES)
+        )
+        archive = values.get("archive", {})
+        return cls(
+            max_bytes=max_bytes,
+            fetch=_fetch_settings(values.get("fetch", {}), max_bytes),
+            archive=bool(archive.get("enabled", True)),
+            archive_dir=Path(archive["folder"]).expanduser()
+            if "folder" in archive
+            else data_dir() / "warc",
+        )
+
+    def with_fetch(self, **changes: Any) -> Settings:
+        return replace(self, fetch=replace(self.fetch, **changes))

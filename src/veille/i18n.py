@@ -107,6 +107,33 @@ FRENCH: dict[str, str] = {
     "network, optionally followed by :port":
         "entrée fetch.allow invalide « {entry} » : attendu un nom d'hôte, *.domaine, une "
         "adresse IP ou un réseau, éventuellement suivi de :port",
+    # fetching
+    "HTTP {status} {phrase}": "HTTP {status} {phrase}",
+    "absent from the replayed archives": "absent des archives rejouées",
+    "body over the {limit:,}-byte limit": "contenu au-delà de la limite de {limit:,} octets",
+    "forbidden by the site's robots.txt": "interdit par le robots.txt du site",
+    "more than {count} redirects": "plus de {count} redirections",
+    "redirect loop at {url}": "boucle de redirections sur {url}",
+    "network error: {error}": "erreur réseau : {error}",
+    "no complete answer within {seconds} s": "pas de réponse complète en {seconds} s",
+    "unsupported Content-Encoding {encoding}": "Content-Encoding {encoding} non pris en charge",
+    "{reason}; asked to come back in {seconds:.0f} s, longer than allowed":
+        "{reason} ; le site demande de revenir dans {seconds:.0f} s, plus que permis",
+    # polling sources
+    "not a feed (malformed or unknown format)": "pas un flux (mal formé ou format inconnu)",
+    "not a feed: the address answers with an HTML page":
+        "pas un flux : l'adresse répond par une page HTML",
+    "not a sitemap: the root element is <{tag}>, expected <urlset> or <sitemapindex>":
+        "pas un sitemap : l'élément racine est <{tag}>, <urlset> ou <sitemapindex> attendu",
+    "unreadable XML at line {line}: {error}": "XML illisible à la ligne {line} : {error}",
+    "the document declares XML entities or a DTD, refused as unsafe":
+        "le document déclare des entités XML ou une DTD, refusé par sécurité",
+    "not an OPML file: the root element is <{tag}>":
+        "pas un fichier OPML : l'élément racine est <{tag}>",
+    "OPML file without a <body> element": "fichier OPML sans élément <body>",
+    "not a language and country code: {lang}, {country}":
+        "codes de langue et de pays invalides : {lang}, {country}",
+    "empty Google News query": "recherche Google Actualités vide",
 }
 # fmt: on
 

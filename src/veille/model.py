@@ -11,13 +11,24 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class Source:
-    """Where documents come from: a local path today, a feed or sitemap URL later."""
+    """Where documents come from: a feed, a sitemap (URL or local file), a folder."""
 
     name: str
-    kind: str  # "file", "feed", "sitemap", ...
-    location: str  # path or URL
+    kind: str  # "feed", "sitemap", "file"
+    location: str  # URL or path
     id: int | None = None
-    every_seconds: int | None = None
+    every_seconds: int | None = None  # the user's polling interval (a floor)
+    # Poll state and health, kept by the store.
+    etag: str | None = None
+    last_modified: str | None = None
+    interval_seconds: int | None = None  # adapted to how often the source publishes
+    next_poll_at: datetime | None = None
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_status: int | None = None
+    failures: int = 0
+    items_seen: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,34 @@
-"""The pipeline, top to bottom: read inputs, extract articles, clean across pages, store."""
+"""The pipeline, top to bottom.
+
+`ingest`: local inputs -> extract -> clean across pages -> store.
+`run_once`: due sources -> poll -> new pages -> fetch -> extract -> clean -> store.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
 from veille.config import Settings
 from veille.extract import ExtractError, content_hash, extract
 from veille.extract.clean import fold, site_repeated_lines
+from veille.fetch import Fetcher, FetchError
 from veille.model import Article, Failure, RawDocument, Skip, Source
+from veille.schedule import backoff, next_interval
 from veille.sources.local import read_path
+from veille.sources.web import Poll, PollError, poll, published_per_week
 from veille.store import Store
-from veille.urls import domain
+from veille.urls import canonical_url, domain
 
 # Documents extracted together, so lines repeated across one site's pages can be found.
 BATCH_SIZE = 200
+# A page that failed this many times (for passing reasons) is not asked again.
+MAX_PAGE_ATTEMPTS = 3
 
 
 @dataclass
@@ -28,6 +39,17 @@ class IngestReport:
     unchanged: int = 0
     skipped: list[Skip] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
+
+
+@dataclass
+class RunReport(IngestReport):
+    sources: int = 0
+    sources_failed: int = 0
+    not_modified: int = 0
+    items: int = 0
+    already_fetched: int = 0
+    fetched: int = 0
+    links_only: int = 0  # stored from what the feed said: the page could not be fetched
 
 
 def ingest(
@@ -43,22 +65,175 @@ def ingest(
             Source(name=path.name or source, kind="file", location=str(path.resolve()))
         )
         for batch in _batches(read_path(path, settings), BATCH_SIZE):
-            articles: list[Article] = []
+            documents = []
             for item in batch:
                 if on_item:
                     on_item(item.ref)
                 if isinstance(item, RawDocument):
-                    report.read += 1
-                    try:
-                        articles.append(extract(item, source))
-                    except ExtractError as exc:
-                        _record(store, report, Failure(source, item.ref, "extract", str(exc)))
+                    documents.append((source, item))
                 else:
                     _record(store, report, item)
-            for article in drop_site_furniture(articles):
-                outcome, _ = store.save_article(article)
-                setattr(report, outcome, getattr(report, outcome) + 1)
+            store_documents(documents, store, report)
     return report
+
+
+async def run_once(
+    store: Store,
+    settings: Settings,
+    fetcher: Fetcher,
+    *,
+    now: datetime | None = None,
+    stop: asyncio.Event | None = None,
+    on_event: Callable[[str], None] | None = None,
+) -> RunReport:
+    """Poll every due source once, fetch the pages not seen before, store the articles."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    report = RunReport()
+    due = store.due_sources(now)
+    report.sources = len(due)
+    polls = await asyncio.gather(*(_poll_one(source, fetcher) for source in due))
+
+    candidates: dict[str, tuple[Source, RawDocument]] = {}
+    for source, outcome in zip(due, polls, strict=True):
+        _record_poll(store, report, source, outcome, now)
+        if isinstance(outcome, Poll):
+            for problem in outcome.problems:
+                _record(store, report, problem)
+            for item in outcome.items:
+                report.items += 1
+                key = canonical_url(item.url) if item.url else item.ref
+                candidates.setdefault(key, (source, item))
+        if on_event:
+            on_event(source.name)
+
+    todo = []
+    for key, (source, item) in candidates.items():
+        known = store.page(key)
+        if known and (
+            known["error"] is None or known["permanent"] or known["attempts"] >= MAX_PAGE_ATTEMPTS
+        ):
+            report.already_fetched += 1
+            continue
+        todo.append((key, source, item))
+
+    limit = asyncio.Semaphore(max(4, settings.fetch.host_concurrency * 8))
+
+    async def fetch_page(key: str, source: Source, item: RawDocument):
+        async with limit:
+            if stop is not None and stop.is_set():
+                return None
+            return await _fetch_page(key, source, item, fetcher, store, report)
+
+    tasks = [asyncio.ensure_future(fetch_page(*job)) for job in todo]
+    documents: list[tuple[str, RawDocument]] = []
+    for next_done in asyncio.as_completed(tasks):
+        done = await next_done
+        if done is not None:
+            documents.append(done)
+            if on_event:
+                on_event(done[1].url or done[1].ref)
+        if len(documents) >= BATCH_SIZE:
+            store_documents(documents, store, report)
+            documents = []
+    store_documents(documents, store, report)
+    return report
+
+
+async def _poll_one(source: Source, fetcher: Fetcher) -> Poll | PollError:
+    try:
+        return await poll(source, fetcher)
+    except PollError as exc:
+        return exc
+
+
+def _record_poll(
+    store: Store, report: RunReport, source: Source, outcome: Poll | PollError, now: datetime
+) -> None:
+    every = timedelta(seconds=source.every_seconds) if source.every_seconds else None
+    if isinstance(outcome, PollError):
+        report.sources_failed += 1
+        failures = source.failures + 1
+        interval = timedelta(seconds=source.interval_seconds or 0) or next_interval(every, 1)
+        store.update_source(
+            source.id,
+            last_polled_at=now,
+            last_error=outcome.reason,
+            last_status=outcome.status,
+            failures=failures,
+            next_poll_at=now + backoff(interval, failures),
+        )
+        _record(store, report, Failure(source.location, source.location, "poll", outcome.reason))
+        return
+    if outcome.not_modified:
+        report.not_modified += 1
+        interval = timedelta(seconds=source.interval_seconds or 0) or next_interval(every, 0)
+    else:
+        interval = next_interval(every, published_per_week(outcome.items, now))
+    store.update_source(
+        source.id,
+        last_polled_at=now,
+        last_success_at=now,
+        last_error=None,
+        last_status=outcome.status,
+        failures=0,
+        items_seen=source.items_seen + len(outcome.items),
+        etag=outcome.etag,
+        last_modified=outcome.last_modified,
+        interval_seconds=int(interval.total_seconds()),
+        next_poll_at=now + interval,
+    )
+
+
+async def _fetch_page(
+    key: str, source: Source, item: RawDocument, fetcher: Fetcher, store: Store, report: RunReport
+) -> tuple[str, RawDocument] | None:
+    """The page as an HTML document, or the feed's own item when the page cannot be had."""
+    if not item.url or not item.url.startswith(("http://", "https://")):
+        return source.location, item
+    try:
+        result = await fetcher.fetch(item.url)
+    except FetchError as exc:
+        store.record_page(key, status=exc.status, error=exc.reason, permanent=exc.permanent)
+        _record(store, report, Failure(source.location, item.url, "fetch", exc.reason))
+        report.links_only += 1
+        return source.location, item
+    store.record_page(
+        key,
+        final_url=result.final_url,
+        status=result.status,
+        etag=result.etag,
+        last_modified=result.last_modified,
+    )
+    report.fetched += 1
+    page = RawDocument(
+        ref=item.url,
+        kind="html",
+        content=result.content,
+        url=result.final_url,
+        content_type=result.content_type,
+        title=item.title,
+        published=item.published,
+        author=item.author,
+        site_name=item.site_name,
+        language=item.language,
+    )
+    return source.location, page
+
+
+def store_documents(
+    documents: list[tuple[str, RawDocument]], store: Store, report: IngestReport
+) -> None:
+    """Extract, clean across one site's pages, store; failures are recorded, not raised."""
+    articles: list[Article] = []
+    for source, document in documents:
+        report.read += 1
+        try:
+            articles.append(extract(document, source))
+        except ExtractError as exc:
+            _record(store, report, Failure(source, document.ref, "extract", str(exc)))
+    for article in drop_site_furniture(articles):
+        outcome, _ = store.save_article(article)
+        setattr(report, outcome, getattr(report, outcome) + 1)
 
 
 def drop_site_furniture(articles: list[Article]) -> list[Article]:

@@ -51,8 +51,11 @@ def extract_html(
     title = fix_text(page.title) if page.title else None
     lines = clean_lines(paragraphs(fix_text(page.text)), title)
     published = page.published or find_publication_date(page.page_text)
+    text = "\n".join(lines)
+    if _only_the_description(text, page.description):
+        text = ""  # a video or listing page: a link worth keeping, not an article
     return Extracted(
-        text="\n".join(lines),
+        text=text,
         title=title,
         published=published,
         author=page.author,
@@ -61,6 +64,13 @@ def extract_html(
         canonical_url=page.canonical_url,
         description=page.description,
     )
+
+
+def _only_the_description(text: str, description: str | None) -> bool:
+    """The page's only 'text' is its meta description (a video page, say)."""
+    if not text or not description or len(text.split()) >= 40:
+        return False
+    return fold(text) in fold(description)
 
 
 def extract_text(

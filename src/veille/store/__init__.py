@@ -13,7 +13,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, or_, select
 
 from veille.model import Article, Failure, Skip, Source
-from veille.store.schema import articles, ingest_log, sources
+from veille.store.schema import articles, ingest_log, pages, sources
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 Outcome = Literal["new", "updated", "unchanged"]
@@ -68,13 +68,16 @@ class Store:
     # -- sources ---------------------------------------------------------------------
 
     def ensure_source(self, source: Source) -> int:
+        """The id of the source at `source.location`, added if new."""
+        return self.add_source(source)[0].id  # type: ignore[return-value]
+
+    def add_source(self, source: Source) -> tuple[Source, bool]:
+        """Add a source; an existing one at the same location is returned unchanged."""
+        existing = self.source(source.location)
+        if existing is not None:
+            return existing, False
         with self.engine.begin() as conn:
-            found = conn.execute(
-                select(sources.c.id).where(sources.c.location == source.location)
-            ).scalar()
-            if found is not None:
-                return found
-            return conn.execute(
+            conn.execute(
                 sources.insert().values(
                     name=source.name,
                     kind=source.kind,
@@ -82,7 +85,86 @@ class Store:
                     every_seconds=source.every_seconds,
                     created_at=_now(),
                 )
-            ).inserted_primary_key[0]
+            )
+        found = self.source(source.location)
+        assert found is not None
+        return found, True
+
+    def source(self, key: int | str) -> Source | None:
+        """By id, location or name."""
+        query = select(sources)
+        if isinstance(key, int) or key.isdigit():
+            query = query.where(sources.c.id == int(key))
+        else:
+            query = query.where(or_(sources.c.location == key, sources.c.name == key))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return _to_source(row) if row else None
+
+    def sources(self) -> list[Source]:
+        """Failing sources first, then by name."""
+        query = select(sources).order_by(sources.c.failures.desc(), sources.c.name)
+        with self.engine.connect() as conn:
+            return [_to_source(row) for row in conn.execute(query).mappings()]
+
+    def remove_source(self, key: int | str) -> Source | None:
+        found = self.source(key)
+        if found is not None:
+            with self.engine.begin() as conn:
+                conn.execute(sources.delete().where(sources.c.id == found.id))
+        return found
+
+    def due_sources(
+        self, now: datetime, kinds: tuple[str, ...] = ("feed", "sitemap")
+    ) -> list[Source]:
+        query = (
+            select(sources)
+            .where(sources.c.kind.in_(kinds))
+            .where(or_(sources.c.next_poll_at.is_(None), sources.c.next_poll_at <= now))
+            .order_by(sources.c.next_poll_at.nulls_first(), sources.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [_to_source(row) for row in conn.execute(query).mappings()]
+
+    def update_source(self, source_id: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sources.update().where(sources.c.id == source_id).values(**values))
+
+    # -- pages -----------------------------------------------------------------------
+
+    def page(self, url: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(pages).where(pages.c.url == url)).mappings().first()
+        return dict(row) if row else None
+
+    def record_page(
+        self,
+        url: str,
+        *,
+        final_url: str | None = None,
+        status: int | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        error: str | None = None,
+        permanent: bool = False,
+    ) -> None:
+        values = {
+            "final_url": final_url,
+            "status": status,
+            "etag": etag,
+            "last_modified": last_modified,
+            "error": error,
+            "permanent": permanent,
+            "fetched_at": _now(),
+        }
+        with self.engine.begin() as conn:
+            updated = conn.execute(
+                pages.update()
+                .where(pages.c.url == url)
+                .values(attempts=pages.c.attempts + 1, **values)
+            )
+            if updated.rowcount == 0:
+                conn.execute(pages.insert().values(url=url, attempts=1, **values))
 
     # -- articles --------------------------------------------------------------------
 
@@ -160,7 +242,7 @@ class Store:
         with self.engine.connect() as conn:
             return {
                 table.name: conn.execute(select(func.count()).select_from(table)).scalar()
-                for table in (sources, articles, ingest_log)
+                for table in (sources, articles, ingest_log, pages)
             }
 
     # -- log -------------------------------------------------------------------------
@@ -220,6 +302,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _to_source(row: Any) -> Source:
+    return Source(**{name: row[name] for name in Source.__dataclass_fields__})
 
 
 def _to_article(row: Any) -> Article:

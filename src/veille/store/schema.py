@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -25,6 +27,35 @@ sources = Table(
     Column("location", String(2000), nullable=False, unique=True),
     Column("every_seconds", Integer),
     Column("created_at", DateTime, nullable=False),
+    # Poll state: conditional GET validators and the adaptive schedule.
+    Column("etag", String(500)),
+    Column("last_modified", String(100)),
+    Column("interval_seconds", Integer),
+    Column("next_poll_at", DateTime),
+    # Health, shown failing-first by `veille source list`.
+    Column("last_polled_at", DateTime),
+    Column("last_success_at", DateTime),
+    Column("last_error", Text),
+    Column("last_status", Integer),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("items_seen", Integer, nullable=False, server_default="0"),
+)
+
+# One row per article page ever fetched (by canonical URL): a page is fetched once, and a
+# page that failed for good is not asked again.
+pages = Table(
+    "pages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", String(2000), nullable=False, unique=True),
+    Column("final_url", String(2000)),
+    Column("status", Integer),
+    Column("etag", String(500)),
+    Column("last_modified", String(100)),
+    Column("error", Text),
+    Column("permanent", Boolean, nullable=False, server_default=false()),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("fetched_at", DateTime, nullable=False),
 )
 
 articles = Table(
