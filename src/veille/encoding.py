@@ -112,9 +112,11 @@ def decode(data: bytes, content_type: str | None = None) -> str:
     return data.decode(label, errors="replace")
 
 
-def _mostly_decodes(data: bytes, label: str, tolerance: float = 0.001) -> bool:
-    """Decodes cleanly, or with a few stray bytes (a page cut mid-character, one bad
-    paste): those are replaced rather than letting a guess garble the whole page."""
+def _mostly_decodes(data: bytes, label: str) -> bool:
+    """Decodes cleanly, or nearly: a page cut mid-character or one bad paste leaves a few
+    invalid bytes among many good non-ASCII characters; those are replaced rather than
+    letting a guess garble the whole page. A Latin-1 page read as UTF-8 has no good
+    multi-byte characters at all, so it fails here."""
     try:
         data.decode(label)
         return True
@@ -122,8 +124,10 @@ def _mostly_decodes(data: bytes, label: str, tolerance: float = 0.001) -> bool:
         return False
     except UnicodeDecodeError:
         pass
-    replaced = data.decode(label, errors="replace").count("\ufffd")
-    return replaced <= tolerance * len(data)
+    text = data.decode(label, errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for char in text if ord(char) > 0x7F) - bad
+    return good >= 20 * bad
 
 
 def fix_text(text: str) -> str:

@@ -42,6 +42,8 @@ FRENCH: dict[str, str] = {
         "un tableau de {count} lignes, pas un texte d'article",
     "unreadable feed: {error}":
         "flux illisible : {error}",
+    "malformed feed, {count} entries recovered: {error}":
+        "flux mal formé, {count} entrées récupérées : {error}",
     "not a feed":
         "pas un flux",
     "feed entry without a link":

@@ -173,7 +173,7 @@ def _record_poll(
         source.id,
         last_polled_at=now,
         last_success_at=now,
-        last_error=None,
+        last_error=outcome.warning,
         last_status=outcome.status,
         failures=0,
         items_seen=source.items_seen + len(outcome.items),

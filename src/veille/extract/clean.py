@@ -85,7 +85,7 @@ _PRICE = re.compile(
     r"\d\s?(?:€|euros?\b|\$|dollars?\b)|à partir de|à seulement|gratuit|offert", re.IGNORECASE
 )
 _SENTENCE_END = re.compile(r"[.!?…»\"”)。！？]\s*$")
-_LIST_SEPARATORS = re.compile(r"\s+[·•|>»/]\s+")
+_LIST_SEPARATORS = re.compile(r"\s+[·•|>»]\s+")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[«\"“A-ZÀ-ÖØ-Ý0-9])")
 
 
@@ -152,11 +152,12 @@ def _is_heading_like(line: str) -> bool:
 def clean_lines(
     lines: Iterable[str], title: str | None = None, trim_edges: bool = False
 ) -> list[str]:
-    """Drop chrome lines, inline chrome and title echoes.
+    """Drop chrome lines, inline chrome and the title repeated in the body.
 
     With `trim_edges` (raw dumps, which had no page structure to extract from), short
-    captionless lines at the start and end go too: menus, labels, buttons. In the middle
-    they are sub-headings, which stay.
+    captionless lines at the start and end go too (menus, labels, buttons), and so do
+    breadcrumbs that wrap the title in a few navigation words. In the middle short lines
+    are sub-headings, which stay.
     """
     title_key = fold(title) if title else ""
     kept: list[str] = []
@@ -165,7 +166,11 @@ def clean_lines(
         if not line or line in {"·", "•", "|", "-", "–"} or is_chrome_line(line):
             continue
         key = fold(line)
-        if title_key and key and (key == title_key or _is_title_echo(key, title_key)):
+        if (
+            title_key
+            and key
+            and (key == title_key or (trim_edges and _is_title_echo(key, title_key)))
+        ):
             continue
         kept.append(line)
     if trim_edges:

@@ -18,32 +18,19 @@ from veille.extract.clean import clean_inline, normalise_space
 
 # Class/id words of containers that are never article text. trafilatura prunes many of
 # these itself, but an in-read ad left in place makes it drop the paragraphs after it.
-_PRUNE_WORDS = {
-    "share",
-    "sharing",
-    "social",
-    "ad",
-    "ads",
-    "adslot",
-    "advert",
-    "adverts",
-    "advertisement",
-    "advertising",
-    "pub",
-    "publicite",
-    "sponsor",
-    "sponsored",
-    "taboola",
-    "outbrain",
-    "dfp",
-    "cookie",
-    "cookies",
-    "consent",
-    "cmp",
-    "gdpr",
-    "didomi",
+# fmt: off
+_AD_WORDS = {
+    "ad", "ads", "adslot", "advert", "adverts", "advertisement", "advertising", "pub",
+    "publicite", "sponsor", "sponsored", "taboola", "outbrain", "dfp",
+}
+_BOX_WORDS = {
+    "share", "sharing", "social", "cookie", "cookies", "consent", "gdpr", "didomi",
     "newsletter",
 }
+# fmt: on
+# An ad slot holds a label and a line or two; a longer block named like one is content
+# that a designer tagged ("TestReport__Section--Ads" holds a review's conclusion).
+_AD_MAX_CHARS = 400
 _TAXONOMY_PREFIXES = ("category-", "tag-", "post-", "entry-", "format-", "type-")
 _SPLIT_WORDS = re.compile(r"[\s_\-]+")
 _KEEP_TAGS = {"html", "body", "main", "article"}
@@ -74,10 +61,11 @@ def _is_furniture(element: lxml_html.HtmlElement) -> bool:
         for name in f"{element.get('class', '')} {element.get('id', '')}".lower().split()
         if not name.startswith(_TAXONOMY_PREFIXES)
     )
-    if set(_SPLIT_WORDS.split(names)) & _PRUNE_WORDS:
+    words = set(_SPLIT_WORDS.split(names))
+    if words & _BOX_WORDS:
         return True
-    if "sponsored" in (element.get("rel") or ""):
-        return True
+    if words & _AD_WORDS or "sponsored" in (element.get("rel") or ""):
+        return len(element.text_content()) <= _AD_MAX_CHARS
     return element.get("aria-modal") == "true" and element.get("role") in ("dialog", "alertdialog")
 
 

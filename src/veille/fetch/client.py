@@ -98,6 +98,12 @@ class _HostGate:
                 self.next_start = self._clock() + self.delay
             yield
 
+    def slow_down(self, delay: float) -> None:
+        """A longer delay (robots.txt Crawl-delay) applies from the last start already."""
+        if delay > self.delay:
+            self.next_start += delay - self.delay
+            self.delay = delay
+
     def hold(self, seconds: float) -> None:
         self.next_start = max(self.next_start, self._clock() + seconds)
 
@@ -223,8 +229,9 @@ class Fetcher:
         rules = Protego.parse(result.content.decode("utf-8", "replace"))
         delay = rules.crawl_delay(USER_AGENT_TOKEN)
         if delay:
-            gate = self._gate(urlsplit(origin).netloc)
-            gate.delay = max(gate.delay, min(float(delay), self.settings.max_crawl_delay))
+            self._gate(urlsplit(origin).netloc).slow_down(
+                min(float(delay), self.settings.max_crawl_delay)
+            )
         return rules
 
     def _gate(self, host: str) -> _HostGate:

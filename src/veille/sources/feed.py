@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from xml.sax import SAXParseException
 
 import feedparser
 
@@ -18,6 +19,19 @@ def read_feed(data: bytes, ref: str, source: str) -> Iterator[RawDocument | Fail
         reason = getattr(parsed, "bozo_exception", None) or _("not a feed")
         yield Failure(source, ref, "read", _("unreadable feed: {error}", error=reason))
         return
+    if parsed.bozo and isinstance(parsed.get("bozo_exception"), SAXParseException):
+        # Broken XML that feedparser's lenient parser still read: keep what it found,
+        # and say so (entries past the break may be missing).
+        yield Failure(
+            source,
+            f"{ref}#malformed",
+            "read",
+            _(
+                "malformed feed, {count} entries recovered: {error}",
+                count=len(parsed.entries),
+                error=parsed.bozo_exception,
+            ),
+        )
     for index, entry in enumerate(parsed.entries, 1):
         link = entry.get("link")
         entry_ref = f"{ref}#entry={index}"

@@ -38,6 +38,7 @@ class Poll:
     etag: str | None = None
     last_modified: str | None = None
     status: int | None = None
+    warning: str | None = None  # read, but not cleanly: shown as the source's last error
 
 
 async def poll(source: Source, fetcher: Fetcher | None) -> Poll:
@@ -91,6 +92,8 @@ def _poll_feed(data: bytes, source: Source) -> Poll:
         if isinstance(item, Failure):
             if item.ref == source.location:  # the whole feed is unreadable
                 raise PollError(item.reason)
+            if item.ref.endswith("#malformed"):
+                found.warning = item.reason
             found.problems.append(item)
         else:
             found.items.append(item)
