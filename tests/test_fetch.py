@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import resource
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -126,7 +127,7 @@ async def test_robots_disallow_is_obeyed_and_crawl_delay_spaces_requests(hostile
         await asyncio.gather(*(client.fetch(hostile.url(f"/article/{n}")) for n in (1, 2, 3)))
     assert hostile.count(path="/private/page") == 0
     times = hostile.times()  # robots.txt then the three articles
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(times)]
     # Crawl-delay: 1 beats host_delay; 10 ms for the clocks of client and server.
     assert len(times) == 4 and min(gaps) >= 0.99
 
