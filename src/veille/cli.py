@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
+import signal
 import sys
+from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -17,9 +21,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from veille.config import Settings, database_url
+from veille.fetch import Fetcher, WarcArchive, WarcReplayTransport
 from veille.i18n import pick
+from veille.model import Source
+from veille.pipeline import RunReport, run_once
 from veille.pipeline import ingest as run_ingest
+from veille.schedule import parse_every
 from veille.sources.local import count_files
+from veille.sources.opml import OpmlError, OpmlFeed, parse_opml, write_opml
+from veille.sources.web import Found, PollError, identify
 from veille.store import Store
 
 app = typer.Typer(
@@ -270,3 +280,359 @@ def show_errors(
             str(entry.count),
         )
     console.print(table)
+
+
+# -- sources -------------------------------------------------------------------------------
+
+source_app = typer.Typer(
+    help=pick("Sources suivies : flux, sitemaps.", "Followed sources: feeds, sitemaps."),
+    no_args_is_help=True,
+)
+opml_app = typer.Typer(
+    help=pick("Import et export OPML.", "OPML import and export."), no_args_is_help=True
+)
+app.add_typer(source_app, name="source")
+app.add_typer(opml_app, name="opml")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        envvar="VEILLE_CONFIG",
+        help=pick("Fichier de configuration TOML.", "TOML configuration file."),
+    ),
+]
+
+
+def _settings(config: Path | None) -> Settings:
+    return Settings.from_env(config)
+
+
+@asynccontextmanager
+async def _fetcher(settings: Settings, replay: list[Path] | None = None):
+    """A fetcher on the network (archiving to WARC if enabled) or on WARC files."""
+    transport = WarcReplayTransport(replay) if replay else None
+    archive = WarcArchive(settings.archive_dir) if settings.archive and not replay else None
+    try:
+        async with Fetcher(settings.fetch, transport=transport, archive=archive) as fetcher:
+            yield fetcher
+    finally:
+        if archive is not None:
+            archive.close()
+
+
+async def _identify(location: str, settings: Settings) -> Found:
+    async with _fetcher(settings) as fetcher:
+        return await identify(location, fetcher)
+
+
+@source_app.command("add")
+def source_add(
+    location: Annotated[
+        str,
+        typer.Argument(
+            help=pick(
+                "URL d'un flux, d'un sitemap ou d'une page (ses flux sont cherchés), "
+                "ou fichier local.",
+                "URL of a feed, a sitemap or a page (its feeds are looked up), or a local file.",
+            )
+        ),
+    ],
+    name: Annotated[str | None, typer.Option(help=pick("Nom affiché", "Display name"))] = None,
+    every: Annotated[
+        str,
+        typer.Option(
+            help=pick(
+                "Intervalle minimal entre deux relevés (15m, 2h, 1d).",
+                "Shortest interval between two polls (15m, 2h, 1d).",
+            )
+        ),
+    ] = "15m",
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Suivre un flux ou un sitemap. / Follow a feed or a sitemap."""
+    settings = _settings(config)
+    try:
+        interval = parse_every(every)
+    except ValueError:
+        errors.print(pick(f"Intervalle illisible : {every}", f"Unreadable interval: {every}"))
+        raise typer.Exit(2) from None
+    try:
+        found = asyncio.run(_identify(location, settings))
+    except PollError as exc:
+        errors.print(f"[red]{escape(exc.reason)}[/]")
+        raise typer.Exit(1) from None
+    store = _store(db)
+    source, created = store.add_source(
+        Source(
+            name=name
+            or found.title
+            or urlsplit(found.location).netloc
+            or Path(found.location).name,
+            kind=found.kind,
+            location=found.location,
+            every_seconds=int(interval.total_seconds()),
+        )
+    )
+    store.close()
+    verb = pick("ajoutée", "added") if created else pick("déjà suivie", "already followed")
+    console.print(
+        f"{source.id} · {escape(source.name)} · {source.kind} · {escape(source.location)} — {verb}"
+    )
+    for other in found.alternatives:
+        console.print(pick("  autre flux annoncé : ", "  other feed announced: ") + escape(other))
+
+
+@source_app.command("list")
+def source_list(db: DbOption = None) -> None:
+    """Les sources et leur santé, en échec d'abord. / Sources and health, failing first."""
+    store = _store(db)
+    rows = store.sources()
+    store.close()
+    table = Table()
+    table.add_column("id", justify="right")
+    table.add_column(pick("nom", "name"), min_width=24, overflow="fold")
+    table.add_column(pick("type", "kind"))
+    table.add_column(pick("dernier succès", "last success"))
+    table.add_column(pick("échecs", "failures"), justify="right")
+    table.add_column(pick("vus", "seen"), justify="right")
+    table.add_column(pick("dernière erreur", "last error"), overflow="fold")
+    table.add_column(pick("prochain", "next"))
+    for source in rows:
+        error = ""
+        if source.last_error:
+            status = f"HTTP {source.last_status} · " if source.last_status else ""
+            error = status + source.last_error
+        style = "red" if source.failures else None
+        table.add_row(
+            str(source.id),
+            escape(source.name),
+            source.kind,
+            _when(source.last_success_at),
+            str(source.failures),
+            str(source.items_seen),
+            escape(error),
+            _when(source.next_poll_at),
+            style=style,
+        )
+    console.print(table)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%d/%m %H:%M") if value else "—"
+
+
+@source_app.command("remove")
+def source_remove(
+    key: Annotated[
+        str, typer.Argument(help=pick("Identifiant, nom ou adresse", "Id, name or location"))
+    ],
+    db: DbOption = None,
+) -> None:
+    """Ne plus suivre une source. / Stop following a source."""
+    store = _store(db)
+    removed = store.remove_source(key)
+    store.close()
+    if removed is None:
+        errors.print(pick(f"Aucune source « {key} ».", f"No source '{key}'."))
+        raise typer.Exit(1)
+    console.print(pick(f"Source retirée : {removed.name}", f"Source removed: {removed.name}"))
+
+
+@opml_app.command("import")
+def opml_import(
+    path: Annotated[Path, typer.Argument(help="OPML")],
+    every: Annotated[str, typer.Option(help="15m, 2h, 1d")] = "15m",
+    db: DbOption = None,
+) -> None:
+    """Suivre les flux d'un fichier OPML. / Follow the feeds of an OPML file."""
+    try:
+        feeds = parse_opml(path.read_bytes())
+    except (OSError, OpmlError) as exc:
+        errors.print(f"[red]{escape(str(exc))}[/]")
+        raise typer.Exit(1) from None
+    store = _store(db)
+    interval = int(parse_every(every).total_seconds())
+    added = 0
+    for feed in feeds:
+        _, created = store.add_source(
+            Source(
+                name=feed.title or feed.url, kind="feed", location=feed.url, every_seconds=interval
+            )
+        )
+        added += created
+    store.close()
+    console.print(
+        pick(
+            f"{added} flux ajoutés, {len(feeds) - added} déjà suivis.",
+            f"{added} feeds added, {len(feeds) - added} already followed.",
+        )
+    )
+
+
+@opml_app.command("export")
+def opml_export(
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    db: DbOption = None,
+) -> None:
+    """Écrire les flux suivis en OPML. / Write the followed feeds as OPML."""
+    store = _store(db)
+    feeds = [
+        OpmlFeed(url=s.location, title=s.name)
+        for s in store.sources()
+        if s.kind == "feed" and s.location.startswith(("http://", "https://"))
+    ]
+    store.close()
+    data = write_opml(feeds, title="veille")
+    if output:
+        output.write_bytes(data)
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+
+
+# -- run -----------------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    forever: Annotated[
+        bool,
+        typer.Option(
+            "--forever",
+            help=pick(
+                "Continuer : chaque source à son rythme.", "Keep going: each source at its pace."
+            ),
+        ),
+    ] = False,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help=pick(
+                "Relever toutes les sources maintenant, dues ou non.",
+                "Poll every source now, due or not.",
+            ),
+        ),
+    ] = False,
+    replay: Annotated[
+        bool,
+        typer.Option(
+            "--replay",
+            help=pick(
+                "Répondre depuis les archives WARC données au lieu du réseau.",
+                "Answer from the WARC archives given instead of the network.",
+            ),
+        ),
+    ] = False,
+    archives: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help=pick(
+                "Avec --replay : fichiers WARC ou dossiers qui en contiennent.",
+                "With --replay: WARC files, or folders holding them.",
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Relever les sources dues, récupérer les nouvelles pages. / Poll due sources, fetch new
+    pages."""
+    settings = _settings(config)
+    files = _warc_files(archives or []) if replay else None
+    if replay and not files:
+        errors.print(pick("--replay : aucun fichier WARC donné.", "--replay: no WARC file given."))
+        raise typer.Exit(2)
+    store = _store(db)
+    try:
+        asyncio.run(_run_loop(store, settings, files, forever, everything))
+    except KeyboardInterrupt:
+        # Each article is committed as it is stored: nothing done is lost.
+        errors.print(pick("Arrêté.", "Stopped."))
+    store.close()
+
+
+def _warc_files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        found.extend(sorted(path.glob("*.warc*")) if path.is_dir() else [path])
+    return found
+
+
+async def _run_loop(
+    store: Store, settings: Settings, replay: list[Path] | None, forever: bool, everything: bool
+) -> None:
+    """Ctrl-C (or SIGTERM) lets the pages in flight be stored, then stops."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    async with _fetcher(settings, replay) as fetcher:
+        await _poll_until_stopped(store, settings, fetcher, forever, everything, stop)
+
+
+async def _poll_until_stopped(
+    store: Store,
+    settings: Settings,
+    fetcher: Fetcher,
+    forever: bool,
+    everything: bool,
+    stop: asyncio.Event,
+) -> None:
+    while True:
+        report = await run_once(store, settings, fetcher, stop=stop, everything=everything)
+        everything = False
+        _print_run(report)
+        if not forever or stop.is_set():
+            return
+        due = [s.next_poll_at for s in store.sources() if s.next_poll_at]
+        now = datetime.now(UTC).replace(tzinfo=None)
+        wait = min(((when - now).total_seconds() for when in due), default=60.0)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=min(max(wait, 1.0), 300.0))
+        if stop.is_set():
+            return
+
+
+def _print_run(report: RunReport) -> None:
+    table = Table(title=pick("Relevé", "Run"))
+    labels = (
+        pick("sources", "sources"),
+        pick("en échec", "failing"),
+        pick("inchangées", "not modified"),
+        pick("éléments", "items"),
+        pick("déjà vus", "already fetched"),
+        pick("pages récupérées", "pages fetched"),
+        pick("liens seuls", "links only"),
+        pick("nouveaux", "new"),
+        pick("modifiés", "updated"),
+        pick("inchangés", "unchanged"),
+    )
+    for label in labels:
+        table.add_column(label, justify="right")
+    table.add_row(
+        *map(
+            str,
+            (
+                report.sources,
+                report.sources_failed,
+                report.not_modified,
+                report.items,
+                report.already_fetched,
+                report.fetched,
+                report.links_only,
+                report.new,
+                report.updated,
+                report.unchanged,
+            ),
+        )
+    )
+    console.print(table)
+    for failure in report.failed:
+        console.print(
+            f"[red]{pick('échec', 'failed')}[/] {escape(failure.stage)} "
+            f"{escape(failure.ref)} : {escape(failure.reason)}"
+        )

@@ -122,6 +122,9 @@ FRENCH: dict[str, str] = {
     "{reason}; asked to come back in {seconds:.0f} s, longer than allowed":
         "{reason} ; le site demande de revenir dans {seconds:.0f} s, plus que permis",
     # polling sources
+    "no feed or sitemap found at {location}":
+        "aucun flux ni sitemap trouvé à {location}",
+    "neither a feed nor a sitemap: {location}": "ni un flux ni un sitemap : {location}",
     "not a feed (malformed or unknown format)": "pas un flux (mal formé ou format inconnu)",
     "not a feed: the address answers with an HTML page":
         "pas un flux : l'adresse répond par une page HTML",

@@ -85,11 +85,13 @@ async def run_once(
     now: datetime | None = None,
     stop: asyncio.Event | None = None,
     on_event: Callable[[str], None] | None = None,
+    everything: bool = False,
 ) -> RunReport:
-    """Poll every due source once, fetch the pages not seen before, store the articles."""
+    """Poll every due source (with `everything`, every source) once, fetch the pages not
+    seen before, store the articles."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
     report = RunReport()
-    due = store.due_sources(now)
+    due = store.due_sources(None if everything else now)
     report.sources = len(due)
     polls = await asyncio.gather(*(_poll_one(source, fetcher) for source in due))
 

@@ -49,7 +49,7 @@ def extract_html(
     if page is None:
         return None
     title = fix_text(page.title) if page.title else None
-    lines = clean_lines(paragraphs(fix_text(page.text)), title)
+    lines = clean_lines(paragraphs(fix_text(page.text)), title, site_name=page.site_name)
     published = page.published or find_publication_date(page.page_text)
     text = "\n".join(lines)
     if _only_the_description(text, page.description):

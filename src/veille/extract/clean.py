@@ -150,7 +150,10 @@ def _is_heading_like(line: str) -> bool:
 
 
 def clean_lines(
-    lines: Iterable[str], title: str | None = None, trim_edges: bool = False
+    lines: Iterable[str],
+    title: str | None = None,
+    trim_edges: bool = False,
+    site_name: str | None = None,
 ) -> list[str]:
     """Drop chrome lines, inline chrome and the title repeated in the body.
 
@@ -160,12 +163,15 @@ def clean_lines(
     are sub-headings, which stay.
     """
     title_key = fold(title) if title else ""
+    site_key = fold(site_name) if site_name else ""
     kept: list[str] = []
     for raw in lines:
         line = normalise_space(_INLINE_CHROME.sub(" ", _EDITOR_NOTE.sub("", raw)))
         if not line or line in {"·", "•", "|", "-", "–"} or is_chrome_line(line):
             continue
         key = fold(line)
+        if site_key and key == site_key:
+            continue  # the site's name alone on a line: a logo's text
         if (
             title_key
             and key

@@ -106,4 +106,6 @@ class WarcReplayTransport(httpx.AsyncBaseTransport):
         if found is None:
             raise ReplayMiss(_("absent from the replayed archives"), request=request)
         status, headers, body = found
-        return httpx.Response(status, headers=headers, content=body, request=request)
+        # A stream, not `content=`: the fetcher reads raw bytes as from the network.
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body),
+                              request=request)

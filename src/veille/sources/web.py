@@ -10,13 +10,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import feedparser
+
+from veille.encoding import decode
+from veille.extract.clean import clean_inline
 from veille.fetch import Fetcher, FetchError
 from veille.i18n import _
 from veille.model import Failure, RawDocument, Source
-from veille.sources.discover import looks_like_feed
+from veille.sources.discover import discover_feeds, looks_like_feed
 from veille.sources.feed import read_feed
-from veille.sources.sitemap import Sitemap, SitemapError, parse_sitemap
+from veille.sources.sitemap import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots
 
 # A sitemap index of a big site lists hundreds of children: the newest few are enough
 # to follow the news.
@@ -143,3 +148,56 @@ def _newest_children(sitemap: Sitemap) -> list[str]:
 def published_per_week(items: list[RawDocument], now: datetime) -> int:
     """How many of the items were published in the last seven days (for scheduling)."""
     return sum(1 for item in items if item.published and 0 <= (now - item.published).days < 7)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What an address given to `veille source add` turned out to be."""
+
+    kind: str  # "feed" or "sitemap"
+    location: str
+    title: str | None
+    alternatives: tuple[str, ...] = ()  # other feeds the page announced
+
+
+async def identify(location: str, fetcher: Fetcher | None) -> Found:
+    """A feed or sitemap file or URL as is; a web page by the feeds it announces, else by
+    the sitemaps its robots.txt lists. Raises PollError when nothing is found."""
+    if not location.startswith(("http://", "https://")):
+        path = Path(location).expanduser().resolve()
+        return _identify_bytes(_read_local(str(path)), str(path))
+    assert fetcher is not None
+    try:
+        result = await fetcher.fetch(location)
+    except FetchError as exc:
+        raise PollError(exc.reason, exc.status) from exc
+    try:
+        return _identify_bytes(result.content, result.final_url)
+    except PollError:
+        pass
+    html = decode(result.content, result.content_type)
+    feeds = discover_feeds(html, result.final_url)
+    if feeds:
+        return Found("feed", feeds[0].url, feeds[0].title,
+                     tuple(feed.url for feed in feeds[1:]))
+    parts = urlsplit(result.final_url)
+    try:
+        robots = await fetcher.fetch(f"{parts.scheme}://{parts.netloc}/robots.txt", robots=False)
+        sitemaps = sitemaps_from_robots(robots.content.decode("utf-8", "replace"))
+    except FetchError:
+        sitemaps = []
+    if sitemaps:
+        return Found("sitemap", sitemaps[0], None, tuple(sitemaps[1:]))
+    raise PollError(_("no feed or sitemap found at {location}", location=location))
+
+
+def _identify_bytes(data: bytes, location: str) -> Found:
+    if looks_like_feed(data):
+        title = feedparser.parse(data).feed.get("title")
+        return Found("feed", location, clean_inline(title) if title else None)
+    try:
+        parse_sitemap(data, location)
+    except SitemapError as exc:
+        raise PollError(_("neither a feed nor a sitemap: {location}", location=location)) \
+            from exc
+    return Found("sitemap", location, None)

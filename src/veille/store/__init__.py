@@ -115,14 +115,15 @@ class Store:
         return found
 
     def due_sources(
-        self, now: datetime, kinds: tuple[str, ...] = ("feed", "sitemap")
+        self, now: datetime | None, kinds: tuple[str, ...] = ("feed", "sitemap")
     ) -> list[Source]:
-        query = (
-            select(sources)
-            .where(sources.c.kind.in_(kinds))
-            .where(or_(sources.c.next_poll_at.is_(None), sources.c.next_poll_at <= now))
-            .order_by(sources.c.next_poll_at.nulls_first(), sources.c.id)
-        )
+        """Sources whose next poll time has come (all of them when `now` is None)."""
+        query = select(sources).where(sources.c.kind.in_(kinds))
+        if now is not None:
+            query = query.where(
+                or_(sources.c.next_poll_at.is_(None), sources.c.next_poll_at <= now)
+            )
+        query = query.order_by(sources.c.next_poll_at.nulls_first(), sources.c.id)
         with self.engine.connect() as conn:
             return [_to_source(row) for row in conn.execute(query).mappings()]
 

@@ -1,0 +1,143 @@
+"""`veille source add` + `veille run` on the seed day served from 127.0.0.1, then replay."""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.servers import FixtureServer
+from veille.cli import app
+from veille.store import Store
+from veille.urls import canonical_url
+
+FEEDS = ("google-alert-cybercriminalite.xml", "google-alert-cybersecurite.xml", "outlets.rss")
+
+
+@pytest.fixture(scope="module")
+def server():
+    try:
+        with FixtureServer() as started:
+            yield started
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def veille(tmp_path, monkeypatch, server):
+    """The CLI with its HTTP traffic routed to the fixture server, as a transport would."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        '[fetch]\nhost_delay = 0.0\ncontact = "https://example.org/tests"\n'
+        f'[archive]\nfolder = "{tmp_path / "warc"}"\n',
+        "utf-8",
+    )
+    monkeypatch.setenv("VEILLE_HOME", str(home))
+    monkeypatch.setenv("VEILLE_DB", str(tmp_path / "veille.db"))
+    monkeypatch.setattr(
+        "veille.fetch.client.guarded_transport", lambda *args, **kwargs: server.transport()
+    )
+    runner = CliRunner()
+
+    def invoke(*args: str) -> str:
+        result = runner.invoke(app, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return invoke
+
+
+def _articles(db) -> dict[str, object]:
+    store = Store(f"sqlite:///{db}")
+    found = {a.canonical_url: a for a in store.articles()}
+    store.close()
+    return found
+
+
+@pytest.fixture
+def first_run(veille, server, tmp_path):
+    for feed in FEEDS:
+        veille("source", "add", server.feed_url(feed))
+    server.clear()
+    output = veille("run")
+    return output, _articles(tmp_path / "veille.db")
+
+
+def test_run_stores_every_article_with_its_publisher_url_title_date_and_site(
+    first_run, seed_day_truth
+):
+    _, articles = first_run
+    assert not any("google." in url for url in articles)
+    for expected in seed_day_truth["articles"]:
+        article = articles[canonical_url(expected["url"])]
+        assert article.url == expected["url"]
+        assert article.title == expected["canonical_title"]
+        assert not re.search(r"<b>|&amp;|&#39;|\.\.\.$", article.title)
+        assert article.published.date().isoformat() == expected["published"]
+        assert article.site_name == expected["site"]
+        assert bool(article.text) == expected["has_article_text"], expected["url"]
+    assert len(articles) == len(seed_day_truth["articles"])
+
+
+def test_second_run_is_conditional_and_fetches_no_page_twice(
+    first_run, veille, server, tmp_path, monkeypatch
+):
+    server.clear()
+    veille("run", "--all")
+    feeds = [r for r in server.requests if r.path.rsplit("/", 1)[-1] in FEEDS]
+    assert len(feeds) == 3
+    assert all(r.header("If-None-Match") and r.status == 304 for r in feeds)
+    pages = [r for r in server.requests if r.path != "/robots.txt" and r not in feeds]
+    assert pages == []
+
+
+def test_the_user_agent_names_veille_and_the_contact(first_run, server, veille):
+    server.clear()
+    veille("run", "--all")
+    agents = {r.header("User-Agent") for r in server.requests}
+    assert agents == {"veille/0.1.0 (+https://example.org/tests)"}
+
+
+def test_replay_gives_the_same_articles_without_opening_a_socket(
+    first_run, veille, tmp_path, monkeypatch
+):
+    _, original = first_run
+    opml = tmp_path / "feeds.opml"
+    veille("opml", "export", "-o", str(opml))
+    archives = sorted((tmp_path / "warc").glob("*.warc.gz"))
+    assert archives
+
+    monkeypatch.setenv("VEILLE_DB", str(tmp_path / "replayed.db"))
+    connects: list[object] = []
+
+    def refuse(*args, **kwargs):
+        connects.append(args)
+        raise AssertionError("a socket was opened during replay")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    veille("opml", "import", str(opml))
+    veille("run", "--replay", *map(str, archives))
+    replayed = _articles(tmp_path / "replayed.db")
+
+    assert connects == []
+    assert {u: (a.title, a.text) for u, a in replayed.items()} == {
+        u: (a.title, a.text) for u, a in original.items()
+    }
+
+
+def test_sources_are_named_from_their_feeds_and_listed(first_run, veille, tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'veille.db'}")
+    sources = store.sources()
+    store.close()
+    assert {s.name for s in sources} == {
+        "Google Alert - cybercriminalité",
+        "Google Alert - cybersécurité",
+        "Revue de presse – sources complémentaires",
+    }
+    assert all(s.last_success_at and s.failures == 0 and s.items_seen for s in sources)
+    listing = veille("source", "list")
+    assert "cybercriminalité" in listing and "cybersécurité" in listing
