@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Iterator
 from xml.sax import SAXParseException
 
@@ -10,10 +12,14 @@ import feedparser
 from veille.i18n import _
 from veille.model import Failure, RawDocument
 from veille.sources.common import from_struct_time, parse_when
+from veille.sources.gnews import strip_publisher_suffix
 from veille.urls import domain, unwrap_redirect
 
 
 def read_feed(data: bytes, ref: str, source: str) -> Iterator[RawDocument | Failure]:
+    if data.lstrip()[:1] == b"{":
+        yield from read_json_feed(data, ref, source)
+        return
     parsed = feedparser.parse(data)
     if parsed.bozo and not parsed.entries:
         reason = getattr(parsed, "bozo_exception", None) or _("not a feed")
@@ -44,15 +50,52 @@ def read_feed(data: bytes, ref: str, source: str) -> Iterator[RawDocument | Fail
         # Only an entry's own <source> names its outlet: a feed's title names the feed
         # (an alert, an aggregator), so the page or the domain will name the site.
         site = (entry.get("source") or {}).get("title")
+        title = entry.get("title")
+        if site and title:
+            title = strip_publisher_suffix(title, site)  # Google News: "Titre - Le Monde"
         yield RawDocument(
             ref=entry_ref,
             kind="fragment",
             content=body or "",
             url=url,
-            title=entry.get("title"),
+            title=title,
             published=parse_when(entry.get("published") or entry.get("updated"))
             or from_struct_time(entry.get("published_parsed") or entry.get("updated_parsed")),
             author=entry.get("author"),
             site_name=site or domain(url),
             language=(parsed.feed.get("language") or "")[:2] or None,
+        )
+
+
+def read_json_feed(data: bytes, ref: str, source: str) -> Iterator[RawDocument | Failure]:
+    """JSON Feed 1.0/1.1 (feedparser reads only XML feeds)."""
+    try:
+        feed = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        yield Failure(source, ref, "read", _("unreadable feed: {error}", error=exc))
+        return
+    if not isinstance(feed, dict) or "jsonfeed.org" not in str(feed.get("version", "")):
+        yield Failure(source, ref, "read", _("unreadable feed: {error}", error="JSON"))
+        return
+    language = (feed.get("language") or "")[:2] or None
+    for index, item in enumerate(feed.get("items") or [], 1):
+        item_ref = f"{ref}#entry={index}"
+        url = isinstance(item, dict) and (item.get("url") or item.get("external_url"))
+        if not url:
+            yield Failure(source, item_ref, "read", _("feed entry without a link"))
+            continue
+        authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+        names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
+        yield RawDocument(
+            ref=item_ref,
+            kind="fragment",
+            content=item.get("content_html")
+            or item.get("summary")
+            or html.escape(item.get("content_text") or ""),
+            url=unwrap_redirect(url),
+            title=item.get("title"),
+            published=parse_when(item.get("date_published") or item.get("date_modified")),
+            author=", ".join(names) or None,
+            site_name=domain(url),
+            language=item.get("language", language),
         )

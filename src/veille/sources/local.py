@@ -10,6 +10,7 @@ from veille.config import Settings
 from veille.encoding import UndecodableError, decode
 from veille.i18n import _
 from veille.model import Failure, RawDocument, Skip
+from veille.sources.discover import looks_like_feed
 from veille.sources.feed import read_feed
 from veille.sources.jsonl import read_jsonl
 from veille.sources.sniff import Kind, binary_kind, sniff
@@ -108,7 +109,7 @@ def read_bytes(
         )
     elif kind is Kind.HTML:
         yield RawDocument(ref=ref, kind="html", content=data)
-    elif kind is Kind.FEED:
+    elif kind is Kind.FEED or (kind is Kind.JSONL and looks_like_feed(data)):
         yield from read_feed(data, ref, source)
     elif kind is Kind.SITEMAP:
         yield Skip(source, ref, _("a sitemap lists pages to fetch: add it as a source to poll it"))
