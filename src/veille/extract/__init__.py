@@ -52,7 +52,7 @@ def extract_html(
     lines = clean_lines(paragraphs(fix_text(page.text)), title, site_name=page.site_name)
     published = page.published or find_publication_date(page.page_text)
     text = "\n".join(lines)
-    if _only_the_description(text, page.description):
+    if page.page_type != "article" and _only_the_description(text, page.description):
         text = ""  # a video or listing page: a link worth keeping, not an article
     return Extracted(
         text=text,
@@ -67,7 +67,8 @@ def extract_html(
 
 
 def _only_the_description(text: str, description: str | None) -> bool:
-    """The page's only 'text' is its meta description (a video page, say)."""
+    """The page's only 'text' is its meta description (a video page, say; a short blog
+    post whose description is all of it declares itself an article)."""
     if not text or not description or len(text.split()) >= 40:
         return False
     return fold(text) in fold(description)

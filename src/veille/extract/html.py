@@ -45,6 +45,7 @@ class PageMetadata:
     canonical_url: str | None
     description: str | None
     language: str | None
+    page_type: str | None  # og:type: "article", "video.other", "website"...
 
 
 def parse(html_text: str) -> lxml_html.HtmlElement | None:
@@ -185,6 +186,7 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMetadata:
         site_name=site,
         canonical_url=canonical_url if canonical_url and canonical_url.startswith("http") else None,
         description=_meta(tree, "og:description", "description"),
+        page_type=(_meta(tree, "og:type") or "").lower() or None,
         language=lang[:2].lower() or None,
     )
 
@@ -199,6 +201,7 @@ class HtmlExtraction:
     canonical_url: str | None
     description: str | None
     language: str | None
+    page_type: str | None
     page_text: str  # all visible text, for cues trafilatura drops (a "Publié le" line)
 
 
@@ -240,6 +243,7 @@ def extract_page(html_text: str, url: str | None) -> HtmlExtraction | None:
         canonical_url=meta.canonical_url,
         description=meta.description or (document.description if document else None),
         language=meta.language,
+        page_type=meta.page_type,
         page_text=page_text,
     )
 
