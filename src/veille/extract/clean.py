@@ -13,6 +13,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
+from veille.text import fold
+
 _WS = re.compile(r"\s+")
 _TAG = re.compile(r"<[^>]{0,500}>")
 
@@ -103,13 +105,6 @@ def clean_inline(text: str) -> str:
             break
         text = unescaped
     return normalise_space(text)
-
-
-def fold(text: str) -> str:
-    """Comparison key: lower case, no accents, words only."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.findall(r"\w+", text))
 
 
 def _starts_with_pictograph(line: str) -> bool:

@@ -1,0 +1,106 @@
+"""Words for matching: French-aware tokens, stop words, Snowball stems, folded accents.
+
+Shared by near-duplicate detection, story clustering, similarity, watches and search, so
+"l'enquête", "L’ENQUÊTE" and "enquetes" meet on one term.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+import snowballstemmer
+from stop_words import get_stop_words
+
+# Elided articles and pronouns glued to the next word: l'État, d'Elon, qu'il, jusqu'au.
+_ELISION = re.compile(r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+
+_LANGUAGES = {
+    "fr": "french",
+    "en": "english",
+    "de": "german",
+    "es": "spanish",
+    "it": "italian",
+    "pt": "portuguese",
+    "nl": "dutch",
+    "pl": "polish",
+    "ru": "russian",
+    "tr": "turkish",
+    "ar": "arabic",
+    "sv": "swedish",
+    "da": "danish",
+    "no": "norwegian",
+    "fi": "finnish",
+    "ro": "romanian",
+    "hu": "hungarian",
+    "el": "greek",
+    "ca": "catalan",
+}
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """Comparison key: lower case, no accents, words only, single spaces."""
+    return " ".join(re.findall(r"\w+", strip_accents(text.lower())))
+
+
+# A capital letter standing alone is a name (X, the network; M, the magazine), not a word,
+# except those that are words or sentence starts.
+_LETTER_WORDS = {"A", "I", "Y", "O", "À"}
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case words with elisions cut off ("l'enquête" -> "enquête"), accents kept.
+
+    Bare numbers are dropped but for years, which carry meaning; single letters are
+    dropped but for capitals that stand for a name.
+    """
+    found = []
+    for word in _WORD.findall(_ELISION.sub(" ", text)):
+        if word.isdigit() and len(word) != 4:
+            continue
+        if len(word) == 1:
+            if not word.isupper() or word in _LETTER_WORDS:
+                continue
+            word = word + "_"  # kept apart from the stop word it would fold into
+        found.append(word.lower())
+    return found
+
+
+@cache
+def _stemmer(language: str) -> snowballstemmer.stemmer | None:
+    name = _LANGUAGES.get(language)
+    return snowballstemmer.stemmer(name) if name else None
+
+
+@cache
+def stop_words(language: str) -> frozenset[str]:
+    name = _LANGUAGES.get(language)
+    try:
+        words = get_stop_words(name) if name else []
+    except Exception:  # stop_words raises its own error for languages it lacks
+        words = []
+    return frozenset(strip_accents(w.lower()) for w in words)
+
+
+def terms(text: str, language: str | None = "fr") -> list[str]:
+    """Stemmed, accent-folded content words of `text` in reading order."""
+    language = (language or "fr")[:2].lower()
+    stemmer = _stemmer(language)
+    stops = stop_words(language) | stop_words("fr") | stop_words("en")
+    words = [w for w in tokens(text) if strip_accents(w) not in stops]
+    if stemmer is not None:
+        words = stemmer.stemWords(words)
+    return [strip_accents(w) for w in words]
+
+
+def stem(word: str, language: str | None = "fr") -> str:
+    """One word's term, as `terms` would give it (empty for a stop word)."""
+    found = terms(word, language)
+    return found[0] if found else ""
