@@ -636,3 +636,92 @@ def _print_run(report: RunReport) -> None:
             f"[red]{pick('échec', 'failed')}[/] {escape(failure.stage)} "
             f"{escape(failure.ref)} : {escape(failure.reason)}"
         )
+
+
+# -- stories -------------------------------------------------------------------------------
+
+
+@app.command("stories")
+def stories_command(
+    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
+    limit: Annotated[int, typer.Option(help=pick("Nombre maximal", "Maximum rows"))] = 50,
+    db: DbOption = None,
+) -> None:
+    """Les sujets, les plus récents d'abord. / Stories, latest first."""
+    store = _store(db)
+    found = store.stories(day=_parse_day(day), limit=limit)
+    store.close()
+    table = Table()
+    table.add_column("id", justify="right")
+    table.add_column(pick("sujet", "story"), overflow="fold")
+    table.add_column(pick("articles", "articles"), justify="right")
+    table.add_column(pick("sources", "sources"), justify="right")
+    table.add_column(pick("période", "span"), no_wrap=True)
+    for story in found:
+        table.add_row(
+            str(story.id),
+            escape(story.title),
+            str(story.article_count),
+            str(story.source_count),
+            _span(story.first_seen, story.last_seen),
+        )
+    console.print(table)
+
+
+def _span(first: datetime | None, last: datetime | None) -> str:
+    if not first:
+        return "—"
+    if not last or first.date() == last.date():
+        return first.date().isoformat()
+    return f"{first.date().isoformat()} → {last.date().isoformat()}"
+
+
+@app.command("story")
+def story_command(
+    story_id: Annotated[int, typer.Argument(help=pick("Identifiant du sujet", "Story id"))],
+    db: DbOption = None,
+) -> None:
+    """Un sujet : ses articles, ses sources, ses copies. / One story: articles, sources,
+    copies."""
+    store = _store(db)
+    story = store.story(story_id)
+    if story is not None and story.merged_into is not None:
+        story = store.story(story.merged_into)
+    if story is None:
+        store.close()
+        errors.print(pick(f"Aucun sujet {story_id}.", f"No story {story_id}."))
+        raise typer.Exit(1)
+    members = store.story_articles(story.id)
+    copies = store.copies([a.id for a in members if a.id is not None])
+    related = store.related(story.id)
+    store.close()
+
+    console.print(f"[bold]{escape(story.title)}[/]")
+    console.print(
+        pick(
+            f"{story.article_count} articles · {story.source_count} sources · ",
+            f"{story.article_count} articles · {story.source_count} sources · ",
+        )
+        + _span(story.first_seen, story.last_seen)
+    )
+    copy_of = {c.copy_id: c.original_id for c in copies}
+    by_id = {a.id: a for a in members}
+    console.print()
+    for article in members:
+        if article.id in copy_of:
+            continue
+        when = article.published.strftime("%Y-%m-%d %H:%M") if article.published else "—"
+        console.print(
+            f"{when}  [bold]{escape(article.site_name or '')}[/]  {escape(article.title)}"
+        )
+        console.print(f"    [link={article.url}]{escape(article.url)}[/link]")
+        also = [by_id[c] for c, o in copy_of.items() if o == article.id and c in by_id]
+        for copy in also:
+            console.print(
+                pick("    aussi publié par ", "    also published by ")
+                + f"{escape(copy.site_name or '')} : {escape(copy.url)}"
+            )
+    if related:
+        console.print("\n" + pick("Sujets liés :", "Related stories:"))
+        for other, score in related:
+            console.print(f"  {other.id} · {escape(other.title)} ({score:.2f})")

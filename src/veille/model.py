@@ -5,7 +5,7 @@ Stages take and return these; only `store` knows how they map to tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -90,13 +90,28 @@ class Skip:
     reason: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Story:
+    """Articles about one event, as grouped by the clusterer."""
+
+    id: int
     title: str
-    first_seen: datetime
-    last_seen: datetime
-    article_ids: list[int] = field(default_factory=list)
-    id: int | None = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    article_count: int = 0
+    source_count: int = 0
+    representative_id: int | None = None
+    merged_into: int | None = None
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A syndicated copy of an article: the same text published elsewhere."""
+
+    copy_id: int
+    original_id: int
+    similarity: float
+    reason: str
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,18 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, or_, select
 
-from veille.model import Article, Failure, Skip, Source
-from veille.store.schema import articles, ingest_log, pages, sources
+from veille.model import Article, Copy, Failure, Skip, Source, Story
+from veille.store.schema import (
+    article_copies,
+    articles,
+    engine_state,
+    ingest_log,
+    pages,
+    sources,
+    stories,
+    story_articles,
+    story_related,
+)
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 Outcome = Literal["new", "updated", "unchanged"]
@@ -243,8 +253,197 @@ class Store:
         with self.engine.connect() as conn:
             return {
                 table.name: conn.execute(select(func.count()).select_from(table)).scalar()
-                for table in (sources, articles, ingest_log, pages)
+                for table in (
+                    sources,
+                    articles,
+                    ingest_log,
+                    pages,
+                    stories,
+                    story_articles,
+                    article_copies,
+                )
             }
+
+    # -- stories ---------------------------------------------------------------------
+
+    def load_state(self, name: str) -> bytes | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(engine_state.c.data).where(engine_state.c.name == name)
+            ).scalar()
+
+    def save_state(self, name: str, data: bytes) -> None:
+        with self.engine.begin() as conn:
+            updated = conn.execute(
+                engine_state.update()
+                .where(engine_state.c.name == name)
+                .values(data=data, updated_at=_now())
+            )
+            if updated.rowcount == 0:
+                conn.execute(engine_state.insert().values(name=name, data=data, updated_at=_now()))
+
+    def story_of(self, article_id: int) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(story_articles.c.story_id).where(story_articles.c.article_id == article_id)
+            ).scalar()
+
+    def assign(self, article_id: int, story_id: int) -> None:
+        """Put an article in a story (creating the story row if new)."""
+        now = _now()
+        with self.engine.begin() as conn:
+            if conn.execute(select(stories.c.id).where(stories.c.id == story_id)).scalar() is None:
+                conn.execute(stories.insert().values(id=story_id, title="", updated_at=now))
+            conn.execute(story_articles.delete().where(story_articles.c.article_id == article_id))
+            conn.execute(
+                story_articles.insert().values(
+                    article_id=article_id, story_id=story_id, added_at=now
+                )
+            )
+
+    def merge_stories(self, absorbed: int, kept: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                story_articles.update()
+                .where(story_articles.c.story_id == absorbed)
+                .values(story_id=kept)
+            )
+            conn.execute(
+                stories.update()
+                .where(stories.c.id == absorbed)
+                .values(merged_into=kept, article_count=0, updated_at=_now())
+            )
+            conn.execute(
+                story_related.delete().where(
+                    or_(
+                        story_related.c.story_id == absorbed, story_related.c.related_id == absorbed
+                    )
+                )
+            )
+
+    def refresh_story(self, story_id: int, title: str, representative_id: int | None) -> None:
+        """Recount a story's articles, sites and dates after it changed."""
+        members = (
+            select(articles.c.published, articles.c.first_seen, articles.c.site_name)
+            .join(story_articles, story_articles.c.article_id == articles.c.id)
+            .where(story_articles.c.story_id == story_id)
+            .subquery()
+        )
+        when = func.coalesce(members.c.published, members.c.first_seen)
+        with self.engine.begin() as conn:
+            count, sites, first, last = conn.execute(
+                select(
+                    func.count(),
+                    func.count(func.distinct(members.c.site_name)),
+                    func.min(when),
+                    func.max(when),
+                )
+            ).one()
+            conn.execute(
+                stories.update()
+                .where(stories.c.id == story_id)
+                .values(
+                    title=title,
+                    representative_id=representative_id,
+                    article_count=count,
+                    source_count=sites,
+                    first_seen=first,
+                    last_seen=last,
+                    updated_at=_now(),
+                )
+            )
+
+    def set_related(self, story_id: int, related: list[tuple[int, float]]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(story_related.delete().where(story_related.c.story_id == story_id))
+            for other, score in related:
+                conn.execute(
+                    story_related.insert().values(story_id=story_id, related_id=other, score=score)
+                )
+
+    def related(self, story_id: int) -> list[tuple[Story, float]]:
+        """Stories related either way, best first."""
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    select(story_related).where(
+                        or_(
+                            story_related.c.story_id == story_id,
+                            story_related.c.related_id == story_id,
+                        )
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        best: dict[int, float] = {}
+        for row in rows:
+            other = row["related_id"] if row["story_id"] == story_id else row["story_id"]
+            best[other] = max(best.get(other, 0.0), row["score"])
+        found = [(self.story(other), score) for other, score in best.items()]
+        return sorted(
+            ((s, score) for s, score in found if s and s.merged_into is None),
+            key=lambda pair: -pair[1],
+        )
+
+    def story(self, story_id: int) -> Story | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(stories).where(stories.c.id == story_id)).mappings().first()
+        return _to_story(row) if row else None
+
+    def stories(self, day: date | None = None, limit: int | None = None) -> list[Story]:
+        """Live stories, latest activity first; with `day`, those active that day."""
+        query = (
+            select(stories)
+            .where(stories.c.merged_into.is_(None))
+            .where(stories.c.article_count > 0)
+            .order_by(stories.c.last_seen.desc().nulls_last(), stories.c.id.desc())
+        )
+        if day is not None:
+            start = datetime.combine(day, datetime.min.time())
+            query = query.where(
+                stories.c.first_seen < start + timedelta(days=1), stories.c.last_seen >= start
+            )
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [_to_story(row) for row in conn.execute(query).mappings()]
+
+    def story_articles(self, story_id: int) -> list[Article]:
+        query = (
+            select(articles)
+            .join(story_articles, story_articles.c.article_id == articles.c.id)
+            .where(story_articles.c.story_id == story_id)
+            .order_by(articles.c.published.nulls_last(), articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [_to_article(row) for row in conn.execute(query).mappings()]
+
+    def link_copy(self, copy: Copy) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(article_copies.delete().where(article_copies.c.copy_id == copy.copy_id))
+            conn.execute(
+                article_copies.insert().values(
+                    copy_id=copy.copy_id,
+                    original_id=copy.original_id,
+                    similarity=copy.similarity,
+                    reason=copy.reason,
+                )
+            )
+
+    def copies(self, article_ids: list[int]) -> list[Copy]:
+        """Copy links touching any of the articles, as copy or as original."""
+        query = select(article_copies).where(
+            or_(
+                article_copies.c.copy_id.in_(article_ids),
+                article_copies.c.original_id.in_(article_ids),
+            )
+        )
+        with self.engine.connect() as conn:
+            return [
+                Copy(r["copy_id"], r["original_id"], r["similarity"], r["reason"])
+                for r in conn.execute(query).mappings()
+            ]
 
     # -- log -------------------------------------------------------------------------
 
@@ -303,6 +502,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _to_story(row: Any) -> Story:
+    return Story(**{name: row[name] for name in Story.__dataclass_fields__})
 
 
 def _to_source(row: Any) -> Source:

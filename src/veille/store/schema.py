@@ -6,8 +6,10 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -96,4 +98,55 @@ ingest_log = Table(
     Column("first_seen", DateTime, nullable=False),
     Column("last_seen", DateTime, nullable=False),
     UniqueConstraint("ref", "stage", "reason", name="uq_ingest_log_problem"),
+)
+
+# Stories: ids are the clusterer's own, so its state and the table agree across runs.
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("title", Text, nullable=False),
+    Column("first_seen", DateTime),
+    Column("last_seen", DateTime),
+    Column("article_count", Integer, nullable=False, server_default="0"),
+    Column("source_count", Integer, nullable=False, server_default="0"),
+    Column("representative_id", Integer),
+    Column("merged_into", Integer),  # set when the story was folded into another
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_stories_last_seen", "last_seen"),
+)
+
+story_articles = Table(
+    "story_articles",
+    metadata,
+    Column("article_id", Integer, primary_key=True),
+    Column("story_id", Integer, nullable=False, index=True),
+    Column("added_at", DateTime, nullable=False),
+)
+
+story_related = Table(
+    "story_related",
+    metadata,
+    Column("story_id", Integer, primary_key=True),
+    Column("related_id", Integer, primary_key=True),
+    Column("score", Float, nullable=False),
+)
+
+# A syndicated copy points at the first copy seen: "also published by".
+article_copies = Table(
+    "article_copies",
+    metadata,
+    Column("copy_id", Integer, primary_key=True),
+    Column("original_id", Integer, nullable=False, index=True),
+    Column("similarity", Float, nullable=False),
+    Column("reason", String(200), nullable=False),
+)
+
+# Serialised state of the incremental stages (near-duplicate index, clusterer).
+engine_state = Table(
+    "engine_state",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
 )
