@@ -139,6 +139,11 @@ FRENCH: dict[str, str] = {
     "not a language and country code: {lang}, {country}":
         "codes de langue et de pays invalides : {lang}, {country}",
     "empty Google News query": "recherche Google Actualités vide",
+    # understanding stories
+    "{site} writes « {written} », but {day} was a {weekday}":
+        "{site} écrit « {written} », mais le {day} était un {weekday}",
+    "date of « {word} »": "date de « {word} »",
+    "figure for « {word} »": "chiffre pour « {word} »",
 }
 # fmt: on
 

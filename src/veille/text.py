@@ -104,3 +104,35 @@ def stem(word: str, language: str | None = "fr") -> str:
     """One word's term, as `terms` would give it (empty for a stop word)."""
     found = terms(word, language)
     return found[0] if found else ""
+
+
+# Sentence ends: . ! ? … (and closing quotes after them) before a capital, a quote or a
+# digit; not after common abbreviations or initials ("M. Trump", "J.-L. Mélenchon").
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[»\"”)]?\s+(?=[«\"“(A-ZÀ-ÖØ-Ý0-9])")
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:M|Mme|Mmes|MM|Mlle|Dr|Pr|Me|Mgr|St|Ste|av|apr|J\.-C|etc|cf|p|art|n°|No|vol|"
+    r"janv|févr|fév|avr|juil|sept|oct|nov|déc|Jr|Sr|Inc|Co|Corp|Ltd|vs)|\b[A-Z])\.$"
+)
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a text, paragraph by paragraph."""
+    found: list[str] = []
+    for paragraph in text.split("\n"):
+        paragraph = paragraph.strip()
+        if not paragraph:
+            continue
+        start = 0
+        for match in _SENTENCE_END.finditer(paragraph):
+            head = paragraph[start : match.start()].rstrip()
+            if _ABBREVIATION.search(head):
+                continue
+            end = match.end() - len(match.group(0).lstrip('»"”)'))
+            piece = paragraph[start:end].strip()
+            if piece:
+                found.append(piece)
+            start = match.end()
+        tail = paragraph[start:].strip()
+        if tail:
+            found.append(tail)
+    return found

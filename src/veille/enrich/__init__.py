@@ -1,0 +1,1 @@
+"""Understanding a story: entities, key facts, disagreements."""

@@ -1,0 +1,150 @@
+"""Where sources disagree: different values for the same slot of a story.
+
+Slots today are the date of an event the story reports (the day given next to one of the
+story's key words: "perquisitionnés ce mardi 2 février" against "perquisitionné mardi
+3 février") and figures of the same unit given for the same thing. Relative dates ("ce
+mardi", "hier") are resolved against each article's publication day first; a weekday that
+contradicts its day number is noted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from veille.enrich.facts import FactSource, event_dates
+from veille.i18n import _
+from veille.text import fold, sentences, terms
+
+_WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_AMOUNT = re.compile(
+    r"(\d[\d\s.,]*)\s*(millions?|milliards?)?\s*(?:d['’]\s*|de\s+)?(euros?|€|dollars?|\$|%)",
+    re.IGNORECASE,
+)
+# Only dates near the publication day describe the event being reported; older or later
+# ones are background ("ouverte en janvier 2025") or plans ("convoqués le 20 avril").
+_EVENT_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class Disagreement:
+    about: str  # "date of « perquisition »", "amount of « amende »"
+    values: dict[str, list[FactSource]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def majority(self) -> str:
+        return max(self.values, key=lambda value: len(self.values[value]))
+
+
+def event_words(sources: list[FactSource], titles: list[str], count: int = 3) -> list[str]:
+    """The story's key words: terms most of its headlines share (its event's verb or noun)."""
+    per_title = Counter(term for title in titles for term in set(terms(title)))
+    names = {fold(word) for source in sources for word in re.findall(r"\b[A-Z]\w+", source.text)}
+    ranked = [t for t, n in per_title.most_common() if n >= 2 and t not in names and len(t) > 3]
+    return ranked[:count]
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Stems of one family: 'perquisit' (perquisition) and 'perquisition' (perquisitionné)."""
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) >= 5 and longer.startswith(shorter)
+
+
+def disagreements(sources: list[FactSource], titles: list[str]) -> list[Disagreement]:
+    found: list[Disagreement] = []
+    seen: set[frozenset[tuple[str, int]]] = set()
+    for word in event_words(sources, titles):
+        dates = _date_slot(sources, word)
+        if dates is None:
+            continue
+        # Two key words of one event give the same split of sources: report it once.
+        minority = frozenset(
+            (value, s.article_id)
+            for value, holders in dates.values.items()
+            if value != dates.majority
+            for s in holders
+        )
+        if minority not in seen:
+            seen.add(minority)
+            found.append(dates)
+    found.extend(_amount_slots(sources))
+    return found
+
+
+def _date_slot(sources: list[FactSource], word: str) -> Disagreement | None:
+    values: dict[date, list[FactSource]] = defaultdict(list)
+    notes: list[str] = []
+    for source in sources:
+        if source.published is None:
+            continue
+        reference = source.published.date()
+        for sentence in sentences(source.text):
+            if not any(_same_word(word, term) for term in terms(sentence, source.language)):
+                continue
+            dated = [
+                found
+                for found in event_dates(sentence, reference)
+                if abs(found[0] - reference) <= _EVENT_WINDOW
+            ]
+            for value, written, contradicts in dated:
+                if source not in values[value]:
+                    values[value].append(source)
+                if contradicts:
+                    weekday = _WEEKDAY_NAMES[value.weekday()]
+                    notes.append(
+                        _(
+                            "{site} writes « {written} », but {day} was a {weekday}",
+                            site=source.site or source.url,
+                            written=written,
+                            day=value.isoformat(),
+                            weekday=weekday,
+                        )
+                    )
+            if dated:
+                break  # the first dated sentence naming the event dates it
+    if len(values) < 2:
+        return None
+    return Disagreement(
+        about=_("date of « {word} »", word=word),
+        values={
+            value.isoformat(): found
+            for value, found in sorted(values.items(), key=lambda item: -len(item[1]))
+        },
+        notes=notes,
+    )
+
+
+def _amount_slots(sources: list[FactSource]) -> list[Disagreement]:
+    """The same noun with different figures of the same unit in different sources."""
+    slots: dict[tuple[str, str], dict[str, list[FactSource]]] = defaultdict(dict)
+    for source in sources:
+        for sentence in sentences(source.text):
+            for match in _AMOUNT.finditer(sentence):
+                figure = re.sub(r"\s", "", match.group(1)).rstrip(".,")
+                scale = (match.group(2) or "").lower().rstrip("s")
+                unit = fold(match.group(3)).replace("€", "euro").rstrip("s")
+                before = terms(sentence[: match.start()])[-3:]
+                if not before:
+                    continue
+                value = f"{figure} {scale} {unit}".replace("  ", " ")
+                slot = slots[(before[-1], unit)]
+                holders = slot.setdefault(value, [])
+                if source not in holders:
+                    holders.append(source)
+    found = []
+    for (noun, _unit), values in slots.items():
+        sites = {s.article_id for holders in values.values() for s in holders}
+        if (
+            len(values) >= 2
+            and len(sites) >= 2
+            and all(
+                len({s.article_id for s in holders}) < len(sites) for holders in values.values()
+            )
+        ):
+            found.append(
+                Disagreement(about=_("figure for « {word} »", word=noun), values=dict(values))
+            )
+    return found
