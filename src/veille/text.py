@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 from stop_words import get_stop_words
@@ -89,15 +89,24 @@ def stop_words(language: str) -> frozenset[str]:
     return frozenset(strip_accents(w.lower()) for w in words)
 
 
+@cache
+def _stops(language: str) -> frozenset[str]:
+    return stop_words(language) | stop_words("fr") | stop_words("en")
+
+
+# Words repeat: folding each once per process is most of what `terms` would spend.
+_plain = lru_cache(maxsize=262_144)(strip_accents)
+
+
 def terms(text: str, language: str | None = "fr") -> list[str]:
     """Stemmed, accent-folded content words of `text` in reading order."""
     language = (language or "fr")[:2].lower()
     stemmer = _stemmer(language)
-    stops = stop_words(language) | stop_words("fr") | stop_words("en")
-    words = [w for w in tokens(text) if strip_accents(w) not in stops]
+    stops = _stops(language)
+    words = [w for w in tokens(text) if _plain(w) not in stops]
     if stemmer is not None:
         words = stemmer.stemWords(words)
-    return [strip_accents(w) for w in words]
+    return [_plain(w) for w in words]
 
 
 def stem(word: str, language: str | None = "fr") -> str:
