@@ -144,6 +144,14 @@ FRENCH: dict[str, str] = {
         "{site} écrit « {written} », mais le {day} était un {weekday}",
     "date of « {word} »": "date de « {word} »",
     "figure for « {word} »": "chiffre pour « {word} »",
+    "spaCy is not installed": "spaCy n'est pas installé",
+    "no English NER model installed (en_core_web_sm is not on the package index)":
+        "aucun modèle anglais de reconnaissance d'entités nommées installé (en_core_web_sm "
+        "n'est pas sur l'index des paquets)",
+    "named-entity model {model} is not installed":
+        "le modèle d'entités nommées {model} n'est pas installé",
+    "no named-entity model for language {language}":
+        "aucun modèle d'entités nommées pour la langue {language}",
 }
 # fmt: on
 
