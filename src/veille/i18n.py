@@ -152,6 +152,17 @@ FRENCH: dict[str, str] = {
         "le modèle d'entités nommées {model} n'est pas installé",
     "no named-entity model for language {language}":
         "aucun modèle d'entités nommées pour la langue {language}",
+    # summaries
+    "no LLM endpoint configured (summary.llm.url and model)":
+        "aucun point d'accès LLM configuré (summary.llm.url et model)",
+    "no extractive summary to ground the LLM on":
+        "aucun résumé extractif sur lequel fonder le LLM",
+    "the LLM did not answer within {seconds:g} s": "le LLM n'a pas répondu en {seconds:g} s",
+    "the LLM endpoint answered HTTP {status}": "le point d'accès LLM a répondu HTTP {status}",
+    "LLM request failed: {error}": "échec de la requête au LLM : {error}",
+    "malformed LLM answer: {error}": "réponse du LLM mal formée : {error}",
+    "the LLM answer has no usable sentence":
+        "la réponse du LLM ne contient aucune phrase exploitable",
 }
 # fmt: on
 
