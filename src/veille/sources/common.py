@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+import zlib
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+
+from veille.i18n import _
 
 
 def parse_when(value: str | None) -> datetime | None:
@@ -32,3 +35,17 @@ def parse_when(value: str | None) -> datetime | None:
 def from_struct_time(value: time.struct_time | None) -> datetime | None:
     """feedparser's parsed dates (already normalised to UTC by feedparser)."""
     return datetime(*value[:6]) if value else None
+
+
+def gunzip(data: bytes, max_bytes: int, error: type[ValueError] = ValueError) -> bytes:
+    """Decompress gzip data, refusing to inflate past `max_bytes` (a gzip bomb)."""
+    inflater = zlib.decompressobj(31)
+    try:
+        out = inflater.decompress(data, max_bytes + 1)
+    except zlib.error as exc:
+        raise error(_("corrupt gzip data ({error})", error=exc)) from exc
+    if len(out) > max_bytes:
+        raise error(_("decompresses to over the {limit:,}-byte limit", limit=max_bytes))
+    if not inflater.eof:
+        raise error(_("truncated gzip file (the compressed stream ends early)"))
+    return out

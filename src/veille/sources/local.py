@@ -10,6 +10,7 @@ from veille.config import Settings
 from veille.encoding import UndecodableError, decode
 from veille.i18n import _
 from veille.model import Failure, RawDocument, Skip
+from veille.sources.common import gunzip
 from veille.sources.discover import looks_like_feed
 from veille.sources.feed import read_feed
 from veille.sources.jsonl import read_jsonl
@@ -91,7 +92,7 @@ def read_bytes(
     kind = sniff(data[:65536])
     if kind is Kind.GZIP and not compressed:
         try:
-            data = _gunzip(data, settings.max_bytes)
+            data = gunzip(data, settings.max_bytes)
         except ValueError as exc:
             yield Failure(source, ref, "read", str(exc))
             return
@@ -133,16 +134,3 @@ def _read_text(text: str, ref: str, source: str) -> Iterator[Item]:
         yield Skip(source, ref, str(exc))
         return
     yield RawDocument(ref=ref, kind="text", content=body, published=published)
-
-
-def _gunzip(data: bytes, max_bytes: int) -> bytes:
-    inflater = zlib.decompressobj(31)
-    try:
-        out = inflater.decompress(data, max_bytes + 1)
-    except zlib.error as exc:
-        raise ValueError(_("corrupt gzip data ({error})", error=exc)) from exc
-    if len(out) > max_bytes:
-        raise ValueError(_("decompresses to over the {limit:,}-byte limit", limit=max_bytes))
-    if not inflater.eof:
-        raise ValueError(_("truncated gzip file (the compressed stream ends early)"))
-    return out

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import re
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
@@ -15,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from veille.i18n import _
-from veille.sources.common import parse_when
+from veille.sources.common import gunzip, parse_when
 
 # The sitemap protocol caps a file at 50 MB uncompressed; past that it is a gzip bomb.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
@@ -124,20 +123,6 @@ def _absolute(location: str | None, base_url: str) -> str | None:
     except ValueError:  # "http://[x": a bracketed host that is no IPv6 address
         return None
     return url if scheme in ("http", "https") else None
-
-
-def gunzip(data: bytes, max_bytes: int, error: type[ValueError] = ValueError) -> bytes:
-    """Decompress gzip data, refusing to inflate past `max_bytes` (a gzip bomb)."""
-    inflater = zlib.decompressobj(31)
-    try:
-        out = inflater.decompress(data, max_bytes + 1)
-    except zlib.error as exc:
-        raise error(_("corrupt gzip data ({error})", error=exc)) from exc
-    if len(out) > max_bytes:
-        raise error(_("decompresses to over the {limit:,}-byte limit", limit=max_bytes))
-    if not inflater.eof:
-        raise error(_("truncated gzip file (the compressed stream ends early)"))
-    return out
 
 
 def parse_xml(data: bytes, error: type[ValueError] = ValueError) -> etree._Element:
