@@ -24,7 +24,7 @@ from veille.config import Settings, database_url
 from veille.fetch import Fetcher, WarcArchive, WarcReplayTransport
 from veille.i18n import pick
 from veille.model import Source
-from veille.pipeline import RunReport, run_once
+from veille.pipeline import IngestReport, RunReport, run_once
 from veille.pipeline import ingest as run_ingest
 from veille.schedule import parse_every
 from veille.sources.local import count_files
@@ -119,6 +119,7 @@ def ingest(
         )
     )
     console.print(table)
+    _print_grouping(report)
     for skip in report.skipped:
         console.print(
             f"[yellow]{pick('ignoré', 'skipped')}[/] {escape(skip.ref)} : {escape(skip.reason)}"
@@ -128,6 +129,18 @@ def ingest(
             f"[red]{pick('échec', 'failed')}[/] {escape(failure.ref)} : {escape(failure.reason)}"
         )
     store.close()
+
+
+def _print_grouping(report: IngestReport) -> None:
+    if report.stored:
+        console.print(
+            pick(
+                f"{report.copies} copies syndiquées repliées · {report.stories} sujets créés ou "
+                "enrichis",
+                f"{report.copies} syndicated copies folded · {report.stories} stories created or "
+                "grown",
+            )
+        )
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -631,6 +644,7 @@ def _print_run(report: RunReport) -> None:
         )
     )
     console.print(table)
+    _print_grouping(report)
     for failure in report.failed:
         console.print(
             f"[red]{pick('échec', 'failed')}[/] {escape(failure.stage)} "

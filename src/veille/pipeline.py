@@ -1,7 +1,8 @@
 """The pipeline, top to bottom.
 
-`ingest`: local inputs -> extract -> clean across pages -> store.
-`run_once`: due sources -> poll -> new pages -> fetch -> extract -> clean -> store.
+`ingest`: local inputs -> extract -> clean across pages -> store -> group.
+`run_once`: due sources -> poll -> new pages -> fetch -> extract -> clean -> store -> group.
+`group`: fold syndicated copies, place articles in stories (state kept between runs).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
+from veille.cluster import ClusterDoc, StoryClusterer
 from veille.config import Settings
+from veille.dedup import NearDuplicateIndex
 from veille.extract import ExtractError, content_hash, extract
 from veille.extract.clean import fold, site_repeated_lines
 from veille.fetch import Fetcher, FetchError
-from veille.model import Article, Failure, RawDocument, Skip, Source
+from veille.model import Article, Copy, Failure, RawDocument, Skip, Source
 from veille.schedule import backoff, next_interval
 from veille.sources.local import read_path
 from veille.sources.web import Poll, PollError, poll, published_per_week
@@ -39,6 +42,9 @@ class IngestReport:
     unchanged: int = 0
     skipped: list[Skip] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
+    stored: list[int] = field(default_factory=list)  # ids of the articles new or updated
+    copies: int = 0
+    stories: int = 0  # stories created or grown
 
 
 @dataclass
@@ -74,6 +80,7 @@ def ingest(
                 else:
                     _record(store, report, item)
             store_documents(documents, store, report)
+    group(store, report)
     return report
 
 
@@ -138,6 +145,7 @@ async def run_once(
             store_documents(documents, store, report)
             documents = []
     store_documents(documents, store, report)
+    group(store, report)
     return report
 
 
@@ -234,8 +242,90 @@ def store_documents(
         except ExtractError as exc:
             _record(store, report, Failure(source, document.ref, "extract", str(exc)))
     for article in drop_site_furniture(articles):
-        outcome, _ = store.save_article(article)
+        outcome, article_id = store.save_article(article)
         setattr(report, outcome, getattr(report, outcome) + 1)
+        if outcome != "unchanged":
+            report.stored.append(article_id)
+
+
+DEDUP_STATE, CLUSTER_STATE = "dedup", "cluster"
+# Syndicated copies appear within days; older signatures only cost memory.
+COPY_WINDOW = timedelta(days=7)
+
+
+def group(store: Store, report: IngestReport) -> None:
+    """Fold syndicated copies onto their original and place new articles in stories.
+
+    Articles already placed keep their story, so running the same input again changes
+    nothing; the index and the clusterer are kept in the store, so tomorrow's articles
+    continue today's stories.
+    """
+    todo = store.articles_by_id(store.ungrouped(report.stored))
+    if not todo:
+        return
+    todo.sort(key=lambda a: (a.published or datetime.max, a.id))
+    index = _load(store, DEDUP_STATE, NearDuplicateIndex)
+    clusterer = _load(store, CLUSTER_STATE, StoryClusterer)
+    touched: set[int] = set()
+    for article in todo:
+        assert article.id is not None
+        match = index.add(
+            article.id,
+            article.text,
+            title=article.title,
+            site=article.site_name,
+            when=article.published,
+        )
+        into = copy_of = None
+        if match is not None and match.original != article.id:
+            store.link_copy(Copy(article.id, match.original, match.similarity, match.reason))
+            # Earlier groups this text shows to be the same dispatch point at one original.
+            for other in match.merged:
+                if other != match.original:
+                    store.link_copy(Copy(other, match.original, match.similarity, match.reason))
+            report.copies += 1
+            into, copy_of = store.story_of(match.original), match.original
+        story = clusterer.add(
+            ClusterDoc(
+                article.id,
+                article.title,
+                article.text,
+                article.published,
+                article.site_name,
+                article.language,
+            ),
+            into=into,
+            copy_of=copy_of,
+        )
+        store.assign(article.id, story)
+        touched.add(story)
+    # Articles placed early in the batch may sit better in a story that grew after them.
+    clusterer.settle()
+    for article_id, before, after in clusterer.moves:
+        store.assign(article_id, after)
+        touched.update((before, after))
+    clusterer.moves.clear()
+    for absorbed, kept in clusterer.merges:
+        store.merge_stories(absorbed, kept)
+        touched.discard(absorbed)
+        touched.add(kept)
+    clusterer.merges.clear()
+    for story in touched:
+        representative = clusterer.representative(story)
+        headline = next((a.title for a in store.articles_by_id([representative])), "")
+        store.refresh_story(story, headline, representative)
+        store.set_related(story, clusterer.related(story))
+    report.stories = len(touched)
+    newest = max((a.published for a in todo if a.published), default=None)
+    if newest is not None:
+        index.prune(newest - COPY_WINDOW)
+    store.save_state(DEDUP_STATE, index.to_bytes())
+    store.save_state(CLUSTER_STATE, clusterer.to_bytes())
+
+
+def _load(store: Store, name: str, kind):
+    data = store.load_state(name)
+    return kind.from_bytes(data) if data else kind()
 
 
 def drop_site_furniture(articles: list[Article]) -> list[Article]:

@@ -213,6 +213,25 @@ class Store:
             )
             return "updated", row["id"]
 
+    def articles_by_id(self, ids: list[int]) -> list[Article]:
+        found: list[Article] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):  # SQLite caps bound parameters
+                chunk = ids[start : start + 500]
+                rows = conn.execute(select(articles).where(articles.c.id.in_(chunk)))
+                found.extend(_to_article(row) for row in rows.mappings())
+        return found
+
+    def ungrouped(self, ids: list[int]) -> list[int]:
+        """Those of the articles not yet placed in a story."""
+        placed: set[int] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                placed.update(conn.execute(select(story_articles.c.article_id).where(
+                    story_articles.c.article_id.in_(chunk))).scalars())
+        return [i for i in ids if i not in placed]
+
     def article(self, key: int | str) -> Article | None:
         """By id, URL or canonical URL."""
         query = select(articles)
