@@ -45,6 +45,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from veille import similarity as sim
+from veille.cluster.vectors import dot, unit
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO_ROOT.parent / "shared"
@@ -134,9 +135,9 @@ def tfidf_baseline(pairs: Sequence[Pair]) -> list[float]:
     idf = {t: math.log((1 + n) / (1 + k)) + 1 for t, k in df.items()}
 
     def vector(doc: list[str]) -> dict[str, float]:
-        return sim._unit({t: c * idf[t] for t, c in Counter(doc).items()})
+        return unit({t: c * idf[t] for t, c in Counter(doc).items()})
 
-    return [sim.cosine(vector(a), vector(b)) for a, b in docs]
+    return [dot(vector(a), vector(b)) for a, b in docs]
 
 
 def profiles(pairs: Sequence[Pair], fit: bool) -> list[tuple[sim.Profile, sim.Profile]]:

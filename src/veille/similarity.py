@@ -30,10 +30,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from veille.cluster.vectors import Vector, dot, unit
 from veille.encoding import fix_text
 from veille.text import fold, strip_accents, terms
-
-Vector = dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -225,7 +224,7 @@ class Vectorizer:
             weights[term] = (count + extra if term in title else count) * idf
         if self.top_k and len(weights) > self.top_k:
             weights = dict(sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[: self.top_k])
-        return _unit(weights)
+        return unit(weights)
 
 
 def _empty_df() -> dict[str, Counter[str]]:
@@ -234,17 +233,6 @@ def _empty_df() -> dict[str, Counter[str]]:
 
 def _language(language: str | None) -> str | None:
     return language[:2].lower() if language else None
-
-
-def _unit(weights: dict[str, float]) -> Vector:
-    norm = math.sqrt(sum(w * w for w in weights.values()))
-    return {t: w / norm for t, w in weights.items()} if norm else {}
-
-
-def cosine(a: Vector, b: Vector) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
 
 
 # --------------------------------------------------------------------------- score
@@ -281,7 +269,7 @@ def features(
     """The models' inputs: square roots of the cosines, and log(1 + days) when both dated."""
     wanted = set(wanted)
     found = {
-        k: math.sqrt(max(0.0, cosine(getattr(a, k), getattr(b, k))))
+        k: math.sqrt(max(0.0, dot(getattr(a, k), getattr(b, k))))  # unit vectors
         for k in _VECTORS
         if k in wanted  # the character n-gram cosine is the slow one: skip it unless read
     }

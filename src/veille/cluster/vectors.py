@@ -78,12 +78,6 @@ def dot(a: Vector, b: Vector) -> float:
     return sum(map(mul, a.values(), map(b.get, a, repeat(0.0))))
 
 
-def cosine(a: Vector, b: Vector) -> float:
-    na = math.sqrt(sum(w * w for w in a.values()))
-    nb = math.sqrt(sum(w * w for w in b.values()))
-    return dot(a, b) / (na * nb) if na and nb else 0.0
-
-
 @dataclass(frozen=True)
 class DocTerms:
     """What a document brings: its weighted terms before IDF, names and numbers."""
