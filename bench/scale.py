@@ -4,8 +4,9 @@ Articles are built from the shared datasets' sentences (OrangeSum articles, SemE
 pairs, gnews-fr headlines) with a seeded RNG (see `stream`), spread over a few days;
 dates advance one day every `--per-day` articles, so the time windows of both stages are
 exercised, and the stories are settled at the end of each day as the pipeline does after
-a run. Prints time and peak memory at each checkpoint, and the rate between checkpoints,
-which stays flat when growth is linear.
+a run. Prints time and peak memory at each checkpoint, the rate between checkpoints,
+which stays flat when growth is linear, and BCubed P/R/F1 of the stories found against
+the stories the articles were written for (so a speed-up that costs quality shows).
 
     python bench/scale.py                 # 10k, 30k, 100k
     python bench/scale.py --total 30000
@@ -21,6 +22,7 @@ import random
 import resource
 import sys
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -65,7 +67,7 @@ def pseudo_word(rng: random.Random) -> str:
 
 
 def stream(pool: list[str], total: int, per_day: int, seed: int):
-    """(id, title, body, when) in time order, `total` of them.
+    """(id, title, body, when, story) in time order, `total` of them.
 
     A story is a handful of made-up names and words its articles share (as a real story's
     articles share its people, places and key terms), told by 1 to 20 articles written with
@@ -73,9 +75,10 @@ def stream(pool: list[str], total: int, per_day: int, seed: int):
     a fifth of the articles are syndicated copies of another of the story."""
     rng = random.Random(seed)
     day0 = datetime(2026, 1, 1, 8)
-    pending: list[tuple[float, str, str]] = []  # (offset in days, title, body)
-    n = 0
+    pending: list[tuple[float, str, str, int]] = []  # (offset in days, title, body, story)
+    n = story = 0
     while n < total:
+        story += 1
         day = n // per_day
         keys = [pseudo_word(rng) for _ in range(8)]
         size = min(20, int(rng.expovariate(1 / 3)) + 1)
@@ -93,11 +96,21 @@ def stream(pool: list[str], total: int, per_day: int, seed: int):
                 body = " ".join(lines)
                 told.append(body)
             title = " ".join([*rng.sample(keys, 2), *rng.choice(pool).split()[:8]])
-            pending.append((day + rng.random() * min(3.0, 0.5 * size), title, body))
+            pending.append((day + rng.random() * min(3.0, 0.5 * size), title, body, story))
         n += size
     pending.sort(key=lambda item: item[0])
-    for i, (offset, title, body) in enumerate(pending[:total], 1):
-        yield i, title, body, day0 + timedelta(days=offset)
+    for i, (offset, title, body, story) in enumerate(pending[:total], 1):
+        yield i, title, body, day0 + timedelta(days=offset), story
+
+
+def bcubed(predicted: dict[int, int], gold: dict[int, int]) -> tuple[float, float, float]:
+    """BCubed precision, recall and F1 of the stories found against the stories told."""
+    pairs = Counter((predicted[i], gold[i]) for i in gold)
+    sizes_p = Counter(predicted[i] for i in gold)
+    sizes_g = Counter(gold.values())
+    p = sum(n * n / sizes_p[s] for (s, _), n in pairs.items()) / len(gold)
+    r = sum(n * n / sizes_g[g] for (_, g), n in pairs.items()) / len(gold)
+    return p, r, 2 * p * r / (p + r)
 
 
 def peak_mib() -> float:
@@ -125,34 +138,60 @@ def main() -> None:
     last_n, last_t = 0, time.perf_counter()
     day = None
     print(f"{'articles':>9} {'dedup s':>8} {'cluster s':>9} {'total s':>8} {'art/s':>7} "
-          f"{'stories':>8} {'copies':>7} {'peak MiB':>9}")
-    for n, title, body, when in stream(pool, args.total, args.per_day, args.seed):
+          f"{'stories':>8} {'copies':>7} {'peak MiB':>9} BCubed P/R/F1")
+    told: dict[int, int] = {}  # article -> the story it was written for
+    found: dict[int, int] = {}  # article -> its story in the clusterer, moves and merges applied
+    merged_into: dict[int, int] = {}
+
+    def follow() -> None:
+        for article, _, to in clusterer.moves:
+            found[article] = to
+        for absorbed, kept in clusterer.merges:
+            merged_into[absorbed] = kept
+        clusterer.moves.clear()
+        clusterer.merges.clear()
+
+    for n, title, body, when, story in stream(pool, args.total, args.per_day, args.seed):
         if day is not None and when.date() != day:  # a day's run ends: settle, prune
             t0 = time.perf_counter()
             index.prune(when - timedelta(days=7))
             t1 = time.perf_counter()
             clusterer.settle()
-            clusterer.moves.clear()
-            clusterer.merges.clear()
             clock["dedup"] += t1 - t0
             clock["cluster"] += time.perf_counter() - t1
+            follow()
         day = when.date()
         t0 = time.perf_counter()
         match = index.add(n, body, title=title, when=when)
         original = match.original if match is not None and match.original != n else None
         copies += original is not None
         t1 = time.perf_counter()
-        clusterer.add(ClusterDoc(n, title, body, when, f"site{n % 97}", "fr"), copy_of=original)
+        found[n] = clusterer.add(
+            ClusterDoc(n, title, body, when, f"site{n % 97}", "fr"), copy_of=original
+        )
+        told[n] = story
         t2 = time.perf_counter()
         clock["dedup"] += t1 - t0
         clock["cluster"] += t2 - t1
         if n in checkpoints:
+            follow()
             now = time.perf_counter()
             rate = (n - last_n) / (now - last_t)
-            last_n, last_t = n, now
             print(f"{n:>9,} {clock['dedup']:>8.1f} {clock['cluster']:>9.1f} "
                   f"{clock['dedup'] + clock['cluster']:>8.1f} {rate:>7.0f} "
-                  f"{len(clusterer.stories):>8,} {copies:>7,} {peak_mib():>9.0f}", flush=True)
+                  f"{len(clusterer.stories):>8,} {copies:>7,} {peak_mib():>9.0f} "
+                  f"{quality(found, told, merged_into)}", flush=True)
+            last_n, last_t = n, time.perf_counter()  # scoring is not the stages' time
+
+
+def quality(found: dict[int, int], told: dict[int, int], merged_into: dict[int, int]) -> str:
+    def resolve(story: int) -> int:
+        while story in merged_into:
+            story = merged_into[story]
+        return story
+
+    p, r, f1 = bcubed({a: resolve(s) for a, s in found.items()}, told)
+    return f"{p:.3f}/{r:.3f}/{f1:.3f}"
 
 
 if __name__ == "__main__":

@@ -243,6 +243,40 @@ def _two_close_stories() -> tuple[StoryClusterer, list[ClusterDoc]]:
     return clusterer, docs
 
 
+def _assert_index_matches_stories(clusterer: StoryClusterer) -> None:
+    """The inverted index holds each live story under each term of its centroid, with the
+    centroid's weight, and nothing else."""
+    expected: dict[str, dict[int, float]] = defaultdict(dict)
+    for story in clusterer.stories.values():
+        if not story.resting:
+            for term, weight in story.centroid.items():
+                expected[term][story.id] = weight
+    assert set(clusterer.postings) == set(expected)
+    for term, posting in clusterer.postings.items():
+        assert set(posting) == set(expected[term]), term
+        assert all(abs(posting[s] - expected[term][s]) < 1e-9 for s in posting), term
+
+
+def test_index_follows_joins_merges_moves_and_the_window() -> None:
+    clusterer = StoryClusterer()
+    for day in range(8):  # the heat stories go quiet after day 1 and rest out of the window
+        when = DAY1 + timedelta(days=day)
+        titles = RECORD + BAC + OTHER if day < 2 else [OTHER[day % 3], OTHER[(day + 1) % 3]]
+        for doc in _docs(titles, start=100 * day, when=when):
+            clusterer.add(doc)
+        clusterer.settle()
+        _assert_index_matches_stories(clusterer)
+    heat = clusterer.story_of(0)
+    assert clusterer.stories[heat].resting
+    # Placed by hand in a resting story: it is back in the index.
+    clusterer.place(_docs([RECORD[1]], start=999, when=DAY1 + timedelta(days=8))[0], heat)
+    assert not clusterer.stories[heat].resting
+    _assert_index_matches_stories(clusterer)
+    restored = StoryClusterer.from_bytes(clusterer.to_bytes(), clusterer.settings)
+    _assert_index_matches_stories(restored)
+    assert restored.postings == clusterer.postings
+
+
 def test_settle_moves_an_article_to_the_story_now_closest() -> None:
     clusterer, docs = _two_close_stories()
     before = dict(clusterer.doc_story)
@@ -262,6 +296,7 @@ def test_settle_moves_an_article_to_the_story_now_closest() -> None:
                 expected[term] += weight
         assert set(story.centroid) == {t for t, w in expected.items() if abs(w) > 1e-12}
         assert all(abs(story.centroid[t] - expected[t]) < 1e-9 for t in story.centroid)
+    _assert_index_matches_stories(clusterer)
 
 
 def test_an_emptied_story_is_reported_as_merged() -> None:
@@ -274,6 +309,7 @@ def test_an_emptied_story_is_reported_as_merged() -> None:
     assert clusterer.merges == [(alone, first)]
     assert alone not in clusterer.stories and clusterer.resolve(alone) == first
     assert clusterer.summary(first).count == 3
+    _assert_index_matches_stories(clusterer)
 
 
 def test_a_copy_moves_with_its_original_when_stories_settle() -> None:

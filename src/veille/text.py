@@ -42,16 +42,30 @@ _LANGUAGES = {
 
 @cache
 def _combining() -> re.Pattern[str]:
-    # One pass of a regex over the text instead of a Python test per character (10x faster
-    # on article bodies); built once, from the same Unicode data `unicodedata.combining` uses.
-    marks = [chr(i) for i in range(0x110000) if unicodedata.combining(chr(i))]
-    return re.compile("[" + "".join(re.escape(m) for m in marks) + "]+")
+    # One pass of a regex over the text instead of a Python test per character; built once,
+    # from the same Unicode data `unicodedata.combining` uses, as ranges: a class listing
+    # each of the ~2,000 marks is matched 20x slower than the ~300 ranges they form.
+    ranges: list[list[int]] = []
+    for i in range(0x110000):
+        if unicodedata.combining(chr(i)):
+            if ranges and ranges[-1][1] == i - 1:
+                ranges[-1][1] = i
+            else:
+                ranges.append([i, i])
+    parts = (re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges)
+    return re.compile("[" + "".join(parts) + "]+")
+
+
+# The marks of Latin, Greek and Cyrillic letters: a short range is matched far faster than
+# the whole class, which only text with a character beyond it needs.
+_COMMON_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]+")  # U+034F joins, of class 0
 
 
 def strip_accents(text: str) -> str:
     if text.isascii():
         return text
-    return _combining().sub("", unicodedata.normalize("NFKD", text))
+    text = _COMMON_MARKS.sub("", unicodedata.normalize("NFKD", text))
+    return _combining().sub("", text) if max(text) >= "\u0483" else text
 
 
 def fold(text: str) -> str:

@@ -12,13 +12,15 @@ stories; adding an article already placed returns its story and changes nothing.
 
 from __future__ import annotations
 
-import heapq
 import json
 import math
 import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
+
+import numpy as np
 
 from veille.cluster import model
 from veille.cluster.vectors import (
@@ -32,6 +34,7 @@ from veille.cluster.vectors import (
 )
 
 DAY = 86400.0
+_NORM2 = attrgetter("norm2")
 STATE_VERSION = 1
 
 
@@ -129,7 +132,9 @@ class StoryClusterer:
         self.docs: dict[int, _Doc] = {}
         self.doc_story: dict[int, int] = {}
         self.stories: dict[int, _Story] = {}
-        self.postings: dict[str, set[int]] = {}
+        # term -> {live story: the term's weight in its centroid}: candidates and their
+        # partial cosines come from here without touching the stories.
+        self.postings: dict[str, dict[int, float]] = {}
         self.next_story = 1
         self.clock: float | None = None  # latest publication time seen
         self._swept: float | None = None
@@ -218,22 +223,19 @@ class StoryClusterer:
         if len(selective) > s.probe_terms:  # a long article: its heaviest terms find enough
             selective = sorted(selective, key=lambda tp: -doc.vector[tp[0]])[: s.probe_terms]
         partial: dict[int, float] = {}
+        get = partial.get
         for term, posting in selective:
             weight = doc.vector[term]
-            for sid in posting:
-                partial[sid] = partial.get(sid, 0.0) + weight * stories[sid].centroid[term]
+            for sid, value in posting.items():
+                partial[sid] = get(sid, 0.0) + weight * value
         wanted = s.exact
-        scored = ((p / math.sqrt(stories[sid].norm2), sid) for sid, p in partial.items())
+        ranked = self._rank(partial, 2 * wanted)
         # Nearly all candidates are live: the top few suffice, the full sort rarely runs.
-        ranked = heapq.nlargest(2 * wanted, scored)
         if (
             len(partial) > 2 * wanted
             and sum(self._live(stories[sid], doc.seen) for _, sid in ranked) < wanted
         ):
-            ranked = sorted(
-                ((p / math.sqrt(stories[sid].norm2), sid) for sid, p in partial.items()),
-                reverse=True,
-            )
+            ranked = self._rank(partial, len(partial))
         cosines = []
         for _, sid in ranked:
             story = stories[sid]
@@ -243,6 +245,22 @@ class StoryClusterer:
                     break
         cosines.sort(reverse=True)  # ties: the older story first, so runs are reproducible
         return [(cos, -neg) for cos, neg in cosines[: s.shortlist]]
+
+    def _rank(self, partial: dict[int, float], k: int) -> list[tuple[float, int]]:
+        """The `k` best (partial cosine, story) pairs, best first (ties: the newer story)."""
+        sids = np.fromiter(partial, dtype=np.int64, count=len(partial))
+        dots = np.fromiter(partial.values(), dtype=np.float64, count=len(partial))
+        norms = np.fromiter(
+            map(_NORM2, map(self.stories.__getitem__, partial)),
+            dtype=np.float64,
+            count=len(partial),
+        )
+        cosines = dots / np.sqrt(norms)
+        if k < len(cosines):
+            top = np.argpartition(-cosines, k)[:k]
+            sids, cosines = sids[top], cosines[top]
+        order = np.lexsort((-sids, -cosines))
+        return list(zip(cosines[order].tolist(), sids[order].tolist(), strict=True))
 
     def candidates(self, doc: _Doc, every_feature: bool = False) -> list[Candidate]:
         """The closest live stories, scored by the model (`every_feature`: with all the
@@ -357,8 +375,8 @@ class StoryClusterer:
             story = self.stories[into]
             if story.resting:  # placed by hand in a story out of the window: it is back
                 story.resting = False
-                for term in story.centroid:
-                    self.postings.setdefault(term, set()).add(story.id)
+                for term, value in story.centroid.items():
+                    self.postings.setdefault(term, {})[story.id] = value
         self._add_vector(story, doc.vector)
         story.members.append(doc.id)
         story.names.update(doc.names)
@@ -382,10 +400,10 @@ class StoryClusterer:
             norm2 += weight * weight
             if old is None:
                 centroid[term] = weight
-                self.postings.setdefault(term, set()).add(story.id)
+                self.postings.setdefault(term, {})[story.id] = weight
             else:
                 cross += weight * old
-                centroid[term] = old + weight
+                centroid[term] = self.postings[term][story.id] = old + weight
         story.norm2 += 2 * cross + norm2  # |c + v|^2 = |c|^2 + 2 c.v + |v|^2
 
     def _merge_converging(self, story: _Story, found: list[Candidate]) -> None:
@@ -421,9 +439,8 @@ class StoryClusterer:
             kept, absorbed = b, a
         for term, weight in absorbed.centroid.items():
             posting = self.postings[term]
-            posting.discard(absorbed.id)
-            posting.add(kept.id)
-            kept.centroid[term] = kept.centroid.get(term, 0.0) + weight
+            del posting[absorbed.id]
+            kept.centroid[term] = posting[kept.id] = kept.centroid.get(term, 0.0) + weight
         kept.norm2 = sum(w * w for w in kept.centroid.values())
         kept.members.extend(absorbed.members)
         kept.names.update(absorbed.names)
@@ -467,7 +484,7 @@ class StoryClusterer:
         for term in story.centroid:
             posting = self.postings.get(term)
             if posting is not None:
-                posting.discard(story.id)
+                posting.pop(story.id, None)
                 if not posting:
                     del self.postings[term]
 
@@ -545,15 +562,17 @@ class StoryClusterer:
         centroid = story.centroid
         for term, weight in vector.items():
             left = centroid[term] - weight
+            posting = self.postings.get(term)
             if abs(left) < 1e-12:
                 del centroid[term]
-                posting = self.postings.get(term)
                 if posting is not None:
-                    posting.discard(story.id)
+                    posting.pop(story.id, None)
                     if not posting:
                         del self.postings[term]
             else:
                 centroid[term] = left
+                if posting is not None and story.id in posting:
+                    posting[story.id] = left
         story.norm2 = sum(w * w for w in centroid.values())
 
     def _recompute_span(self, story: _Story) -> None:
@@ -625,7 +644,7 @@ class StoryClusterer:
                 story.numbers.update(doc.numbers)
                 self.doc_story[m] = story.id
             if not story.resting:
-                for term in story.centroid:
-                    self.postings.setdefault(term, set()).add(story.id)
+                for term, value in story.centroid.items():
+                    self.postings.setdefault(term, {})[story.id] = value
             self.stories[story.id] = story
         return self

@@ -19,7 +19,7 @@ from datetime import datetime
 from itertools import repeat
 from operator import mul
 
-from veille.text import strip_accents, terms
+from veille.text import terms
 
 Vector = dict[str, float]
 
@@ -152,5 +152,5 @@ def numbers(text: str) -> set[str]:
     """Numbers as written (42, 42.3): a toll, a score or a sum ties articles to one event.
 
     Years are left out: "2019" is in every other headline of 2019."""
-    found = {n.replace(",", ".") for n in _NUMBER.findall(strip_accents(text))}
+    found = {n.replace(",", ".") for n in _NUMBER.findall(text)}
     return {n for n in found if not _YEAR.fullmatch(n)}
