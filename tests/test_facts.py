@@ -85,7 +85,7 @@ def test_relative_and_explicit_dates_disagreeing_are_flagged():
         "2026-02-02": ["c.fr"],
     }
     assert found.majority == "2026-02-03"
-    assert any("c.fr" in note and "lundi" in note for note in found.notes)
+    assert any("c.fr" in note.text and "lundi" in note.text for note in found.notes)
 
 
 def test_sources_that_agree_give_no_disagreement():

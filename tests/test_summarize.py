@@ -155,6 +155,7 @@ CHROME = [
     "Aucun commentaire pour le moment.",
     "Pour lire la suite de cet article, connectez-vous à votre compte abonné.",
     "LE DIRECT : SUIVEZ LES RÉACTIONS APRÈS LE VOTE DU CONSEIL MUNICIPAL",
+    "(Ajout de la réaction du maire de Lyon au paragraphe 6 après le vote du budget)",
 ]
 
 

@@ -21,9 +21,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from veille.config import Settings, database_url
+from veille.enrich.conflicts import WeekdayNote, about
+from veille.enrich.entities import Entity, lookup_keys
 from veille.fetch import Fetcher, WarcArchive, WarcReplayTransport
 from veille.i18n import pick
-from veille.model import Source
+from veille.model import EntityRecord, Source, SourceRef, StoryBrief
 from veille.pipeline import IngestReport, RunReport, run_once
 from veille.pipeline import ingest as run_ingest
 from veille.schedule import parse_every
@@ -708,6 +710,7 @@ def story_command(
     members = store.story_articles(story.id)
     copies = store.copies([a.id for a in members if a.id is not None])
     related = store.related(story.id)
+    brief = store.brief(story.id)
     store.close()
 
     console.print(f"[bold]{escape(story.title)}[/]")
@@ -718,9 +721,19 @@ def story_command(
         )
         + _span(story.first_seen, story.last_seen)
     )
+    if brief is None:
+        console.print(
+            pick(
+                "\nPas encore de résumé : il sera calculé au prochain « veille ingest » ou "
+                "« veille run ».",
+                "\nNo summary yet: the next “veille ingest” or “veille run” computes it.",
+            )
+        )
+    else:
+        _print_brief(brief)
     copy_of = {c.copy_id: c.original_id for c in copies}
     by_id = {a.id: a for a in members}
-    console.print()
+    console.print("\n[bold]" + pick("Articles", "Articles") + "[/]")
     for article in members:
         if article.id in copy_of:
             continue
@@ -739,3 +752,173 @@ def story_command(
         console.print("\n" + pick("Sujets liés :", "Related stories:"))
         for other, score in related:
             console.print(f"  {other.id} · {escape(other.title)} ({score:.2f})")
+
+
+_KINDS = {
+    "PER": ("Personnes", "People"),
+    "ORG": ("Organisations", "Organisations"),
+    "LOC": ("Lieux", "Places"),
+}
+
+
+def _sites(refs: tuple[SourceRef, ...]) -> str:
+    return ", ".join(dict.fromkeys(r.site or urlsplit(r.url).netloc for r in refs))
+
+
+def _print_brief(brief: StoryBrief) -> None:
+    if brief.summary:
+        title = pick("Résumé", "Summary")
+        if brief.method == "llm":
+            title += pick(" (rédigé par le modèle de langue)", " (written by the language model)")
+        console.print(f"\n[bold]{title}[/]")
+        for sentence in brief.summary:
+            cited = (sentence.source,) if sentence.source else ()
+            sites = _sites(cited + sentence.also)
+            console.print(f"  {escape(sentence.text)} [dim]\\[{escape(sites)}][/]")
+    if brief.summary_error:
+        console.print(
+            "[yellow]"
+            + pick("Résumé extractif : ", "Extractive summary: ")
+            + "[/]"
+            + escape(brief.summary_error)
+        )
+    if brief.facts:
+        console.print("\n[bold]" + pick("Faits clés", "Key facts") + "[/]")
+        for fact in brief.facts:
+            console.print(f"  • {escape(fact.text)}")
+            console.print(
+                "    [dim]"
+                + pick(
+                    f"{fact.independent} source(s) : ",
+                    f"{fact.independent} source(s): ",
+                )
+                + escape(_sites(fact.sources))
+                + "[/]"
+            )
+    if brief.disagreements:
+        console.print(
+            "\n[bold]" + pick("Désaccords entre sources", "Where sources disagree") + "[/]"
+        )
+        for conflict in brief.disagreements:
+            console.print(f"  {escape(about(conflict.slot, conflict.word))}")
+            for value, refs in conflict.values:
+                console.print(f"    [bold]{escape(value)}[/] : {escape(_sites(refs))}")
+            for note in conflict.notes:
+                text = WeekdayNote(note.site, note.written, note.day, note.weekday).text
+                console.print(f"    [yellow]⚠ {escape(text)}[/]")
+    if brief.entities:
+        console.print("\n[bold]" + pick("Entités", "Entities") + "[/]")
+        for kind, (fr, en) in _KINDS.items():
+            named = [e for e in brief.entities if e.kind == kind]
+            if not named:
+                continue
+            shown = []
+            for entity in named[:15]:
+                others = [a for a in entity.aliases if a != entity.name]
+                also = ""
+                if others:
+                    quoted = pick(" », « ", "”, “").join(others)
+                    also = pick(f", aussi « {quoted} »", f", also “{quoted}”")
+                shown.append(f"{entity.name} ({entity.mentions}{also})")
+            console.print(f"  [bold]{pick(fr, en)}[/] : " + escape(" · ".join(shown)))
+    for article_id, reason in brief.skipped[:3]:
+        console.print(
+            "[yellow]"
+            + pick("Entités non cherchées", "Entities not looked for")
+            + f" (article {article_id}) : {escape(reason)}[/]"
+        )
+
+
+@app.command("entities")
+def entities_command(
+    story: Annotated[
+        int | None, typer.Option(help=pick("Celles d'un sujet", "Those of one story"))
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help=pick("PER, ORG ou LOC", "PER, ORG or LOC"))
+    ] = None,
+    limit: Annotated[int, typer.Option(help=pick("Nombre maximal", "Maximum rows"))] = 50,
+    db: DbOption = None,
+) -> None:
+    """Personnes, organisations et lieux, les plus cités d'abord. / People, organisations
+    and places, most mentioned first."""
+    if kind and kind.upper() not in _KINDS:
+        errors.print(pick(f"Type inconnu : {kind} (PER, ORG, LOC).", f"Unknown kind: {kind}."))
+        raise typer.Exit(2)
+    store = _store(db)
+    found = store.entities(story_id=story, kind=kind, limit=limit)
+    store.close()
+    table = Table()
+    table.add_column("id", justify="right")
+    table.add_column(pick("nom", "name"), overflow="fold")
+    table.add_column(pick("type", "kind"))
+    table.add_column(pick("mentions", "mentions"), justify="right")
+    table.add_column(pick("sujets", "stories"), justify="right")
+    table.add_column(pick("période", "span"), no_wrap=True)
+    table.add_column(pick("autres graphies", "other spellings"), overflow="fold")
+    for entity in found:
+        table.add_row(
+            str(entity.id),
+            escape(entity.name),
+            entity.kind,
+            str(entity.mentions),
+            str(entity.stories),
+            _span(entity.first_seen, entity.last_seen),
+            escape(", ".join(a for a in entity.aliases if a != entity.name)),
+        )
+    console.print(table)
+
+
+@app.command("entity")
+def entity_command(
+    name: Annotated[str, typer.Argument(help=pick("Nom ou identifiant", "Name or id"))],
+    db: DbOption = None,
+) -> None:
+    """Une entité : ses graphies et ses sujets dans le temps. / One entity: its spellings
+    and its stories over time."""
+    store = _store(db)
+    keys = lookup_keys(Entity(name, "PER", [name], 0)) | lookup_keys(Entity(name, "ORG", [name], 0))
+    found = store.find_entities(name, keys)
+    if not found:
+        store.close()
+        errors.print(pick(f"Aucune entité « {name} ».", f"No entity “{name}”."))
+        raise typer.Exit(1)
+    entity = found[0]
+    stories = store.entity_stories(entity.id)
+    store.close()
+    _print_entity(entity)
+    table = Table(title=pick("Sujets", "Stories"))
+    table.add_column(pick("période", "span"), no_wrap=True)
+    table.add_column("id", justify="right")
+    table.add_column(pick("sujet", "story"), overflow="fold")
+    table.add_column(pick("mentions", "mentions"), justify="right")
+    table.add_column(pick("articles", "articles"), justify="right")
+    for story, named in stories:
+        table.add_row(
+            _span(story.first_seen, story.last_seen),
+            str(story.id),
+            escape(story.title),
+            str(named.mentions),
+            str(named.articles),
+        )
+    console.print(table)
+    if len(found) > 1:
+        console.print(
+            pick("Autres entités de ce nom : ", "Other entities by this name: ")
+            + escape(", ".join(f"{e.name} ({e.id})" for e in found[1:6]))
+        )
+
+
+def _print_entity(entity: EntityRecord) -> None:
+    fr, en = _KINDS.get(entity.kind, (entity.kind, entity.kind))
+    console.print(f"[bold]{escape(entity.name)}[/] · {pick(fr, en)} · id {entity.id}")
+    others = [a for a in entity.aliases if a != entity.name]
+    if others:
+        console.print(pick("Autres graphies : ", "Other spellings: ") + escape(", ".join(others)))
+    console.print(
+        pick(
+            f"{entity.mentions} mentions dans {entity.stories} sujet(s) · ",
+            f"{entity.mentions} mentions in {entity.stories} story(ies) · ",
+        )
+        + _span(entity.first_seen, entity.last_seen)
+    )

@@ -108,6 +108,9 @@ class Settings:
     fetch: FetchSettings = field(default_factory=lambda: FetchSettings())
     archive: bool = True
     archive_dir: Path = field(default_factory=lambda: data_dir() / "warc")
+    # The `[summary]` table: extractive options, and `[summary.llm]` for the optional
+    # abstractive rewrite (see veille.summarize).
+    summary: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, config: Path | None = None) -> Settings:
@@ -127,6 +130,7 @@ class Settings:
             archive_dir=Path(archive["folder"]).expanduser()
             if "folder" in archive
             else data_dir() / "warc",
+            summary=dict(values.get("summary", {})),
         )
 
     def with_fetch(self, **changes: Any) -> Settings:

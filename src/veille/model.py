@@ -115,26 +115,103 @@ class Copy:
 
 
 @dataclass(frozen=True)
-class Entity:
+class SourceRef:
+    """An article cited as the source of a sentence, a fact or a value."""
+
+    article_id: int
+    site: str | None
+    url: str
+
+
+@dataclass(frozen=True)
+class BriefSentence:
+    """A sentence of a story's summary and the source it comes from."""
+
+    text: str
+    source: SourceRef | None  # None: an abstractive sentence no source was matched to
+    also: tuple[SourceRef, ...] = ()  # other sources stating (nearly) the same
+
+
+@dataclass(frozen=True)
+class BriefFact:
+    text: str
+    kinds: tuple[str, ...]  # "date", "amount", "number", "quote", "name"
+    sources: tuple[SourceRef, ...]
+    independent: int  # sources stating it, syndicated copies counted with their original
+
+
+@dataclass(frozen=True)
+class BriefNote:
+    """A source's weekday that its day number contradicts."""
+
+    site: str
+    written: str
+    day: str
+    weekday: str
+
+
+@dataclass(frozen=True)
+class BriefDisagreement:
+    slot: str  # "date" or "figure"
+    word: str  # what it is about: the story's key word
+    values: tuple[tuple[str, tuple[SourceRef, ...]], ...]  # most held first
+    notes: tuple[BriefNote, ...] = ()
+
+
+@dataclass(frozen=True)
+class EntityRecord:
+    """A person, organisation or place across stories, its spellings merged."""
+
+    id: int
     name: str
     kind: str  # "PER", "ORG", "LOC"
-    aliases: tuple[str, ...] = ()
-    id: int | None = None
+    aliases: tuple[str, ...]
+    mentions: int
+    stories: int
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
 
 
 @dataclass(frozen=True)
-class Watch:
+class StoryEntity:
+    """An entity as one story names it."""
+
+    entity_id: int
     name: str
-    query: str
-    languages: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
-    schedule: str | None = None
-    id: int | None = None
+    kind: str
+    aliases: tuple[str, ...]  # the spellings this story uses
+    mentions: int
+    articles: int
 
 
 @dataclass(frozen=True)
-class Digest:
-    watch: str
-    created: datetime
-    story_ids: tuple[int, ...] = ()
-    id: int | None = None
+class StoryBrief:
+    """What a reader needs of a story: summary, key facts, disagreements, entities."""
+
+    story_id: int
+    summary: tuple[BriefSentence, ...] = ()
+    method: str = "extractive"
+    summary_error: str | None = None  # why the LLM summary fell back, in words
+    facts: tuple[BriefFact, ...] = ()
+    disagreements: tuple[BriefDisagreement, ...] = ()
+    entities: tuple[StoryEntity, ...] = ()
+    # Articles whose entities could not be found, and why (no model for their language).
+    skipped: tuple[tuple[int, str], ...] = ()
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EntityUpdate:
+    """One entity of a story, linked to the known entities it is (see enrich.entities.link)."""
+
+    known: tuple[int, ...]  # entities of other stories it is; they become one (the first)
+    name: str  # of the whole, across stories
+    kind: str
+    aliases: tuple[str, ...]  # every spelling, across stories, the name first
+    keys: tuple[str, ...]  # lookup keys of its spellings
+    story_name: str  # as this story names it
+    story_aliases: tuple[str, ...]
+    mentions: int
+    articles: int
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None

@@ -3,11 +3,14 @@
 `ingest`: local inputs -> extract -> clean across pages -> store -> group.
 `run_once`: due sources -> poll -> new pages -> fetch -> extract -> clean -> store -> group.
 `group`: fold syndicated copies, place articles in stories (state kept between runs).
+`understand`: for each story that changed, entities (spaCy, kept per article), key facts,
+disagreements and the summary across its sources.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -18,14 +21,18 @@ from pathlib import Path
 from veille.cluster import ClusterDoc, StoryClusterer
 from veille.config import Settings
 from veille.dedup import NearDuplicateIndex
+from veille.enrich import story as enrich_story
+from veille.enrich.entities import Entity, Mention, find_mentions, link, lookup_keys
+from veille.enrich.story import StoryArticle, entity_text
 from veille.extract import ExtractError, content_hash, extract
 from veille.extract.clean import fold, site_repeated_lines
 from veille.fetch import Fetcher, FetchError
-from veille.model import Article, Copy, Failure, RawDocument, Skip, Source
+from veille.model import Article, Copy, EntityUpdate, Failure, RawDocument, Skip, Source
 from veille.schedule import backoff, next_interval
 from veille.sources.local import read_path
 from veille.sources.web import Poll, PollError, poll, published_per_week
 from veille.store import Store
+from veille.summarize import llm_options_from_config, options_from_config
 from veille.urls import canonical_url, domain
 
 # Documents extracted together, so lines repeated across one site's pages can be found.
@@ -45,6 +52,7 @@ class IngestReport:
     stored: list[int] = field(default_factory=list)  # ids of the articles new or updated
     copies: int = 0
     stories: int = 0  # stories created or grown
+    understood: int = 0  # stories whose summary, facts and entities were (re)computed
 
 
 @dataclass
@@ -80,7 +88,7 @@ def ingest(
                 else:
                     _record(store, report, item)
             store_documents(documents, store, report)
-    group(store, report)
+    understand(store, group(store, report), settings, report)
     return report
 
 
@@ -145,7 +153,7 @@ async def run_once(
             store_documents(documents, store, report)
             documents = []
     store_documents(documents, store, report)
-    group(store, report)
+    understand(store, group(store, report), settings, report)
     return report
 
 
@@ -253,8 +261,9 @@ DEDUP_STATE, CLUSTER_STATE = "dedup", "cluster"
 COPY_WINDOW = timedelta(days=7)
 
 
-def group(store: Store, report: IngestReport) -> None:
-    """Fold syndicated copies onto their original and place new articles in stories.
+def group(store: Store, report: IngestReport) -> set[int]:
+    """Fold syndicated copies onto their original and place new articles in stories;
+    returns the stories created or changed.
 
     Articles already placed keep their story, so running the same input again changes
     nothing; the index and the clusterer are kept in the store, so tomorrow's articles
@@ -262,7 +271,7 @@ def group(store: Store, report: IngestReport) -> None:
     """
     todo = store.articles_by_id(store.ungrouped(report.stored))
     if not todo:
-        return
+        return set()
     todo.sort(key=lambda a: (a.published or datetime.max, a.id))
     index = _load(store, DEDUP_STATE, NearDuplicateIndex)
     clusterer = _load(store, CLUSTER_STATE, StoryClusterer)
@@ -321,6 +330,140 @@ def group(store: Store, report: IngestReport) -> None:
         index.prune(newest - COPY_WINDOW)
     store.save_state(DEDUP_STATE, index.to_bytes())
     store.save_state(CLUSTER_STATE, clusterer.to_bytes())
+    return touched
+
+
+def understand(
+    store: Store, story_ids: Iterable[int], settings: Settings, report: IngestReport
+) -> None:
+    """Summary, key facts, disagreements and entities of each story that changed (and of
+    stories never understood, or understood by an older version); a story whose articles
+    did not change is left as it is.
+
+    Entities are found once per article text and kept; a story that fails is recorded
+    and the others go on."""
+    wanted = sorted(set(story_ids) | set(store.stories_to_understand(enrich_story.VERSION)))
+    if not wanted:
+        return
+    members: dict[int, list[StoryArticle]] = {}
+    for story_id in wanted:
+        articles = store.story_articles(story_id)
+        if not articles:
+            continue
+        ids = [a.id for a in articles if a.id is not None]
+        copy_of = {c.copy_id: c.original_id for c in store.copies(ids)}
+        members[story_id] = [
+            StoryArticle(
+                a.id,
+                a.title,
+                a.text,
+                a.url,
+                a.site_name,
+                a.published,
+                a.language,
+                copy_of.get(a.id) if copy_of.get(a.id) in ids else None,
+            )
+            for a in articles
+            if a.id is not None
+        ]
+    signatures = {sid: _signature(articles) for sid, articles in members.items()}
+    todo = {
+        sid: articles
+        for sid, articles in members.items()
+        if store.brief_signature(sid) != signatures[sid]
+    }
+    if not todo:
+        return
+    mentions = _mentions(store, [a for articles in todo.values() for a in articles], report)
+    summary = options_from_config(settings.summary)
+    llm = llm_options_from_config(settings.summary.get("llm"))
+    for story_id, articles in todo.items():
+        try:
+            found = {a.id: mentions[a.id][0] for a in articles if a.id in mentions}
+            understood = enrich_story.understand(articles, found, summary, llm)
+            skipped = tuple(
+                (a.id, reason) for a in articles if (reason := mentions.get(a.id, ([], None))[1])
+            )
+            brief = replace(enrich_story.brief(story_id, understood, articles), skipped=skipped)
+            updates = _entity_updates(store, understood.entities, articles)
+        except Exception as exc:  # one story's failure must not stop the others
+            _record(
+                store,
+                report,
+                Failure(
+                    "understand", f"story:{story_id}", "understand", f"{type(exc).__name__}: {exc}"
+                ),
+            )
+            continue
+        store.save_brief(brief, signatures[story_id], enrich_story.VERSION)
+        store.save_story_entities(story_id, updates)
+        report.understood += 1
+
+
+def _signature(articles: list[StoryArticle]) -> str:
+    """What a brief was drawn from: a story whose articles did not change keeps its brief."""
+    digest = hashlib.sha256(f"v{enrich_story.VERSION}\n".encode())
+    for a in sorted(articles, key=lambda a: a.id):
+        digest.update(f"{a.id}|{a.original_id}|{a.title}|{a.published}\n".encode())
+        digest.update(hashlib.sha256(a.text.encode()).digest())
+    return digest.hexdigest()
+
+
+def _mentions(
+    store: Store, articles: list[StoryArticle], report: IngestReport
+) -> dict[int, tuple[list[Mention], str | None]]:
+    """Entity mentions of the articles: kept ones when their text is unchanged, the others
+    found now (all in one spaCy batch) and kept."""
+    texts = {a.id: entity_text(a.title, a.text) for a in articles}
+    hashes = {i: hashlib.sha256(t.encode()).hexdigest() for i, t in texts.items()}
+    kept = store.mentions(sorted(texts))
+    found = {i: (m, skipped) for i, (h, m, skipped) in kept.items() if h == hashes[i]}
+    missing = {i: (texts[i], a.language) for a in articles if (i := a.id) not in found}
+    if missing:
+        new, skipped = find_mentions(missing)
+        reasons = set()
+        for article_id, reason in skipped.items():
+            found[article_id] = ([], reason)
+            if reason not in reasons:  # once per run and reason, not per article
+                reasons.add(reason)
+                _record(store, report, Skip("understand", f"article:{article_id}", reason))
+        for article_id, mentions in new.items():
+            found[article_id] = (mentions, None)
+        store.save_mentions([(i, hashes[i], found[i][0], found[i][1]) for i in sorted(missing)])
+    return found
+
+
+def _entity_updates(
+    store: Store, entities: list[Entity], articles: list[StoryArticle]
+) -> list[EntityUpdate]:
+    """The story's entities, each linked to the entities of other stories it is."""
+    if not entities:
+        return []
+    keys = {e.name: lookup_keys(e) for e in entities}
+    known = store.entity_candidates(k for found in keys.values() for k in found)
+    as_entities = [Entity(k.name, k.kind, list(k.aliases), k.mentions) for k in known]  # type: ignore[arg-type]
+    when = {a.id: a.published for a in articles}
+    updates = []
+    for found in link(entities, as_entities):
+        mine = [entities[i] for i in found.new]
+        dates = [d for e in mine for i in e.article_ids if (d := when.get(i)) is not None]
+        whole = Entity(found.name, found.label, found.aliases, 0)
+        updates.append(
+            EntityUpdate(
+                known=tuple(known[j].id for j in found.known),
+                name=found.name,
+                kind=found.label,
+                aliases=tuple(found.aliases),
+                keys=tuple(sorted(lookup_keys(whole))),
+                story_name=mine[0].name,
+                story_aliases=tuple(dict.fromkeys(a for e in mine for a in e.aliases)),
+                mentions=sum(e.mentions for e in mine),
+                articles=len(set().union(*(e.article_ids for e in mine))),
+                first_seen=min(dates, default=None),
+                last_seen=max(dates, default=None),
+            )
+        )
+    return updates
 
 
 def _load(store: Store, name: str, kind):

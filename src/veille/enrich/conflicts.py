@@ -28,15 +28,47 @@ _AMOUNT = re.compile(
 _EVENT_WINDOW = timedelta(days=7)
 
 
+@dataclass(frozen=True)
+class WeekdayNote:
+    """A source names a weekday that its day number contradicts."""
+
+    site: str
+    written: str  # as the source wrote it: "ce mardi 2 février"
+    day: str  # ISO date the day number gives
+    weekday: str  # what that day really was, in French: "lundi"
+
+    @property
+    def text(self) -> str:
+        return _(
+            "{site} writes « {written} », but {day} was a {weekday}",
+            site=self.site,
+            written=self.written,
+            day=self.day,
+            weekday=self.weekday,
+        )
+
+
 @dataclass
 class Disagreement:
-    about: str  # "date of « perquisition »", "amount of « amende »"
-    values: dict[str, list[FactSource]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    slot: str  # "date" (of an event) or "figure"
+    word: str  # the key word it is about: "perquisition", "amende"
+    values: dict[str, list[FactSource]] = field(default_factory=dict)  # most held first
+    notes: list[WeekdayNote] = field(default_factory=list)
+
+    @property
+    def about(self) -> str:
+        """In words, in the reader's language: "date of « perquisit »"."""
+        return about(self.slot, self.word)
 
     @property
     def majority(self) -> str:
         return max(self.values, key=lambda value: len(self.values[value]))
+
+
+def about(slot: str, word: str) -> str:
+    if slot == "date":
+        return _("date of « {word} »", word=word)
+    return _("figure for « {word} »", word=word)
 
 
 def event_words(sources: list[FactSource], titles: list[str], count: int = 3) -> list[str]:
@@ -53,6 +85,17 @@ def _same_word(a: str, b: str) -> bool:
     return len(shorter) >= 5 and longer.startswith(shorter)
 
 
+def _surface(stem: str, titles: list[str]) -> str:
+    """The word as the headlines most often write it ("perquisition" for "perquisit")."""
+    written = Counter(
+        word.lower()
+        for title in titles
+        for word in re.findall(r"[^\W\d_][\w-]*", title)
+        if terms(word) == [stem]
+    )
+    return min(written, key=lambda w: (-written[w], len(w), w)) if written else stem
+
+
 def disagreements(sources: list[FactSource], titles: list[str]) -> list[Disagreement]:
     found: list[Disagreement] = []
     seen: set[frozenset[tuple[str, int]]] = set()
@@ -60,6 +103,7 @@ def disagreements(sources: list[FactSource], titles: list[str]) -> list[Disagree
         dates = _date_slot(sources, word)
         if dates is None:
             continue
+        dates.word = _surface(word, titles)
         # Two key words of one event give the same split of sources: report it once.
         minority = frozenset(
             (value, s.article_id)
@@ -76,7 +120,7 @@ def disagreements(sources: list[FactSource], titles: list[str]) -> list[Disagree
 
 def _date_slot(sources: list[FactSource], word: str) -> Disagreement | None:
     values: dict[date, list[FactSource]] = defaultdict(list)
-    notes: list[str] = []
+    notes: list[WeekdayNote] = []
     for source in sources:
         if source.published is None:
             continue
@@ -95,20 +139,15 @@ def _date_slot(sources: list[FactSource], word: str) -> Disagreement | None:
                 if contradicts:
                     weekday = _WEEKDAY_NAMES[value.weekday()]
                     notes.append(
-                        _(
-                            "{site} writes « {written} », but {day} was a {weekday}",
-                            site=source.site or source.url,
-                            written=written,
-                            day=value.isoformat(),
-                            weekday=weekday,
-                        )
+                        WeekdayNote(source.site or source.url, written, value.isoformat(), weekday)
                     )
             if dated:
                 break  # the first dated sentence naming the event dates it
     if len(values) < 2:
         return None
     return Disagreement(
-        about=_("date of « {word} »", word=word),
+        slot="date",
+        word=word,
         values={
             value.isoformat(): found
             for value, found in sorted(values.items(), key=lambda item: -len(item[1]))
@@ -120,6 +159,7 @@ def _date_slot(sources: list[FactSource], word: str) -> Disagreement | None:
 def _amount_slots(sources: list[FactSource]) -> list[Disagreement]:
     """The same noun with different figures of the same unit in different sources."""
     slots: dict[tuple[str, str], dict[str, list[FactSource]]] = defaultdict(dict)
+    said: dict[tuple[str, str], list[str]] = defaultdict(list)  # the sentences, for the word
     for source in sources:
         for sentence in sentences(source.text):
             for match in _AMOUNT.finditer(sentence):
@@ -131,11 +171,12 @@ def _amount_slots(sources: list[FactSource]) -> list[Disagreement]:
                     continue
                 value = f"{figure} {scale} {unit}".replace("  ", " ")
                 slot = slots[(before[-1], unit)]
+                said[(before[-1], unit)].append(sentence[: match.start()])
                 holders = slot.setdefault(value, [])
                 if source not in holders:
                     holders.append(source)
     found = []
-    for (noun, _unit), values in slots.items():
+    for (noun, unit), values in slots.items():
         sites = {s.article_id for holders in values.values() for s in holders}
         if (
             len(values) >= 2
@@ -145,6 +186,8 @@ def _amount_slots(sources: list[FactSource]) -> list[Disagreement]:
             )
         ):
             found.append(
-                Disagreement(about=_("figure for « {word} »", word=noun), values=dict(values))
+                Disagreement(
+                    slot="figure", word=_surface(noun, said[(noun, unit)]), values=dict(values)
+                )
             )
     return found

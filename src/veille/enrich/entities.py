@@ -935,3 +935,97 @@ def _entity(
         mentions=len(occs),
         article_ids={o.article for o in occs},
     )
+
+
+# --------------------------------------------------------------------------- across stories
+
+
+def lookup_keys(entity: Entity) -> set[str]:
+    """Keys under which an entity is found again from another story: its folded spellings,
+    the phonetic key of a person's or a one-word name's last word ("Musk", "Dourov" for
+    "Pavel Durov"), an organisation's first word, and acronyms ("UNCyber")."""
+    keys: set[str] = set()
+    for alias in entity.aliases:
+        key = name_key(alias)
+        if not key:
+            continue
+        words = key.split()
+        keys.add("k:" + key)
+        if entity.label == "PER" or len(words) == 1:
+            keys.add("p:" + phonetic(words[-1]))
+        if entity.label == "ORG" and len(words) > 1:
+            keys.add("p:" + phonetic(words[0]))
+        if _is_acronym(alias):
+            keys.add("a:" + fold(re.sub(r"[.&-]", "", alias)).replace(" ", ""))
+        elif len(words) > 1:
+            keys.update("a:" + form for form in _initialisms(alias))
+    return keys
+
+
+@dataclass
+class Link:
+    """New entities (indices into the story's) and known ones (indices into the candidates)
+    that are one entity, with the name, label and spellings of the whole."""
+
+    new: list[int]
+    known: list[int]
+    name: str
+    label: Label
+    aliases: list[str]
+
+
+def link(new: list[Entity], known: list[Entity]) -> list[Link]:
+    """Which of a story's entities are entities already known from other stories, and which
+    known ones its spellings show to be one ("Pavel Durov" known, "Pavel Dourov" known,
+    a story naming both).
+
+    The rules are `merge`'s: each entity is handed to it as an article of its own, naming
+    each of its spellings once; known entities come first, so an established name wins
+    ties. Every entity of the story appears in exactly one link."""
+    offset = len(known)
+    texts: dict[int, list[Mention]] = {}
+    for index, entity in enumerate([*known, *new]):
+        texts[index] = [
+            Mention(alias, entity.label, 100 * k, 100 * k + len(alias), k)
+            for k, alias in enumerate(entity.aliases)
+        ]
+    merged = merge(texts)
+    # One entity split by the rules (spellings tied by a bracket in its story) stays one:
+    # groups sharing an entity are joined.
+    parent = list(range(len(merged)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    holder: dict[int, int] = {}
+    for g, entity in enumerate(merged):
+        for index in entity.article_ids:
+            if index in holder:
+                parent[root(g)] = root(holder[index])
+            else:
+                holder[index] = g
+    components: dict[int, list[int]] = defaultdict(list)
+    for g in range(len(merged)):
+        components[root(g)].append(g)
+    links = []
+    for groups in components.values():
+        indices = sorted(set().union(*(merged[g].article_ids for g in groups)))
+        ids = [i - offset for i in indices if i >= offset]
+        if not ids:
+            continue  # known entities this story does not name
+        main = max(groups, key=lambda g: (merged[g].mentions, -g))
+        aliases = list(dict.fromkeys(a for g in groups for a in merged[g].aliases))
+        aliases.remove(merged[main].name)
+        links.append(
+            Link(
+                new=ids,
+                known=[i for i in indices if i < offset],
+                name=merged[main].name,
+                label=merged[main].label,
+                aliases=[merged[main].name, *aliases],
+            )
+        )
+    return sorted(links, key=lambda lk: lk.new[0])

@@ -24,6 +24,7 @@ from veille.store.schema import (
     story_articles,
     story_related,
 )
+from veille.store.understanding import UnderstandingStore
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 Outcome = Literal["new", "updated", "unchanged"]
@@ -57,7 +58,7 @@ class LogEntry:
     last_seen: datetime
 
 
-class Store:
+class Store(UnderstandingStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = create_engine(url)
@@ -339,6 +340,7 @@ class Store:
                     )
                 )
             )
+            self.forget_understanding(conn, absorbed)
 
     def refresh_story(self, story_id: int, title: str, representative_id: int | None) -> None:
         """Recount a story's articles, sites and dates after it changed."""

@@ -150,3 +150,64 @@ engine_state = Table(
     Column("data", LargeBinary, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
+
+# Entity mentions found in each article (spaCy is the slow part: found once per text).
+article_mentions = Table(
+    "article_mentions",
+    metadata,
+    Column("article_id", Integer, primary_key=True),
+    Column("content_hash", String(64), nullable=False),  # of the text they were found in
+    Column("mentions", Text, nullable=False),  # JSON list of Mention fields
+    Column("skipped", Text),  # why none could be found (no model for the language)
+    Column("created_at", DateTime, nullable=False),
+)
+
+# People, organisations and places across stories, spellings merged.
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("kind", String(8), nullable=False),  # PER, ORG, LOC
+    Column("aliases", Text, nullable=False),  # JSON list, the name first
+    Column("mentions", Integer, nullable=False, server_default="0"),
+    Column("stories", Integer, nullable=False, server_default="0"),
+    Column("first_seen", DateTime),
+    Column("last_seen", DateTime),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# Keys an entity is found again by from another story (see enrich.entities.lookup_keys).
+entity_keys = Table(
+    "entity_keys",
+    metadata,
+    Column("key", String(500), primary_key=True),
+    Column("entity_id", Integer, primary_key=True),
+    Index("ix_entity_keys_entity", "entity_id"),
+)
+
+story_entities = Table(
+    "story_entities",
+    metadata,
+    Column("story_id", Integer, primary_key=True),
+    Column("entity_id", Integer, primary_key=True),
+    Column("name", String(500), nullable=False),  # as this story names it
+    Column("aliases", Text, nullable=False),  # JSON list: the spellings this story uses
+    Column("mentions", Integer, nullable=False),
+    Column("articles", Integer, nullable=False),
+    Column("first_seen", DateTime),
+    Column("last_seen", DateTime),
+    Index("ix_story_entities_entity", "entity_id"),
+)
+
+# A story's summary, key facts and disagreements (JSON), and the signature of the articles
+# they were drawn from: a story whose articles did not change is not understood again.
+story_briefs = Table(
+    "story_briefs",
+    metadata,
+    Column("story_id", Integer, primary_key=True),
+    Column("signature", String(64), nullable=False),
+    Column("version", Integer, nullable=False),  # of the code that understood it
+    Column("data", Text, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)

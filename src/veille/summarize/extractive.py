@@ -324,8 +324,18 @@ _CHROME_ANYWHERE = re.compile(
 _ENDS_LIKE_A_SENTENCE = re.compile(r"[.!?…»\"”)]$")
 
 
+# A sentence wholly in brackets is an editor's aside: "(Ajout du commentaire de X au
+# paragraphe 6)", "(Reportage Jean Dupont ; édité par Paul Martin)".
+_ASIDE = re.compile(r"^\([^()]*\)[.!?…]?$")
+
+
+# An item of a list or the end of a cut sentence reads as nothing on its own: "- abus de
+# système ... en bande organisée.", "et a ajouté qu'il ferait appel."
+_FRAGMENT = re.compile(rf"^(?:[-–—•*·]\s*)?[{_LOWER}]")
+
+
 def _is_boilerplate(sentence: str) -> bool:
-    if is_chrome_line(sentence) or _CHROME_START.match(sentence):
+    if is_chrome_line(sentence) or _CHROME_START.match(sentence) or _ASIDE.match(sentence):
         return True
     if _CHROME_ANYWHERE.search(sentence):
         return True
@@ -387,6 +397,8 @@ def _kept_sentences(story: Sequence[SourceText], options: ExtractiveOptions) -> 
                 if words < 15 and not _ENDS_LIKE_A_SENTENCE.search(sentence):
                     continue
                 if _is_boilerplate(sentence) or (title_key and fold(sentence) == title_key):
+                    continue
+                if _FRAGMENT.match(sentence):
                     continue
                 found = _terms(sentence, language)
                 if len(found) < 2:
