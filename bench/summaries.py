@@ -25,7 +25,8 @@ the picking settings by 5-fold cross-validation on dev, and prints them for
 Data are read at run time from ``<repo>/../shared/datasets/summarization/orangesum``
 (``$VEILLE_SHARED`` overrides the ``shared`` directory) and never copied into the repository.
 
-Usage: ``python bench/summaries.py [--split dev|test] [--limit N] [--learn [--folds K]]``
+Usage: ``python bench/summaries.py [--split dev|test] [--limit N] [--learn [--folds K]
+[--features a,b,c]]``
 """
 
 from __future__ import annotations
@@ -205,7 +206,7 @@ _TARGETS: dict[str, Callable[[Scores], float]] = {
     "(rouge-1 + 2 rouge-2) / 3": lambda s: (s[0] + 2 * s[1]) / 3,
     "mean rouge": lambda s: sum(s) / 3,
 }
-_RIDGE = [1.0, 10.0]
+_RIDGE = [1.0, 10.0, 100.0, 1000.0, 10000.0]
 _BUDGETS = [55, 60, 65, 70, 75, 80, 90]
 _PICKING = [  # fill, mmr_lambda, redundancy
     (False, 1.0, 1.01),
@@ -294,11 +295,23 @@ def _mean(scores: Sequence[Scores]) -> Scores:
     return tuple(100 * sum(s[k] for s in scores) / n for k in range(3))  # type: ignore[return-value]
 
 
-def learn(rows: list[dict], folds: int = 5) -> ExtractiveOptions:
+def learn(rows: list[dict], folds: int = 5, only: Sequence[str] | None = None) -> ExtractiveOptions:
     """Weights by ridge regression; target, ridge, budget and picking by cross-validation,
-    all on `rows` (dev). Prints the choice and returns options carrying it."""
+    all on `rows` (dev). Prints the choice and returns options carrying it. With `only`,
+    the other features weigh 0 (support and title keep their hand-set weights)."""
     base = ExtractiveOptions().for_articles(1)
     features = [name for name in base.weights if name not in _FIXED]
+    if only is not None:
+        unknown = set(only) - set(features)
+        if unknown:
+            sys.exit(f"unknown features: {', '.join(sorted(unknown))}")
+        base = replace(
+            base,
+            weights={
+                n: (0.0 if n in features and n not in only else w) for n, w in base.weights.items()
+            },
+        )
+        features = [name for name in features if name in only]
     docs = []
     for row in rows:
         candidates = sorted(prepare(as_story(row), base), key=lambda c: c.position)
@@ -377,12 +390,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="first N documents only")
     parser.add_argument("--learn", action="store_true", help="tune on dev, then report")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    parser.add_argument(
+        "--features", help="with --learn: the features to fit, comma-separated (others: 0)"
+    )
     args = parser.parse_args(argv)
     pinned = one_core()
 
     options = ExtractiveOptions()
     if args.learn:
-        options = learn(load("dev", args.limit), args.folds)
+        only = args.features.split(",") if args.features else None
+        options = learn(load("dev", args.limit), args.folds, only)
 
     rows = load(args.split, args.limit)
     if args.split == "test" and not args.limit:

@@ -15,7 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.conftest import shared_path
+from veille.config import Settings
 from veille.extract import extract_html
+from veille.model import Article
+from veille.pipeline import IngestReport, group, understand
 from veille.summarize import (
     ExtractiveOptions,
     SourceText,
@@ -473,3 +476,36 @@ def test_fifty_articles_summarise_quickly():
     summary = summarize(story)
     assert time.perf_counter() - began < 2.0
     assert summary.sentences
+
+
+def test_the_pipeline_rewrites_with_the_llm_of_the_config(endpoint, tmp_path, store):
+    state, url = endpoint
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[summary.llm]\nenabled = true\nurl = "{url}"\nmodel = "test-model"\n', "utf-8"
+    )
+    settings = Settings.from_env(config)
+    for source in _lyon_story():
+        store.save_article(
+            Article(
+                url=source.url,
+                canonical_url=source.url,
+                title="Lyon : le budget du stade voté, le maire convoqué le 20 avril",
+                text=source.text,
+                content_hash=source.url,
+                raw_ref=source.url,
+                source="test",
+                published=source.published,
+                site_name=source.site,
+                language="xx",  # no entity model: nothing slow, the reason recorded
+            )
+        )
+    state.body = _answer("Le maire de Lyon sera entendu par les juges le 20 avril [1].")
+    report = IngestReport(stored=[a.id for a in store.articles()])
+    understand(store, group(store, report), settings, report)
+    (story,) = store.stories()
+    brief = store.brief(story.id)
+    assert state.requests[0]["json"]["model"] == "test-model"
+    assert brief.method == "llm" and brief.summary_error is None
+    assert brief.summary[0].text == "Le maire de Lyon sera entendu par les juges le 20 avril."
+    assert brief.summary[0].source.url == "https://a.fr/1"
