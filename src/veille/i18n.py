@@ -163,6 +163,20 @@ FRENCH: dict[str, str] = {
     "malformed LLM answer: {error}": "réponse du LLM mal formée : {error}",
     "the LLM answer has no usable sentence":
         "la réponse du LLM ne contient aucune phrase exploitable",
+    "{message} (at position {position})": "{message} (position {position})",
+    "unclosed quote": "guillemet non fermé",
+    "empty query": "requête vide",
+    "unopened parenthesis": "parenthèse fermée sans avoir été ouverte",
+    "unexpected « {text} »": "« {text} » inattendu",
+    "a word, a phrase or a parenthesis is missing":
+        "il manque un mot, une expression ou une parenthèse",
+    "« ) » is missing": "il manque « ) »",
+    "unknown field « {field} » (fields: {fields})": "champ inconnu « {field} » (champs : {fields})",
+    "a field inside a field": "un champ dans un champ",
+    "« {text} » needs a word after it": "« {text} » doit être suivi d'un mot",
+    "an empty value": "une valeur vide",
+    "« {text} » is too common a word to search for":
+        "« {text} » est un mot trop courant pour être cherché",
 }
 # fmt: on
 
