@@ -215,3 +215,17 @@ class EntityUpdate:
     articles: int
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Watch:
+    """What a reader follows: a query in the watch language, filters, a schedule and
+    where its digests go."""
+
+    name: str
+    query: str
+    languages: tuple[str, ...] = ()  # empty: any
+    sites: tuple[str, ...] = ()  # empty: any
+    schedule: str | None = None  # "daily 07:00", "hourly", "every 6h" (None: on demand)
+    targets: tuple[str, ...] = ()  # "file:DIR", "mailto:ADDRESS", "webhook:URL", ...
+    id: int | None = None

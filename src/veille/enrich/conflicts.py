@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from veille.enrich.facts import FactSource, event_dates
-from veille.i18n import _
+from veille.i18n import translate
 from veille.text import fold, sentences, terms
 
 _WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -39,8 +39,12 @@ class WeekdayNote:
 
     @property
     def text(self) -> str:
-        return _(
+        return self.describe()
+
+    def describe(self, lang: str | None = None) -> str:
+        return translate(
             "{site} writes « {written} », but {day} was a {weekday}",
+            lang,
             site=self.site,
             written=self.written,
             day=self.day,
@@ -65,10 +69,10 @@ class Disagreement:
         return max(self.values, key=lambda value: len(self.values[value]))
 
 
-def about(slot: str, word: str) -> str:
+def about(slot: str, word: str, lang: str | None = None) -> str:
     if slot == "date":
-        return _("date of « {word} »", word=word)
-    return _("figure for « {word} »", word=word)
+        return translate("date of « {word} »", lang, word=word)
+    return translate("figure for « {word} »", lang, word=word)
 
 
 def event_words(sources: list[FactSource], titles: list[str], count: int = 3) -> list[str]:

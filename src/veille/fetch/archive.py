@@ -107,5 +107,6 @@ class WarcReplayTransport(httpx.AsyncBaseTransport):
             raise ReplayMiss(_("absent from the replayed archives"), request=request)
         status, headers, body = found
         # A stream, not `content=`: the fetcher reads raw bytes as from the network.
-        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body),
-                              request=request)
+        return httpx.Response(
+            status, headers=headers, stream=httpx.ByteStream(body), request=request
+        )

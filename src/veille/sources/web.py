@@ -178,8 +178,7 @@ async def identify(location: str, fetcher: Fetcher | None) -> Found:
     html = decode(result.content, result.content_type)
     feeds = discover_feeds(html, result.final_url)
     if feeds:
-        return Found("feed", feeds[0].url, feeds[0].title,
-                     tuple(feed.url for feed in feeds[1:]))
+        return Found("feed", feeds[0].url, feeds[0].title, tuple(feed.url for feed in feeds[1:]))
     parts = urlsplit(result.final_url)
     try:
         robots = await fetcher.fetch(f"{parts.scheme}://{parts.netloc}/robots.txt", robots=False)
@@ -198,6 +197,5 @@ def _identify_bytes(data: bytes, location: str) -> Found:
     try:
         parse_sitemap(data, location)
     except SitemapError as exc:
-        raise PollError(_("neither a feed nor a sitemap: {location}", location=location)) \
-            from exc
+        raise PollError(_("neither a feed nor a sitemap: {location}", location=location)) from exc
     return Found("sitemap", location, None)

@@ -25,6 +25,7 @@ from veille.store.schema import (
     story_related,
 )
 from veille.store.understanding import UnderstandingStore
+from veille.store.watches import WatchStore
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 Outcome = Literal["new", "updated", "unchanged"]
@@ -58,7 +59,7 @@ class LogEntry:
     last_seen: datetime
 
 
-class Store(UnderstandingStore):
+class Store(UnderstandingStore, WatchStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = create_engine(url)
@@ -229,8 +230,13 @@ class Store(UnderstandingStore):
         with self.engine.connect() as conn:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
-                placed.update(conn.execute(select(story_articles.c.article_id).where(
-                    story_articles.c.article_id.in_(chunk))).scalars())
+                placed.update(
+                    conn.execute(
+                        select(story_articles.c.article_id).where(
+                            story_articles.c.article_id.in_(chunk)
+                        )
+                    ).scalars()
+                )
         return [i for i in ids if i not in placed]
 
     def article(self, key: int | str) -> Article | None:
@@ -411,6 +417,17 @@ class Store(UnderstandingStore):
         with self.engine.connect() as conn:
             row = conn.execute(select(stories).where(stories.c.id == story_id)).mappings().first()
         return _to_story(row) if row else None
+
+    def active_stories(self, start: datetime, end: datetime) -> list[Story]:
+        """Live stories with activity in [start, end), latest activity first."""
+        query = (
+            select(stories)
+            .where(stories.c.merged_into.is_(None), stories.c.article_count > 0)
+            .where(stories.c.first_seen < end, stories.c.last_seen >= start)
+            .order_by(stories.c.last_seen.desc(), stories.c.id.desc())
+        )
+        with self.engine.connect() as conn:
+            return [_to_story(row) for row in conn.execute(query).mappings()]
 
     def stories(self, day: date | None = None, limit: int | None = None) -> list[Story]:
         """Live stories, latest activity first; with `day`, those active that day."""

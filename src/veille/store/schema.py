@@ -211,3 +211,48 @@ story_briefs = Table(
     Column("data", Text, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
+
+# What a reader follows: a query, filters, a schedule, where digests go.
+watches = Table(
+    "watches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("query", Text, nullable=False),
+    Column("languages", Text, nullable=False),  # JSON list, empty: any
+    Column("sites", Text, nullable=False),  # JSON list, empty: any
+    Column("schedule", String(100)),  # "daily 07:00", "hourly", ... (None: on demand)
+    Column("targets", Text, nullable=False),  # JSON list of delivery targets
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# Each story a digest carried, with its size then: shown again only when it grew.
+digest_entries = Table(
+    "digest_entries",
+    metadata,
+    Column("watch_id", Integer, primary_key=True),
+    Column("story_id", Integer, primary_key=True),
+    Column("digest_key", String(100), nullable=False),  # the digest that last carried it
+    Column("sources", Integer, nullable=False),
+    Column("articles", Integer, nullable=False),
+    Column("sent_at", DateTime, nullable=False),
+)
+
+# One row per digest and target: pending before sending, sent or failed after, so a crash
+# between rendering and sending sends once on the next run, and never twice.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("watch_id", Integer, nullable=False, index=True),
+    Column("digest_key", String(100), nullable=False),
+    Column("target", String(2000), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("error", Text),
+    Column("payload", LargeBinary),  # what was rendered, sent as is when resumed
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("watch_id", "digest_key", "target", name="uq_delivery"),
+)

@@ -1,0 +1,5 @@
+"""Digests: a watch's stories for a period, rendered and delivered."""
+
+from veille.digest.build import Digest, Entry, EntrySource, build
+
+__all__ = ["Digest", "Entry", "EntrySource", "build"]

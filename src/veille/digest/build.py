@@ -1,0 +1,189 @@
+"""A watch's digest for a period: the stories active then that match its query, once each,
+ranked, each with its sources (copies folded under their original), summary, key facts,
+disagreements and entities. A story an earlier digest of the watch carried comes back only
+when it has grown since ("+4 sources").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from veille.model import (
+    Article,
+    BriefDisagreement,
+    BriefFact,
+    BriefSentence,
+    Copy,
+    Story,
+    StoryBrief,
+    StoryEntity,
+    Watch,
+)
+from veille.store import Store
+from veille.urls import domain
+from veille.watch import Searchable, matches, parse, searchable
+from veille.watch.rank import Candidate, RankWeights, rank
+
+ENTITIES_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class EntrySource:
+    """An outlet's article about the story, and the other places the same text appeared."""
+
+    site: str
+    url: str
+    title: str
+    published: datetime | None
+    also: tuple[tuple[str, str], ...] = ()  # (site, url) of syndicated copies
+
+
+@dataclass(frozen=True)
+class Entry:
+    story_id: int
+    title: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    articles: int
+    sources: tuple[EntrySource, ...]  # one per outlet, earliest first
+    summary: tuple[BriefSentence, ...]
+    facts: tuple[BriefFact, ...]
+    disagreements: tuple[BriefDisagreement, ...]
+    entities: tuple[StoryEntity, ...]
+    score: float
+    relevance: float
+    matched: tuple[str, ...]
+    new_sources: int | None  # None: never carried before; else sources added since
+
+
+@dataclass(frozen=True)
+class Digest:
+    watch: Watch
+    key: str  # identifies the period: "2026-02-03" for a daily digest
+    start: datetime
+    end: datetime
+    generated: datetime
+    entries: tuple[Entry, ...]
+
+
+def period(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min)
+    return start, start + timedelta(days=1)
+
+
+def build(
+    store: Store,
+    watch: Watch,
+    day: date,
+    weights: RankWeights | None = None,
+    limit: int = 30,
+    now: datetime | None = None,
+) -> Digest:
+    """The digest of `watch` for `day` (stories with articles that day)."""
+    query = parse(watch.query)
+    start, end = period(day)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    stories = store.active_stories(start, end)
+    loaded = {s.id: _load(store, s) for s in stories}
+    pool = [doc for _, _, _, doc in loaded.values()]
+    carried = store.carried(watch.id, [s.id for s in stories]) if watch.id else {}
+    candidates = []
+    for story in stories:
+        articles, copies, brief, doc = loaded[story.id]
+        if not _passes_filters(watch, articles) or not matches(query, doc):
+            continue
+        sources = _sources(articles, copies)
+        before = carried.get(story.id)
+        if before is not None and len(sources) <= before.sources:
+            continue  # carried already and not grown since
+        new = len(sources) - before.sources if before is not None else 0
+        candidates.append(Candidate(story.id, doc, len(sources), story.last_seen, new))
+    ranked = rank(query, candidates, pool, min(now, end), weights)[:limit]
+    entries = []
+    for found in ranked:
+        story = next(s for s in stories if s.id == found.story_id)
+        articles, copies, brief, _ = loaded[story.id]
+        before = carried.get(story.id)
+        sources = _sources(articles, copies)
+        entries.append(
+            Entry(
+                story_id=story.id,
+                title=story.title,
+                first_seen=story.first_seen,
+                last_seen=story.last_seen,
+                articles=story.article_count,
+                sources=tuple(sources),
+                summary=brief.summary if brief else (),
+                facts=brief.facts if brief else (),
+                disagreements=brief.disagreements if brief else (),
+                entities=brief.entities[:ENTITIES_SHOWN] if brief else (),
+                score=round(found.score, 4),
+                relevance=round(found.relevance, 4),
+                matched=found.matched,
+                new_sources=None if before is None else len(sources) - before.sources,
+            )
+        )
+    return Digest(watch, day.isoformat(), start, end, now, tuple(entries))
+
+
+def _load(
+    store: Store, story: Story
+) -> tuple[list[Article], list[Copy], StoryBrief | None, Searchable]:
+    articles = store.story_articles(story.id)
+    copies = store.copies([a.id for a in articles if a.id is not None])
+    brief = store.brief(story.id)
+    names = [a for e in (brief.entities if brief else ()) for a in (e.name, *e.aliases)]
+    doc = searchable(
+        titles=[a.title for a in articles],
+        texts=[a.text for a in articles],
+        sites=[a.site_name for a in articles],
+        urls=[a.url for a in articles],
+        languages=[a.language for a in articles],
+        entity_names=names,
+    )
+    return articles, copies, brief, doc
+
+
+def _passes_filters(watch: Watch, articles: Sequence[Article]) -> bool:
+    if watch.languages and not any((a.language or "")[:2] in watch.languages for a in articles):
+        return False
+    if watch.sites:
+        wanted = {s.lower().removeprefix("www.") for s in watch.sites}
+        hosts = {(domain(a.url) or "").removeprefix("www.") for a in articles}
+        return any(h == w or h.endswith("." + w) for h in hosts for w in wanted)
+    return True
+
+
+def _sources(articles: Sequence[Article], copies: Sequence[Copy]) -> list[EntrySource]:
+    """One line per outlet, earliest article first; a syndicated copy is shown under its
+    original ("also published by"), and a copy on the original's own site not at all."""
+    by_id = {a.id: a for a in articles}
+    copy_of = {c.copy_id: c.original_id for c in copies if c.original_id in by_id}
+    ordered = sorted(articles, key=lambda a: (a.published or datetime.max, a.id or 0))
+    lines: dict[str, EntrySource] = {}
+    also: dict[int, list[tuple[str, str]]] = {}
+    for article in ordered:
+        original = copy_of.get(article.id)
+        site = _site(article)
+        if original is not None:
+            if _site(by_id[original]) != site:
+                also.setdefault(original, []).append((site, article.url))
+            continue
+        if site not in lines:
+            lines[site] = EntrySource(site, article.url, article.title, article.published)
+    first_of = {line.url: a.id for a in ordered for line in lines.values() if a.url == line.url}
+    result = []
+    for line in lines.values():
+        extra = tuple(
+            (s, u) for s, u in also.get(first_of[line.url], []) if s not in lines or s == line.site
+        )
+        result.append(
+            EntrySource(line.site, line.url, line.title, line.published, extra) if extra else line
+        )
+    return result
+
+
+def _site(article: Article) -> str:
+    return article.site_name or (domain(article.url) or article.url)

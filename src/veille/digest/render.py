@@ -1,0 +1,206 @@
+"""Digests rendered: Markdown, HTML e-mail (with its plain-text part), Atom and JSON.
+
+Templates are Jinja2 (`templates/`), French by default, English with `lang="en"`. Text
+from articles is untrusted: HTML and Atom escape everything, Markdown escapes its own
+syntax. JSON follows `docs/digest.schema.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader
+
+from veille.digest.build import Digest, Entry
+from veille.enrich.conflicts import WeekdayNote
+from veille.enrich.conflicts import about as about_slot
+from veille.model import BriefDisagreement, BriefNote, BriefSentence, SourceRef
+
+FORMATS = ("md", "html", "text", "atom", "json")
+SCHEMA_VERSION = 1
+_MONTHS = {
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "en": "January February March April May June July August September October November December",
+}
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|])")
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("veille.digest", "templates"),
+        # Everything from articles is untrusted: HTML and Atom escape all they insert.
+        autoescape=lambda name: bool(name) and name.endswith((".html.j2", ".atom.j2")),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _day(when: datetime | None, lang: str) -> str:
+    if when is None:
+        return "—"
+    month = _MONTHS[lang].split()[when.month - 1]
+    return f"{when.day} {month} {when.year}" if lang == "fr" else f"{month} {when.day}, {when.year}"
+
+
+def _helpers(lang: str) -> dict[str, Any]:
+    def tr(fr: str, en: str) -> str:
+        return en if lang == "en" else fr
+
+    def span(first: datetime | None, last: datetime | None) -> str:
+        if first is None:
+            return "—"
+        if last is None or first.date() == last.date():
+            return _day(first, lang)
+        return f"{_day(first, lang)} → {_day(last, lang)}"
+
+    def sites(refs: tuple[SourceRef, ...]) -> str:
+        return ", ".join(dict.fromkeys(r.site or r.url for r in refs))
+
+    def cited(sentence: BriefSentence) -> str:
+        refs = ((sentence.source,) if sentence.source else ()) + sentence.also
+        return sites(refs)
+
+    def about(conflict: BriefDisagreement) -> str:
+        return about_slot(conflict.slot, conflict.word, lang)
+
+    def note_text(note: BriefNote) -> str:
+        return WeekdayNote(note.site, note.written, note.day, note.weekday).describe(lang)
+
+    return {
+        "tr": tr,
+        "span": span,
+        "sites": sites,
+        "cited": cited,
+        "about": about,
+        "note_text": note_text,
+        "day": lambda when: _day(when, lang),
+        "moment": lambda when: f"{_day(when, lang)} {when:%H:%M} UTC",
+        "rfc3339": _rfc3339,
+        "lang": lang,
+    }
+
+
+def _rfc3339(when: datetime) -> str:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def feed_id(digest: Digest) -> str:
+    """A stable identifier of the watch's feed (a tag URI, RFC 4151)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", digest.watch.name.lower()).strip("-") or "watch"
+    return f"tag:veille.invalid,2026:watch:{slug}"
+
+
+def render(digest: Digest, fmt: str, lang: str = "fr") -> str:
+    """The digest as `fmt`: md, html, text, atom or json."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown digest format {fmt!r} (one of {', '.join(FORMATS)})")
+    lang = "en" if lang.startswith("en") else "fr"
+    if fmt == "json":
+        return json.dumps(to_json(digest, lang), ensure_ascii=False, indent=2) + "\n"
+    env = _environment()
+    helpers = _helpers(lang)
+    values: dict[str, Any] = {"digest": digest, "count": len(digest.entries), **helpers}
+    if fmt == "md":
+        env = env.overlay()
+        env.filters["md"] = lambda text: _MARKDOWN.sub(r"\\\1", str(text))
+        # A link target with spaces or brackets would end the link early.
+        env.filters["mdurl"] = lambda url: str(url).replace(" ", "%20").replace(")", "%29")
+        return env.get_template("digest.md.j2").render(**values)
+    if fmt == "atom":
+        entry = env.get_template("entry.html.j2")
+        values["entry_html"] = lambda e: entry.render(entry=e, **helpers)
+        values["feed_id"] = feed_id(digest)
+        return env.get_template("digest.atom.j2").render(**values)
+    name = {"html": "digest.html.j2", "text": "digest.txt.j2"}[fmt]
+    return env.get_template(name).render(**values)
+
+
+def _ref(ref: SourceRef) -> dict[str, Any]:
+    return {"site": ref.site, "url": ref.url}
+
+
+def _when(when: datetime | None) -> str | None:
+    return None if when is None else _rfc3339(when)
+
+
+def _entry_json(entry: Entry, rank: int, lang: str) -> dict[str, Any]:
+    helpers = _helpers(lang)
+    return {
+        "rank": rank,
+        "story_id": entry.story_id,
+        "title": entry.title,
+        "first_seen": _when(entry.first_seen),
+        "last_seen": _when(entry.last_seen),
+        "articles": entry.articles,
+        "score": entry.score,
+        "relevance": entry.relevance,
+        "matched": list(entry.matched),
+        "new_sources": entry.new_sources,
+        "sources": [
+            {
+                "site": s.site,
+                "url": s.url,
+                "title": s.title,
+                "published": _when(s.published),
+                "also": [{"site": site, "url": url} for site, url in s.also],
+            }
+            for s in entry.sources
+        ],
+        "summary": [
+            {
+                "text": s.text,
+                "sources": [_ref(r) for r in ((s.source,) if s.source else ()) + s.also],
+            }
+            for s in entry.summary
+        ],
+        "facts": [
+            {
+                "text": f.text,
+                "kinds": list(f.kinds),
+                "independent_sources": f.independent,
+                "sources": [_ref(r) for r in f.sources],
+            }
+            for f in entry.facts
+        ],
+        "disagreements": [
+            {
+                "about": helpers["about"](d),
+                "slot": d.slot,
+                "word": d.word,
+                "values": [
+                    {"value": value, "sources": [_ref(r) for r in refs]} for value, refs in d.values
+                ],
+                "notes": [helpers["note_text"](n) for n in d.notes],
+            }
+            for d in entry.disagreements
+        ],
+        "entities": [
+            {"name": e.name, "kind": e.kind, "aliases": list(e.aliases), "mentions": e.mentions}
+            for e in entry.entities
+        ],
+    }
+
+
+def to_json(digest: Digest, lang: str = "fr") -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "watch": {
+            "name": digest.watch.name,
+            "query": digest.watch.query,
+            "languages": list(digest.watch.languages),
+            "sites": list(digest.watch.sites),
+        },
+        "key": digest.key,
+        "language": lang,
+        "period": {"start": _rfc3339(digest.start), "end": _rfc3339(digest.end)},
+        "generated": _rfc3339(digest.generated),
+        "entries": [_entry_json(e, i, lang) for i, e in enumerate(digest.entries, 1)],
+    }

@@ -1,0 +1,220 @@
+"""What the store keeps of watches: the watches, the stories their digests carried, and
+each delivery's state."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from veille.model import Watch
+from veille.store.schema import deliveries, digest_entries, watches
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    watch_id: int
+    digest_key: str
+    target: str
+    status: str  # pending, sent, failed
+    attempts: int
+    error: str | None
+    payload: bytes | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A story as the last digest of a watch carried it."""
+
+    story_id: int
+    digest_key: str
+    sources: int
+    articles: int
+    sent_at: datetime
+
+
+class WatchStore:
+    engine: Engine
+
+    def save_watch(self, watch: Watch) -> tuple[Watch, bool]:
+        """Add the watch, or update the one of that name; returns it and whether it is new."""
+        now = _now()
+        values = {
+            "query": watch.query,
+            "languages": json.dumps(list(watch.languages)),
+            "sites": json.dumps(list(watch.sites)),
+            "schedule": watch.schedule,
+            "targets": json.dumps(list(watch.targets)),
+            "updated_at": now,
+        }
+        with self.engine.begin() as conn:
+            found = conn.execute(select(watches.c.id).where(watches.c.name == watch.name)).scalar()
+            if found is None:
+                conn.execute(watches.insert().values(name=watch.name, created_at=now, **values))
+            else:
+                conn.execute(watches.update().where(watches.c.id == found).values(**values))
+        saved = self.watch(watch.name)
+        assert saved is not None
+        return saved, found is None
+
+    def watch(self, key: int | str) -> Watch | None:
+        column = watches.c.id if isinstance(key, int) or str(key).isdigit() else watches.c.name
+        value = int(key) if column is watches.c.id else key
+        with self.engine.connect() as conn:
+            row = conn.execute(select(watches).where(column == value)).mappings().first()
+        return _to_watch(row) if row else None
+
+    def watches(self) -> list[Watch]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(watches).order_by(watches.c.name)).mappings().all()
+        return [_to_watch(r) for r in rows]
+
+    def remove_watch(self, key: int | str) -> Watch | None:
+        watch = self.watch(key)
+        if watch is None:
+            return None
+        with self.engine.begin() as conn:
+            conn.execute(watches.delete().where(watches.c.id == watch.id))
+            conn.execute(digest_entries.delete().where(digest_entries.c.watch_id == watch.id))
+            conn.execute(deliveries.delete().where(deliveries.c.watch_id == watch.id))
+        return watch
+
+    # -- what digests carried --------------------------------------------------------------
+
+    def carried(self, watch_id: int, story_ids: list[int]) -> dict[int, Carried]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(digest_entries).where(
+                    digest_entries.c.watch_id == watch_id,
+                    digest_entries.c.story_id.in_(story_ids),
+                )
+            ).mappings()
+            return {
+                r["story_id"]: Carried(
+                    r["story_id"], r["digest_key"], r["sources"], r["articles"], r["sent_at"]
+                )
+                for r in rows
+            }
+
+    def mark_carried(
+        self, watch_id: int, digest_key: str, stories: list[tuple[int, int, int]]
+    ) -> None:
+        """(story, sources, articles) that the digest `digest_key` carried."""
+        now = _now()
+        with self.engine.begin() as conn:
+            for story_id, sources, articles in stories:
+                conn.execute(
+                    digest_entries.delete().where(
+                        digest_entries.c.watch_id == watch_id,
+                        digest_entries.c.story_id == story_id,
+                    )
+                )
+                conn.execute(
+                    digest_entries.insert().values(
+                        watch_id=watch_id,
+                        story_id=story_id,
+                        digest_key=digest_key,
+                        sources=sources,
+                        articles=articles,
+                        sent_at=now,
+                    )
+                )
+
+    # -- deliveries ------------------------------------------------------------------------
+
+    def delivery(self, watch_id: int, digest_key: str, target: str) -> Delivery | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(
+                    select(deliveries).where(
+                        deliveries.c.watch_id == watch_id,
+                        deliveries.c.digest_key == digest_key,
+                        deliveries.c.target == target,
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return _to_delivery(row) if row else None
+
+    def begin_delivery(
+        self, watch_id: int, digest_key: str, target: str, payload: bytes
+    ) -> Delivery:
+        """The delivery of this digest to this target, recorded as pending with what will
+        be sent, unless it exists already (then it is returned as it is)."""
+        found = self.delivery(watch_id, digest_key, target)
+        if found is not None:
+            return found
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(
+                deliveries.insert().values(
+                    watch_id=watch_id,
+                    digest_key=digest_key,
+                    target=target,
+                    status="pending",
+                    attempts=0,
+                    payload=payload,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        found = self.delivery(watch_id, digest_key, target)
+        assert found is not None
+        return found
+
+    def finish_delivery(
+        self, delivery_id: int, status: str, attempts: int, error: str | None
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                deliveries.update()
+                .where(deliveries.c.id == delivery_id)
+                .values(status=status, attempts=attempts, error=error, updated_at=_now())
+            )
+
+    def deliveries(
+        self, watch_id: int | None = None, status: str | None = None, limit: int = 100
+    ) -> list[Delivery]:
+        query = select(deliveries).order_by(deliveries.c.updated_at.desc(), deliveries.c.id.desc())
+        if watch_id is not None:
+            query = query.where(deliveries.c.watch_id == watch_id)
+        if status is not None:
+            query = query.where(deliveries.c.status == status)
+        with self.engine.connect() as conn:
+            return [_to_delivery(r) for r in conn.execute(query.limit(limit)).mappings()]
+
+
+def _to_watch(row: Any) -> Watch:
+    return Watch(
+        name=row["name"],
+        query=row["query"],
+        languages=tuple(json.loads(row["languages"])),
+        sites=tuple(json.loads(row["sites"])),
+        schedule=row["schedule"],
+        targets=tuple(json.loads(row["targets"])),
+        id=row["id"],
+    )
+
+
+def _to_delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        watch_id=row["watch_id"],
+        digest_key=row["digest_key"],
+        target=row["target"],
+        status=row["status"],
+        attempts=row["attempts"],
+        error=row["error"],
+        payload=row["payload"],
+        updated_at=row["updated_at"],
+    )
