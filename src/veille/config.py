@@ -111,6 +111,12 @@ class Settings:
     # The `[summary]` table: extractive options, and `[summary.llm]` for the optional
     # abstractive rewrite (see veille.summarize).
     summary: dict[str, Any] = field(default_factory=dict)
+    smtp: dict[str, Any] = field(default_factory=dict)  # `[smtp]`: e-mail delivery
+    ranking: dict[str, Any] = field(default_factory=dict)  # `[ranking]`: digest weights
+    # `[[sources]]` and `[[watches]]`: what the main job follows, added to the store by
+    # `veille run` (sources and watches added by hand stay).
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    watches: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, config: Path | None = None) -> Settings:
@@ -131,6 +137,10 @@ class Settings:
             if "folder" in archive
             else data_dir() / "warc",
             summary=dict(values.get("summary", {})),
+            smtp=dict(values.get("smtp", {})),
+            ranking=dict(values.get("ranking", {})),
+            sources=list(values.get("sources", [])),
+            watches=list(values.get("watches", [])),
         )
 
     def with_fetch(self, **changes: Any) -> Settings:

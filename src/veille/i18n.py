@@ -177,6 +177,16 @@ FRENCH: dict[str, str] = {
     "an empty value": "une valeur vide",
     "« {text} » is too common a word to search for":
         "« {text} » est un mot trop courant pour être cherché",
+    "unknown delivery target « {target} » (file, mailto, webhook, slack, mattermost)":
+        "destination inconnue « {target} » (file, mailto, webhook, slack, mattermost)",
+    "a webhook needs an http(s) URL: « {target} »":
+        "un webhook demande une URL http(s) : « {target} »",
+    "Watch « {name} » — {count} stories": "Veille « {name} » — {count} sujet(s)",
+    "no such time of day: « {text} »": "heure impossible : « {text} »",
+    "an interval from 5 minutes to a day: « {text} »":
+        "un intervalle de 5 minutes à un jour : « {text} »",
+    "unknown schedule « {text} » (daily 07:00, hourly, every 6h)":
+        "rythme inconnu « {text} » (daily 07:00, hourly, every 6h)",
 }
 # fmt: on
 

@@ -68,22 +68,29 @@ class Digest:
     entries: tuple[Entry, ...]
 
 
-def period(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min)
-    return start, start + timedelta(days=1)
+@dataclass(frozen=True)
+class Period:
+    start: datetime  # UTC, naive like the store's times
+    end: datetime
+    key: str  # names the period; one digest per watch, key and target is ever sent
+
+    @classmethod
+    def day(cls, day: date) -> Period:
+        start = datetime.combine(day, time.min)
+        return cls(start, start + timedelta(days=1), day.isoformat())
 
 
 def build(
     store: Store,
     watch: Watch,
-    day: date,
+    period: Period,
     weights: RankWeights | None = None,
     limit: int = 30,
     now: datetime | None = None,
 ) -> Digest:
-    """The digest of `watch` for `day` (stories with articles that day)."""
+    """The digest of `watch` for the period (stories with articles in it)."""
     query = parse(watch.query)
-    start, end = period(day)
+    start, end = period.start, period.end
     now = now or datetime.now(UTC).replace(tzinfo=None)
     stories = store.active_stories(start, end)
     loaded = {s.id: _load(store, s) for s in stories}
@@ -125,7 +132,7 @@ def build(
                 new_sources=None if before is None else len(sources) - before.sources,
             )
         )
-    return Digest(watch, day.isoformat(), start, end, now, tuple(entries))
+    return Digest(watch, period.key, start, end, now, tuple(entries))
 
 
 def _load(

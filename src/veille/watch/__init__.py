@@ -1,6 +1,6 @@
 """Watches: what a reader follows, as a query, and the stories that match it."""
 
-from veille.watch.match import Searchable, matches, searchable, term_hits
+from veille.watch.match import Searchable, highlights, matches, searchable, term_hits
 from veille.watch.query import FIELDS, And, Node, Not, Or, QueryError, Term, parse, terms_of
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "QueryError",
     "Searchable",
     "Term",
+    "highlights",
     "matches",
     "parse",
     "searchable",

@@ -10,6 +10,7 @@ and the shorter one it extends ("perquisit" and "perquisition", from "perquisiti
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 
 from veille.enrich.entities import name_key
 from veille.text import fold, terms
-from veille.watch.query import And, Node, Not, Or, Term
+from veille.watch.query import And, Node, Not, Or, Term, terms_of
 
 # Below this many letters a stem is too short to stand for its family ("franc" would find
 # "franchis", "port" would find "portrait").
@@ -130,3 +131,22 @@ def matches(node: Node, doc: Searchable) -> bool:
     if isinstance(node, Or):
         return any(matches(n, doc) for n in node.operands)
     raise TypeError(node)
+
+
+_WORD = re.compile(r"[^\W_][\w'’-]*")
+
+
+def highlights(
+    text: str, node: Node, doc: Searchable, language: str = "fr"
+) -> list[tuple[int, int]]:
+    """Spans of `text` whose words the query found in `doc` (not those under NOT)."""
+    found: set[str] = set()
+    for term in terms_of(node):
+        if term.field in (None, "title", "text"):
+            found |= term_hits(term, doc)
+    spans = []
+    for match in _WORD.finditer(text):
+        words = terms(match.group(), language)
+        if words and words[-1] in found:
+            spans.append(match.span())
+    return spans

@@ -922,3 +922,7 @@ def _print_entity(entity: EntityRecord) -> None:
         )
         + _span(entity.first_seen, entity.last_seen)
     )
+
+
+# The watch and digest commands register themselves on `app`.
+from veille.cli import watches as _watches  # noqa: E402, F401

@@ -1,0 +1,300 @@
+"""`veille watch ...` and `veille digest`: what a reader follows, and what they receive."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from veille.cli import ConfigOption, DbOption, _settings, _span, _store, app, console, errors
+from veille.digest import Period, build
+from veille.digest.deliver import DeliveryError, deliver, parse_target, smtp_from_config
+from veille.digest.render import FORMATS, render
+from veille.digest.schedule import ScheduleError, parse_schedule
+from veille.i18n import pick
+from veille.model import Watch
+from veille.watch import QueryError, highlights, parse, searchable
+from veille.watch.rank import weights_from_config
+
+watch_app = typer.Typer(
+    help=pick(
+        "Veilles : requêtes suivies, leurs filtres, leur rythme, leurs destinataires.",
+        "Watches: followed queries, their filters, schedule and delivery targets.",
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(watch_app, name="watch")
+
+
+def _check_query(query: str) -> None:
+    try:
+        parse(query)
+    except QueryError as error:
+        errors.print(pick("Requête invalide : ", "Invalid query: ") + escape(str(error)))
+        errors.print(escape(error.pointer()), highlight=False)
+        raise typer.Exit(2) from None
+
+
+def check_watch(watch: Watch) -> list[str]:
+    """Why a watch cannot be saved, in words (empty: it can)."""
+    problems = []
+    try:
+        parse(watch.query)
+    except QueryError as error:
+        problems.append(str(error))
+    if watch.schedule:
+        try:
+            parse_schedule(watch.schedule)
+        except ScheduleError as error:
+            problems.append(str(error))
+    for target in watch.targets:
+        try:
+            parse_target(target)
+        except DeliveryError as error:
+            problems.append(str(error))
+    return problems
+
+
+@watch_app.command("add")
+def watch_add(
+    name: Annotated[str, typer.Argument(help=pick("Nom de la veille", "Watch name"))],
+    query: Annotated[str, typer.Argument(help=pick("Requête", "Query"))],
+    lang: Annotated[
+        list[str] | None, typer.Option("--lang", help=pick("Langues (fr, en…)", "Languages"))
+    ] = None,
+    site: Annotated[
+        list[str] | None, typer.Option("--site", help=pick("Sites (domaines)", "Sites"))
+    ] = None,
+    schedule: Annotated[
+        str | None,
+        typer.Option(help=pick("« daily 07:00 », « hourly », « every 6h »", "Schedule")),
+    ] = None,
+    to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--to",
+            help=pick(
+                "Destination : file:DOSSIER, mailto:ADRESSE, webhook:URL, slack:URL…",
+                "Target: file:FOLDER, mailto:ADDRESS, webhook:URL, slack:URL…",
+            ),
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Ajoute ou modifie une veille. / Add or change a watch."""
+    _check_query(query)
+    watch = Watch(
+        name,
+        query,
+        tuple(x.lower()[:2] for x in lang or ()),
+        tuple(site or ()),
+        schedule,
+        tuple(to or ()),
+    )
+    problems = check_watch(watch)
+    if problems:
+        for problem in problems:
+            errors.print(escape(problem))
+        raise typer.Exit(2)
+    store = _store(db)
+    saved, new = store.save_watch(watch)
+    store.close()
+    console.print(
+        (
+            pick("Veille ajoutée : ", "Watch added: ")
+            if new
+            else pick("Veille modifiée : ", "Watch updated: ")
+        )
+        + f"[bold]{escape(saved.name)}[/] ({saved.id})"
+    )
+
+
+@watch_app.command("list")
+def watch_list(db: DbOption = None) -> None:
+    """Les veilles. / The watches."""
+    store = _store(db)
+    found = store.watches()
+    store.close()
+    table = Table()
+    table.add_column("id", justify="right")
+    table.add_column(pick("nom", "name"))
+    table.add_column(pick("requête", "query"), overflow="fold")
+    table.add_column(pick("rythme", "schedule"))
+    table.add_column(pick("destinations", "targets"), overflow="fold")
+    for watch in found:
+        table.add_row(
+            str(watch.id),
+            escape(watch.name),
+            escape(watch.query),
+            escape(watch.schedule or "—"),
+            escape(", ".join(watch.targets) or "—"),
+        )
+    console.print(table)
+
+
+def _find(store, name: str) -> Watch:
+    watch = store.watch(name)
+    if watch is None:
+        store.close()
+        errors.print(pick(f"Aucune veille « {name} ».", f"No watch “{name}”."))
+        raise typer.Exit(1)
+    return watch
+
+
+@watch_app.command("show")
+def watch_show(name: str, db: DbOption = None) -> None:
+    """Une veille et ses derniers envois. / One watch and its last deliveries."""
+    store = _store(db)
+    watch = _find(store, name)
+    sent = store.deliveries(watch.id, limit=10)
+    store.close()
+    console.print(f"[bold]{escape(watch.name)}[/] ({watch.id})")
+    console.print(pick("requête : ", "query: ") + escape(watch.query))
+    if watch.languages:
+        console.print(pick("langues : ", "languages: ") + ", ".join(watch.languages))
+    if watch.sites:
+        console.print(pick("sites : ", "sites: ") + escape(", ".join(watch.sites)))
+    console.print(pick("rythme : ", "schedule: ") + escape(watch.schedule or "—"))
+    console.print(pick("destinations : ", "targets: ") + escape(", ".join(watch.targets) or "—"))
+    for delivery in sent:
+        colour = {"sent": "green", "failed": "red"}.get(delivery.status, "yellow")
+        console.print(
+            f"  {delivery.updated_at:%Y-%m-%d %H:%M} {escape(delivery.digest_key)} "
+            f"[{colour}]{delivery.status}[/] {escape(delivery.target)}"
+            + (f" : {escape(delivery.error)}" if delivery.error else "")
+        )
+
+
+@watch_app.command("remove")
+def watch_remove(name: str, db: DbOption = None) -> None:
+    """Supprime une veille. / Remove a watch."""
+    store = _store(db)
+    removed = store.remove_watch(name)
+    store.close()
+    if removed is None:
+        errors.print(pick(f"Aucune veille « {name} ».", f"No watch “{name}”."))
+        raise typer.Exit(1)
+    console.print(pick("Veille supprimée : ", "Watch removed: ") + escape(removed.name))
+
+
+@watch_app.command("test")
+def watch_test(
+    name_or_query: Annotated[str, typer.Argument(help=pick("Veille ou requête", "Watch or query"))],
+    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
+    days: Annotated[int, typer.Option(help=pick("Jours couverts", "Days covered"))] = 30,
+    limit: Annotated[int, typer.Option(help=pick("Nombre maximal", "Maximum rows"))] = 20,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Ce que la veille trouverait dans l'archive, mots trouvés en évidence. / What the watch
+    would find in the archive, matched words highlighted."""
+    store = _store(db)
+    watch = store.watch(name_or_query)
+    if watch is None:
+        _check_query(name_or_query)
+        watch = Watch("test", name_or_query)
+    end = date.fromisoformat(day) if day else datetime.now(UTC).date()
+    period = Period(
+        datetime.combine(end - timedelta(days=days - 1), datetime.min.time()),
+        datetime.combine(end + timedelta(days=1), datetime.min.time()),
+        "test",
+    )
+    # A test is not a digest: nothing is marked as carried.
+    digest = build(
+        store,
+        Watch(watch.name, watch.query, watch.languages, watch.sites),
+        period,
+        weights_from_config(_settings(config).ranking),
+        limit=limit,
+    )
+    node = parse(watch.query)
+    store.close()
+    if not digest.entries:
+        console.print(pick("Aucun sujet ne correspond.", "No story matches."))
+        return
+    for rank, entry in enumerate(digest.entries, 1):
+        doc = searchable([entry.title], [])
+        title = _marked(entry.title, highlights(entry.title, node, doc))
+        console.print(
+            f"{rank:>2}. {title}  [dim]{entry.story_id} · {len(entry.sources)} sources · "
+            f"{_span(entry.first_seen, entry.last_seen)} · {entry.score:.2f}[/]"
+        )
+        if entry.matched:
+            console.print(
+                "    [dim]"
+                + pick("trouvé : ", "found: ")
+                + escape(", ".join(entry.matched))
+                + "[/]"
+            )
+
+
+def _marked(text: str, spans: list[tuple[int, int]]) -> str:
+    out, at = [], 0
+    for start, end in spans:
+        out.append(escape(text[at:start]))
+        out.append(f"[bold yellow]{escape(text[start:end])}[/]")
+        at = end
+    out.append(escape(text[at:]))
+    return "".join(out)
+
+
+@app.command("digest")
+def digest_command(
+    name: Annotated[str, typer.Argument(help=pick("Veille", "Watch"))],
+    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
+    fmt: Annotated[str, typer.Option("--format", help=", ".join(FORMATS))] = "md",
+    lang: Annotated[str, typer.Option("--lang", help="fr, en")] = "fr",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help=pick("Fichier écrit", "File written"))
+    ] = None,
+    send: Annotated[
+        bool, typer.Option("--send", help=pick("Envoyer aux destinations", "Send to targets"))
+    ] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Le résumé d'une veille pour un jour : écrit, affiché ou envoyé. / A watch's digest
+    for a day: written, printed or sent."""
+    if fmt not in FORMATS:
+        errors.print(pick(f"Format inconnu : {fmt}.", f"Unknown format: {fmt}."))
+        raise typer.Exit(2)
+    settings = _settings(config)
+    store = _store(db)
+    watch = _find(store, name)
+    when = date.fromisoformat(day) if day else datetime.now(UTC).date()
+    digest = build(store, watch, Period.day(when), weights_from_config(settings.ranking))
+    text = render(digest, fmt, lang)
+    if output is not None:
+        output.write_text(text, "utf-8")
+        console.print(pick(f"Écrit : {output}", f"Written: {output}"))
+    elif not send:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+    if send:
+        if not watch.targets:
+            store.close()
+            errors.print(
+                pick(
+                    "Cette veille n'a pas de destination (--to).",
+                    "This watch has no target (--to).",
+                )
+            )
+            raise typer.Exit(2)
+        outcomes = deliver(
+            store, digest, list(watch.targets), lang, smtp_from_config(settings.smtp)
+        )
+        for outcome in outcomes:
+            label = {"sent": pick("envoyé", "sent"), "skipped": pick("déjà envoyé", "already sent")}
+            console.print(
+                f"{escape(outcome.target)} : "
+                + label.get(outcome.status, pick("échec", "failed"))
+                + (f" — {escape(outcome.error)}" if outcome.error else "")
+            )
+        store.close()
+        if any(o.status == "failed" for o in outcomes):
+            raise typer.Exit(1)
+        return
+    store.close()
