@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import socket
+from datetime import datetime
 
 import pytest
 from typer.testing import CliRunner
 
 from tests.servers import FixtureServer
 from veille.cli import app
+from veille.config import Settings
+from veille.pipeline import send_digests
 from veille.store import Store
 from veille.urls import canonical_url
 
@@ -141,3 +144,35 @@ def test_sources_are_named_from_their_feeds_and_listed(first_run, veille, tmp_pa
     assert all(s.last_success_at and s.failures == 0 and s.items_seen for s in sources)
     listing = veille("source", "list")
     assert "cybercriminalité" in listing and "cybersécurité" in listing
+
+
+def test_the_main_job_follows_the_config_and_writes_due_digests(veille, server, tmp_path):
+    """Sources and watches named in config.toml; `veille run` polls, groups, understands,
+    then writes the digest whose slot has come."""
+    out = tmp_path / "digests"
+    config = tmp_path / "home" / "config.toml"
+    sources = "".join(f'[[sources]]\nurl = "{server.feed_url(f)}"\n' for f in FEEDS)
+    config.write_text(
+        config.read_text("utf-8")
+        + sources
+        + '[[watches]]\nname = "X"\nquery = "(X OR Musk) AND (perquisition OR perquisitionne)"\n'
+        f'schedule = "daily 07:00"\ntargets = ["file:{out}"]\n'
+        '[[watches]]\nname = "broken"\nquery = "(X OR"\n',
+        "utf-8",
+    )
+    server.clear()
+    output = veille("run")
+    assert "watch:broken" in output  # the bad watch is reported ...
+    store = Store(f"sqlite:///{tmp_path / 'veille.db'}")
+    assert len(store.sources()) == len(FEEDS)
+    assert [w.name for w in store.watches()] == ["X"]  # ... and the good one kept
+    # Today's slot was sent (nothing that recent in the seed day: an empty digest) ...
+    assert list(out.glob("x-*.md"))
+    # ... and the morning after the seed day, the X story leads the digest.
+    settings = Settings.from_env(config)
+    (outcome,) = send_digests(store, settings, now=datetime(2026, 2, 4, 6, 30))
+    assert outcome.status == "sent"
+    digest = (out / "x-2026-02-04.md").read_text("utf-8")
+    assert "## 1. Cybercriminalité" in digest
+    assert send_digests(store, settings, now=datetime(2026, 2, 4, 9, 0)) == []  # sent once
+    store.close()

@@ -113,6 +113,7 @@ class Settings:
     summary: dict[str, Any] = field(default_factory=dict)
     smtp: dict[str, Any] = field(default_factory=dict)  # `[smtp]`: e-mail delivery
     ranking: dict[str, Any] = field(default_factory=dict)  # `[ranking]`: digest weights
+    digest: dict[str, Any] = field(default_factory=dict)  # `[digest]`: timezone, language
     # `[[sources]]` and `[[watches]]`: what the main job follows, added to the store by
     # `veille run` (sources and watches added by hand stay).
     sources: list[dict[str, Any]] = field(default_factory=list)
@@ -139,6 +140,7 @@ class Settings:
             summary=dict(values.get("summary", {})),
             smtp=dict(values.get("smtp", {})),
             ranking=dict(values.get("ranking", {})),
+            digest=dict(values.get("digest", {})),
             sources=list(values.get("sources", [])),
             watches=list(values.get("watches", [])),
         )

@@ -187,6 +187,9 @@ FRENCH: dict[str, str] = {
         "un intervalle de 5 minutes à un jour : « {text} »",
     "unknown schedule « {text} » (daily 07:00, hourly, every 6h)":
         "rythme inconnu « {text} » (daily 07:00, hourly, every 6h)",
+    "a source needs url": "une source demande une url",
+    "unreadable interval: {every}": "intervalle illisible : {every}",
+    "a watch needs a name": "une veille demande un nom",
 }
 # fmt: on
 

@@ -26,7 +26,7 @@ from veille.enrich.entities import Entity, lookup_keys
 from veille.fetch import Fetcher, WarcArchive, WarcReplayTransport
 from veille.i18n import pick
 from veille.model import EntityRecord, Source, SourceRef, StoryBrief
-from veille.pipeline import IngestReport, RunReport, run_once
+from veille.pipeline import IngestReport, RunReport, run_once, send_digests, sync_config
 from veille.pipeline import ingest as run_ingest
 from veille.schedule import parse_every
 from veille.sources.local import count_files
@@ -597,10 +597,18 @@ async def _poll_until_stopped(
     everything: bool,
     stop: asyncio.Event,
 ) -> None:
+    for problem in sync_config(store, settings):
+        errors.print(f"[red]{escape(problem.ref)}[/] : {escape(problem.reason)}")
     while True:
         report = await run_once(store, settings, fetcher, stop=stop, everything=everything)
         everything = False
         _print_run(report)
+        for outcome in send_digests(store, settings):
+            colour = "green" if outcome.status == "sent" else "red"
+            console.print(
+                f"[{colour}]{pick('résumé', 'digest')}[/] {escape(outcome.target)} : "
+                f"{outcome.status}" + (f" — {escape(outcome.error)}" if outcome.error else "")
+            )
         if not forever or stop.is_set():
             return
         due = [s.next_poll_at for s in store.sources() if s.next_poll_at]

@@ -12,12 +12,11 @@ from rich.table import Table
 
 from veille.cli import ConfigOption, DbOption, _settings, _span, _store, app, console, errors
 from veille.digest import Period, build
-from veille.digest.deliver import DeliveryError, deliver, parse_target, smtp_from_config
+from veille.digest.deliver import deliver, smtp_from_config
 from veille.digest.render import FORMATS, render
-from veille.digest.schedule import ScheduleError, parse_schedule
 from veille.i18n import pick
 from veille.model import Watch
-from veille.watch import QueryError, highlights, parse, searchable
+from veille.watch import QueryError, highlights, parse, searchable, watch_problems
 from veille.watch.rank import weights_from_config
 
 watch_app = typer.Typer(
@@ -37,26 +36,6 @@ def _check_query(query: str) -> None:
         errors.print(pick("Requête invalide : ", "Invalid query: ") + escape(str(error)))
         errors.print(escape(error.pointer()), highlight=False)
         raise typer.Exit(2) from None
-
-
-def check_watch(watch: Watch) -> list[str]:
-    """Why a watch cannot be saved, in words (empty: it can)."""
-    problems = []
-    try:
-        parse(watch.query)
-    except QueryError as error:
-        problems.append(str(error))
-    if watch.schedule:
-        try:
-            parse_schedule(watch.schedule)
-        except ScheduleError as error:
-            problems.append(str(error))
-    for target in watch.targets:
-        try:
-            parse_target(target)
-        except DeliveryError as error:
-            problems.append(str(error))
-    return problems
 
 
 @watch_app.command("add")
@@ -95,7 +74,7 @@ def watch_add(
         schedule,
         tuple(to or ()),
     )
-    problems = check_watch(watch)
+    problems = watch_problems(watch)
     if problems:
         for problem in problems:
             errors.print(escape(problem))
