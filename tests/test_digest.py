@@ -32,6 +32,7 @@ from veille.enrich.entities import EntityModelMissing, load
 from veille.model import Watch
 from veille.pipeline import ingest
 from veille.store import Store
+from veille.watch import watch_problems
 
 DAY = date(2026, 2, 3)
 RAID_QUERY = "(X OR Musk) AND (perquisition OR perquisitionne)"
@@ -321,3 +322,18 @@ def test_cli_watch_and_digest(seeded, tmp_path, monkeypatch):
     assert "sent" in runner.invoke(app, ["watch", "show", "cli", *db]).output
     assert runner.invoke(app, ["watch", "remove", "cli", *db]).exit_code == 0
     assert runner.invoke(app, ["watch", "show", "cli", *db]).exit_code == 1
+
+
+def test_the_example_config_is_valid():
+    settings = Settings.from_env(Path(__file__).resolve().parents[1] / "examples" / "config.toml")
+    assert len(settings.sources) >= 6 and any(
+        "news.google.com" in s["url"] for s in settings.sources
+    )
+    for entry in settings.watches:
+        watch = Watch(
+            entry["name"],
+            entry["query"],
+            schedule=entry["schedule"],
+            targets=tuple(entry["targets"]),
+        )
+        assert watch_problems(watch) == [], entry["name"]
