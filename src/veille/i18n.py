@@ -206,7 +206,7 @@ def _(msgid: str, **fields: object) -> str:
     return translate(msgid, None, **fields)
 
 
-def translate(msgid: str, lang: str | None, **fields: object) -> str:
+def translate(msgid: str, lang: str | None, /, **fields: object) -> str:
     """The message in `lang` ("fr" or "en"; None: the process's language)."""
     text = msgid if (lang or language()) == "en" else FRENCH.get(msgid, msgid)
     return text.format(**fields) if fields else text

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from veille.cli import ConfigOption, DbOption, _settings, _span, _store, app, console, errors
+from veille.demo import run_demo
 from veille.digest import Period, build
 from veille.digest.deliver import deliver, smtp_from_config
 from veille.digest.render import FORMATS, render
@@ -277,3 +278,32 @@ def digest_command(
             raise typer.Exit(1)
         return
     store.close()
+
+
+@app.command("demo")
+def demo_command(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help=pick("Dossier du démo", "Demo folder"))
+    ] = Path("veille-demo"),
+    lang: Annotated[str, typer.Option("--lang", help="fr, en")] = "fr",
+) -> None:
+    """Une journée d'actualité fictive rejouée de bout en bout, hors ligne. / A fictional
+    news day replayed end to end, offline."""
+    with console.status(
+        pick("Relecture de la journée de démonstration…", "Replaying the demo day…")
+    ):
+        result = run_demo(output, lang)
+    console.print(result.digest_text, markup=False, highlight=False, soft_wrap=True)
+    report = result.report
+    console.print(
+        pick(
+            f"{report.fetched} pages lues, {report.new} articles, {report.copies} copies "
+            f"repliées, {result.stories} sujets.",
+            f"{report.fetched} pages read, {report.new} articles, {report.copies} copies "
+            f"folded, {result.stories} stories.",
+        )
+    )
+    for path in result.files:
+        console.print(pick("Écrit : ", "Written: ") + escape(str(path)))
+    for failure in report.failed:
+        errors.print(f"[red]{escape(failure.ref)}[/] : {escape(failure.reason)}")
