@@ -238,15 +238,18 @@ def test_webhook_delivery_retries_then_sends_json_and_slack(seeded, hook):
     store, _ = seeded
     state, url = hook
     state.fail = 1  # the first attempt fails: retried with back-off
-    watch = _watch(store, "hook", RAID_QUERY, (f"webhook:{url}", f"slack:{url}"))
+    watch = _watch(
+        store, "hook", RAID_QUERY, (f"webhook:{url}", f"slack:{url}", f"mattermost:{url}")
+    )
     digest = build(store, watch, Period(datetime(2026, 2, 3), datetime(2026, 2, 4), "hook-1"))
     pauses: list[float] = []
     outcomes = deliver(store, digest, list(watch.targets), sleep=pauses.append)
-    assert [o.status for o in outcomes] == ["sent", "sent"]
+    assert [o.status for o in outcomes] == ["sent", "sent", "sent"]
     assert outcomes[0].attempts == 2 and pauses == [2.0]
-    generic, slack = (json.loads(b) for b in state.bodies)
+    generic, slack, mattermost = (json.loads(b) for b in state.bodies)
     assert generic["entries"][0]["title"] == digest.entries[0].title
-    assert digest.entries[0].title in slack["text"]
+    assert digest.entries[0].title in slack["text"] and slack["mrkdwn"] is True
+    assert mattermost["text"].startswith("# Veille « hook »")
 
 
 def test_a_crash_between_render_and_send_sends_once_never_twice(seeded, hook, monkeypatch):
@@ -337,3 +340,17 @@ def test_the_example_config_is_valid():
             targets=tuple(entry["targets"]),
         )
         assert watch_problems(watch) == [], entry["name"]
+
+
+def test_a_target_that_keeps_failing_is_recorded_and_nothing_is_marked_sent(seeded, hook):
+    store, _ = seeded
+    state, url = hook
+    state.fail = 10
+    watch = _watch(store, "down", RAID_QUERY, (f"webhook:{url}",))
+    digest = build(store, watch, Period(datetime(2026, 2, 3), datetime(2026, 2, 4), "down-1"))
+    (outcome,) = deliver(store, digest, list(watch.targets), sleep=lambda _: None)
+    assert (outcome.status, outcome.attempts, outcome.error) == ("failed", 3, "HTTP 500")
+    record = store.delivery(watch.id, "down-1", f"webhook:{url}")
+    assert record.status == "failed" and record.error == "HTTP 500"
+    # Not carried: the next digest still has the story.
+    assert build(store, watch, Period(datetime(2026, 2, 3), datetime(2026, 2, 4), "down-2")).entries
