@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from veille.store.schema import (
     stories,
     story_articles,
     story_related,
+    utc_now,
 )
 from veille.store.understanding import UnderstandingStore
 from veille.store.watches import WatchStore
@@ -42,10 +43,6 @@ _CONTENT_FIELDS = (
     "description",
     "content_hash",
 )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,7 @@ class Store(UnderstandingStore, WatchStore):
                     kind=source.kind,
                     location=source.location,
                     every_seconds=source.every_seconds,
-                    created_at=_now(),
+                    created_at=utc_now(),
                 )
             )
         found = self.source(source.location)
@@ -168,7 +165,7 @@ class Store(UnderstandingStore, WatchStore):
             "last_modified": last_modified,
             "error": error,
             "permanent": permanent,
-            "fetched_at": _now(),
+            "fetched_at": utc_now(),
         }
         with self.engine.begin() as conn:
             updated = conn.execute(
@@ -192,7 +189,7 @@ class Store(UnderstandingStore, WatchStore):
                 .mappings()
                 .first()
             )
-            now = _now()
+            now = utc_now()
             if row is None:
                 new_id = conn.execute(
                     articles.insert().values(
@@ -303,10 +300,12 @@ class Store(UnderstandingStore, WatchStore):
             updated = conn.execute(
                 engine_state.update()
                 .where(engine_state.c.name == name)
-                .values(data=data, updated_at=_now())
+                .values(data=data, updated_at=utc_now())
             )
             if updated.rowcount == 0:
-                conn.execute(engine_state.insert().values(name=name, data=data, updated_at=_now()))
+                conn.execute(
+                    engine_state.insert().values(name=name, data=data, updated_at=utc_now())
+                )
 
     def story_of(self, article_id: int) -> int | None:
         with self.engine.connect() as conn:
@@ -316,7 +315,7 @@ class Store(UnderstandingStore, WatchStore):
 
     def assign(self, article_id: int, story_id: int) -> None:
         """Put an article in a story (creating the story row if new)."""
-        now = _now()
+        now = utc_now()
         with self.engine.begin() as conn:
             if conn.execute(select(stories.c.id).where(stories.c.id == story_id)).scalar() is None:
                 conn.execute(stories.insert().values(id=story_id, title="", updated_at=now))
@@ -337,7 +336,7 @@ class Store(UnderstandingStore, WatchStore):
             conn.execute(
                 stories.update()
                 .where(stories.c.id == absorbed)
-                .values(merged_into=kept, article_count=0, updated_at=_now())
+                .values(merged_into=kept, article_count=0, updated_at=utc_now())
             )
             conn.execute(
                 story_related.delete().where(
@@ -376,7 +375,7 @@ class Store(UnderstandingStore, WatchStore):
                     source_count=sites,
                     first_seen=first,
                     last_seen=last,
-                    updated_at=_now(),
+                    updated_at=utc_now(),
                 )
             )
 
@@ -488,7 +487,7 @@ class Store(UnderstandingStore, WatchStore):
     def log(self, problem: Failure | Skip) -> None:
         stage = problem.stage if isinstance(problem, Failure) else "read"
         level = "error" if isinstance(problem, Failure) else "skipped"
-        now = _now()
+        now = utc_now()
         with self.engine.begin() as conn:
             key = (
                 (ingest_log.c.ref == problem.ref)

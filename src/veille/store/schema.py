@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -19,6 +21,12 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
+
+
+def utc_now() -> datetime:
+    """Times are stored naive, in UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
 
 sources = Table(
     "sources",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, or_, select
@@ -31,11 +31,8 @@ from veille.store.schema import (
     stories,
     story_briefs,
     story_entities,
+    utc_now,
 )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class UnderstandingStore:
@@ -59,7 +56,7 @@ class UnderstandingStore:
 
     def save_mentions(self, rows: list[tuple[int, str, list[Mention], str | None]]) -> None:
         """(article id, hash of the text read, mentions, reason skipped) for each article."""
-        now = _now()
+        now = utc_now()
         with self.engine.begin() as conn:
             for article_id, content_hash, found, skipped in rows:
                 conn.execute(
@@ -95,7 +92,7 @@ class UnderstandingStore:
                     signature=signature,
                     version=version,
                     data=json.dumps(data, ensure_ascii=False),
-                    updated_at=_now(),
+                    updated_at=utc_now(),
                 )
             )
 
@@ -167,7 +164,7 @@ class UnderstandingStore:
 
     def save_story_entities(self, story_id: int, updates: list[EntityUpdate]) -> None:
         """Replace the story's entities; known entities an update names become one."""
-        now = _now()
+        now = utc_now()
         with self.engine.begin() as conn:
             touched = _story_entity_ids(conn, story_id)
             conn.execute(story_entities.delete().where(story_entities.c.story_id == story_id))

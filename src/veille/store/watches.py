@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
 
 from veille.model import Watch
-from veille.store.schema import deliveries, digest_entries, watches
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+from veille.store.schema import deliveries, digest_entries, utc_now, watches
 
 
 @dataclass(frozen=True)
@@ -47,7 +43,7 @@ class WatchStore:
 
     def save_watch(self, watch: Watch) -> tuple[Watch, bool]:
         """Add the watch, or update the one of that name; returns it and whether it is new."""
-        now = _now()
+        now = utc_now()
         values = {
             "query": watch.query,
             "languages": json.dumps(list(watch.languages)),
@@ -109,7 +105,7 @@ class WatchStore:
         self, watch_id: int, digest_key: str, stories: list[tuple[int, int, int]]
     ) -> None:
         """(story, sources, articles) that the digest `digest_key` carried."""
-        now = _now()
+        now = utc_now()
         with self.engine.begin() as conn:
             for story_id, sources, articles in stories:
                 conn.execute(
@@ -154,7 +150,7 @@ class WatchStore:
         found = self.delivery(watch_id, digest_key, target)
         if found is not None:
             return found
-        now = _now()
+        now = utc_now()
         with self.engine.begin() as conn:
             conn.execute(
                 deliveries.insert().values(
@@ -179,7 +175,7 @@ class WatchStore:
             conn.execute(
                 deliveries.update()
                 .where(deliveries.c.id == delivery_id)
-                .values(status=status, attempts=attempts, error=error, updated_at=_now())
+                .values(status=status, attempts=attempts, error=error, updated_at=utc_now())
             )
 
     def deliveries(
