@@ -190,6 +190,15 @@ FRENCH: dict[str, str] = {
     "a source needs url": "une source demande une url",
     "unreadable interval: {every}": "intervalle illisible : {every}",
     "a watch needs a name": "une veille demande un nom",
+    "full-text search needs the SQLite store for now (this store: {dialect})":
+        "la recherche plein texte demande pour l'instant le stockage SQLite (ici : {dialect})",
+    "site:, lang: and entity: combine with AND in a search":
+        "site:, lang: et entity: se combinent avec AND dans une recherche",
+    "NOT needs words to take from: « a -b », not « a OR -b »":
+        "NOT retire des mots d'autres mots : « a -b », pas « a OR -b »",
+    "a search needs a word to look for, not only exclusions":
+        "une recherche demande un mot à chercher, pas seulement des exclusions",
+    "invalid cursor": "curseur invalide",
 }
 # fmt: on
 

@@ -1,7 +1,10 @@
 """The pipeline, top to bottom.
 
-`ingest`: local inputs -> extract -> clean across pages -> store -> group.
-`run_once`: due sources -> poll -> new pages -> fetch -> extract -> clean -> store -> group.
+`ingest`: local inputs -> extract -> clean across pages -> store -> index -> group ->
+understand.
+`run_once`: due sources -> poll -> new pages -> fetch -> extract -> clean -> store -> index
+-> group -> understand.
+`index`: the full-text index of the articles stored.
 `group`: fold syndicated copies, place articles in stories (state kept between runs).
 `understand`: for each story that changed, entities (spaCy, kept per article), key facts,
 disagreements and the summary across its sources.
@@ -18,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
+from veille import search
 from veille.cluster import ClusterDoc, StoryClusterer
 from veille.config import Settings
 from veille.dedup import NearDuplicateIndex
@@ -94,6 +98,7 @@ def ingest(
                 else:
                     _record(store, report, item)
             store_documents(documents, store, report)
+    index(store, report)
     understand(store, group(store, report), settings, report)
     return report
 
@@ -159,6 +164,7 @@ async def run_once(
             store_documents(documents, store, report)
             documents = []
     store_documents(documents, store, report)
+    index(store, report)
     understand(store, group(store, report), settings, report)
     return report
 
@@ -337,6 +343,16 @@ def group(store: Store, report: IngestReport) -> set[int]:
     store.save_state(DEDUP_STATE, index.to_bytes())
     store.save_state(CLUSTER_STATE, clusterer.to_bytes())
     return touched
+
+
+def index(store: Store, report: IngestReport) -> None:
+    """Keep the full-text index up to date: the articles just stored, and any older ones
+    it does not hold yet."""
+    try:
+        search.index_articles(store, store.articles_by_id(report.stored))
+        search.index_missing(store)
+    except search.SearchUnavailable:
+        pass  # not on this database; `veille search` says why when asked
 
 
 def understand(

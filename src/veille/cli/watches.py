@@ -17,6 +17,7 @@ from veille.digest.deliver import deliver, smtp_from_config
 from veille.digest.render import FORMATS, render
 from veille.i18n import pick
 from veille.model import Watch
+from veille.search import Filters, SearchUnavailable, search
 from veille.watch import QueryError, highlights, parse, searchable, watch_problems
 from veille.watch.rank import weights_from_config
 
@@ -307,3 +308,52 @@ def demo_command(
         console.print(pick("Écrit : ", "Written: ") + escape(str(path)))
     for failure in report.failed:
         errors.print(f"[red]{escape(failure.ref)}[/] : {escape(failure.reason)}")
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help=pick("Requête (langage des veilles)", "Query"))],
+    since: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
+    site: Annotated[
+        str | None, typer.Option(help=pick("Site (contient)", "Site (contains)"))
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="fr, en…")] = None,
+    limit: Annotated[int, typer.Option(help=pick("Résultats par page", "Results per page"))] = 20,
+    cursor: Annotated[
+        str | None, typer.Option(help=pick("Page suivante (donnée en bas)", "Next page"))
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Recherche plein texte dans l'archive, mots trouvés en évidence. / Full-text search of
+    the archive, matched words highlighted."""
+    store = _store(db)
+    try:
+        filters = Filters(
+            start=date.fromisoformat(since) if since else None,
+            end=date.fromisoformat(until) if until else None,
+            site=site,
+            language=lang,
+        )
+        results = search(store, query, filters, limit=limit, cursor=cursor)
+    except QueryError as error:
+        store.close()
+        errors.print(pick("Requête invalide : ", "Invalid query: ") + escape(str(error)))
+        raise typer.Exit(2) from None
+    except (SearchUnavailable, ValueError) as error:
+        store.close()
+        errors.print(escape(str(error)))
+        raise typer.Exit(2) from None
+    store.close()
+    console.print(pick(f"{results.total} résultat(s)", f"{results.total} result(s)"))
+    for hit in results.hits:
+        when = hit.published.strftime("%Y-%m-%d") if hit.published else "—"
+        story = f" · {pick('sujet', 'story')} {hit.story_id}" if hit.story_id else ""
+        title = _marked(hit.title, list(hit.title_spans))
+        console.print(
+            f"\n{when}  [bold]{escape(hit.site or '')}[/]  {title}  [dim]{hit.article_id}{story}[/]"
+        )
+        console.print("    " + _marked(hit.snippet, list(hit.spans)))
+        console.print(f"    [link={hit.url}]{escape(hit.url)}[/link]")
+    if results.next_cursor:
+        console.print("\n" + pick("Suite : --cursor ", "More: --cursor ") + results.next_cursor)
