@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import smtplib
 import ssl
 import time
@@ -34,7 +33,7 @@ from typing import Any
 import httpx
 
 from veille.digest.build import Digest
-from veille.digest.render import render, to_json
+from veille.digest.render import render, slug, to_json
 from veille.i18n import translate
 from veille.store import Store
 
@@ -98,10 +97,6 @@ def parse_target(target: str) -> tuple[str, str]:
             translate("a webhook needs an http(s) URL: « {target} »", None, target=target)
         )
     return kind, address
-
-
-def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "watch"
 
 
 def payload(digest: Digest, target: str, lang: str, smtp: SmtpSettings) -> bytes:

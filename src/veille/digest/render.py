@@ -19,6 +19,7 @@ from veille.digest.build import Digest, Entry
 from veille.enrich.conflicts import WeekdayNote
 from veille.enrich.conflicts import about as about_slot
 from veille.model import BriefDisagreement, BriefNote, BriefSentence, SourceRef
+from veille.text import strip_accents
 
 FORMATS = ("md", "html", "text", "atom", "json")
 SCHEMA_VERSION = 1
@@ -66,6 +67,10 @@ def _helpers(lang: str) -> dict[str, Any]:
         refs = ((sentence.source,) if sentence.source else ()) + sentence.also
         return sites(refs)
 
+    def reprints(entry: Entry) -> str:
+        copies = sum(len(s.also) for s in entry.sources)
+        return tr(f" (+{copies} reprise(s))", f" (+{copies} reprint(s))") if copies else ""
+
     def about(conflict: BriefDisagreement) -> str:
         return about_slot(conflict.slot, conflict.word, lang)
 
@@ -74,6 +79,7 @@ def _helpers(lang: str) -> dict[str, Any]:
 
     return {
         "tr": tr,
+        "reprints": reprints,
         "span": span,
         "sites": sites,
         "cited": cited,
@@ -92,10 +98,14 @@ def _rfc3339(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def slug(name: str) -> str:
+    """A watch's name in file names and identifiers: "Grève des dockers" -> "greve-des-dockers"."""
+    return re.sub(r"[^a-z0-9]+", "-", strip_accents(name).lower()).strip("-") or "watch"
+
+
 def feed_id(digest: Digest) -> str:
     """A stable identifier of the watch's feed (a tag URI, RFC 4151)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", digest.watch.name.lower()).strip("-") or "watch"
-    return f"tag:veille.invalid,2026:watch:{slug}"
+    return f"tag:veille.invalid,2026:watch:{slug(digest.watch.name)}"
 
 
 def render(digest: Digest, fmt: str, lang: str = "fr") -> str:

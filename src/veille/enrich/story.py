@@ -28,7 +28,7 @@ from veille.summarize.llm import LlmOptions
 
 # Part of each brief's signature: raise it when what understanding produces changes, so
 # stored briefs are computed again.
-VERSION = 1
+VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,12 @@ def understand(
     # A copy's headline is its original's: counting it twice would make any word "key".
     titles = [a.title for a in ordered if a.original_id is None and a.title]
     conflicts = disagreements(sources, titles)
+    # A syndicated copy says what its original says: as input it would only make the
+    # dispatch's sentences look stated by several sources.
     texts = [
-        SourceText(a.id, a.site, a.url, a.title, a.text, a.published, a.language) for a in ordered
+        SourceText(a.id, a.site, a.url, a.title, a.text, a.published, a.language)
+        for a in ordered
+        if a.original_id is None
     ]
     summary = summarize(texts, summary_options)
     if llm is not None and llm.enabled:

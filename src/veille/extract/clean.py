@@ -40,6 +40,12 @@ _CHROME_LINE = re.compile(
     r"(?: le| il y a)? [^.]{0,60}\d[^.]{0,40})$",
     re.IGNORECASE,
 )
+# "> Lire aussi : <another article's title>": a link to elsewhere, whatever follows.
+_READ_ALSO = re.compile(
+    r"^[>›»•\-–\s]*(?:à |a )?(?:lire|voir|regarder) (?:aussi|également|egalement|encore)"
+    r"\s*[:>›|-]",
+    re.IGNORECASE,
+)
 _CHROME_PHRASE = re.compile(
     r"certains contenus ou liens dans cet article peuvent être de la publicité"
     r"|j['’]accepte de recevoir"
@@ -117,7 +123,7 @@ def is_chrome_line(line: str) -> bool:
     words = line.split()
     if not words:
         return True
-    if _CHROME_LINE.match(line) or _CHROME_PHRASE.search(line):
+    if _CHROME_LINE.match(line) or _READ_ALSO.match(line) or _CHROME_PHRASE.search(line):
         return True
     if _starts_with_pictograph(line) and len(words) <= 40:
         return True

@@ -90,6 +90,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "density": 0.0,
     "day": 0.25,
     "report": 0.0,
+    # "Il prévoit…", "Ce dernier…": out of its article, whom it speaks of is lost.
+    "anaphora": -1.0,
 }
 
 # Settings for a story of a single article, learned on OrangeSum dev (`python
@@ -535,6 +537,13 @@ _REPORTING = re.compile(
 )
 
 
+_ANAPHORA = re.compile(
+    r"^(?:il|elle|ils|elles|celui-ci|celle-ci|ceux-ci|celles-ci|ce dernier|cette dernière|"
+    r"ces derniers|ces dernières|lui|he|she|they)\b",
+    re.IGNORECASE,
+)
+
+
 def _capitalised_share(text: str) -> float:
     """Share of the words after the first that start with a capital: names, places."""
     words = text.split()[1:]
@@ -606,6 +615,7 @@ def prepare(story: Sequence[SourceText], options: ExtractiveOptions) -> list[Can
             "density": len(best.terms) / best.words,
             "day": 1.0 if _DAY.search(text) else 0.0,
             "report": 1.0 if _REPORTING.search(text) else 0.0,
+            "anaphora": 1.0 if _ANAPHORA.match(text) else 0.0,
         }
         candidates.append(
             Candidate(
