@@ -1,4 +1,5 @@
-"""Shared test fixtures: the `../shared` folder beside the repository, and a fresh store."""
+"""Shared test fixtures: the `../shared` folder beside the repository, a fresh store, the
+seed day through the pipeline."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from veille.config import Settings
+from veille.enrich.entities import EntityModelMissing, load
+from veille.pipeline import IngestReport, ingest
 from veille.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,6 +27,24 @@ def shared_path(*parts: str) -> Path:
             "repository (set VEILLE_SHARED to its location)"
         )
     return path
+
+
+def require_french_model() -> None:
+    """Skip the test, with the reason, when spaCy's French model is not installed."""
+    try:
+        load("fr")
+    except EntityModelMissing as missing:
+        pytest.skip(missing.reason)
+
+
+def seed_day_store(folder: Path) -> tuple[Store, Path, IngestReport]:
+    """A store in `folder` holding the seed-day pages through the real pipeline (stories,
+    briefs, entities, search index), its path and the ingest's report; the caller closes it."""
+    require_french_model()
+    path = folder / "veille.db"
+    store = Store(f"sqlite:///{path}")
+    report = ingest([shared_path("fixtures", "seed-day", "pages")], store, Settings())
+    return store, path, report
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import require_french_model
 from veille.cli import app
 from veille.demo import manifest, run_demo
 from veille.digest import Period, build
-from veille.enrich.entities import EntityModelMissing, load
 from veille.model import Watch
 from veille.store import Store
 from veille.urls import canonical_url
@@ -18,10 +18,7 @@ from veille.urls import canonical_url
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    try:
-        load("fr")
-    except EntityModelMissing as missing:
-        pytest.skip(missing.reason)
+    require_french_model()
     folder = tmp_path_factory.mktemp("demo")
     result = run_demo(folder)
     store = Store(f"sqlite:///{folder / 'veille-demo.db'}")
@@ -95,10 +92,7 @@ def test_the_watch_examples(demo):
 
 
 def test_the_cli_prints_the_digest(tmp_path):
-    try:
-        load("fr")
-    except EntityModelMissing as missing:
-        pytest.skip(missing.reason)
+    require_french_model()
     result = CliRunner().invoke(app, ["demo", "--output", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("# Veille")

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import shared_path
+from tests.conftest import seed_day_store
 from veille import cli
 from veille.cli import app
 from veille.config import Settings
@@ -28,9 +28,7 @@ from veille.digest import deliver as delivery
 from veille.digest.deliver import SmtpSettings, deliver
 from veille.digest.render import render
 from veille.digest.schedule import due_period, parse_schedule
-from veille.enrich.entities import EntityModelMissing, load
 from veille.model import Watch
-from veille.pipeline import ingest
 from veille.store import Store
 from veille.watch import watch_problems
 
@@ -41,13 +39,7 @@ SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "digest.schema.json"
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    try:
-        load("fr")
-    except EntityModelMissing as missing:
-        pytest.skip(missing.reason)
-    path = tmp_path_factory.mktemp("digest") / "veille.db"
-    store = Store(f"sqlite:///{path}")
-    ingest([shared_path("fixtures", "seed-day", "pages")], store, Settings())
+    store, path, _ = seed_day_store(tmp_path_factory.mktemp("digest"))
     yield store, path
     store.close()
 

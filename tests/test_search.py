@@ -7,26 +7,16 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import shared_path
+from tests.conftest import seed_day_store
 from veille import cli
 from veille.cli import app
-from veille.config import Settings
-from veille.enrich.entities import EntityModelMissing, load
-from veille.pipeline import ingest
 from veille.search import Filters, search, translate
-from veille.store import Store
 from veille.watch import QueryError
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
-    try:
-        load("fr")
-    except EntityModelMissing as missing:
-        pytest.skip(missing.reason)
-    path = tmp_path_factory.mktemp("search") / "veille.db"
-    store = Store(f"sqlite:///{path}")
-    ingest([shared_path("fixtures", "seed-day", "pages")], store, Settings())
+    store, path, _ = seed_day_store(tmp_path_factory.mktemp("search"))
     yield store, path
     store.close()
 

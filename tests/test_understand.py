@@ -9,11 +9,11 @@ from datetime import datetime
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import shared_path
+from tests.conftest import seed_day_store, shared_path
 from veille import cli, pipeline
 from veille.cli import app
 from veille.config import Settings
-from veille.enrich.entities import EntityModelMissing, load, name_key
+from veille.enrich.entities import name_key
 from veille.model import Article
 from veille.pipeline import ingest
 from veille.store import Store
@@ -25,13 +25,7 @@ GROK = "eu-dsa-grok-2026-01-26"
 
 @pytest.fixture(scope="module")
 def understood(tmp_path_factory):
-    try:
-        load("fr")
-    except EntityModelMissing as missing:
-        pytest.skip(missing.reason)
-    path = tmp_path_factory.mktemp("understand") / "veille.db"
-    store = Store(f"sqlite:///{path}")
-    report = ingest([shared_path("fixtures", "seed-day", "pages")], store, Settings())
+    store, path, report = seed_day_store(tmp_path_factory.mktemp("understand"))
     yield store, report, path
     store.close()
 
@@ -99,9 +93,7 @@ def test_summary_cites_three_sources_and_no_boilerplate(understood, seed_day_tru
     brief = store.brief(_story_of(store, seed_day_truth, RAID))
     text = " ".join(s.text for s in brief.summary)
     assert not [b for b in seed_day_truth["boilerplate_strings"] if b in text]
-    cited = {s.source.site for s in brief.summary} | {
-        a.site for s in brief.summary for a in s.also
-    }
+    cited = {s.source.site for s in brief.summary} | {a.site for s in brief.summary for a in s.also}
     assert len(cited) >= 3
     assert brief.method == "extractive" and brief.summary_error is None
 
