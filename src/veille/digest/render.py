@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader
 from veille.digest.build import Digest, Entry
 from veille.enrich.conflicts import WeekdayNote
 from veille.enrich.conflicts import about as about_slot
-from veille.model import BriefDisagreement, BriefNote, BriefSentence, SourceRef
+from veille.model import BriefDisagreement, BriefFact, BriefNote, BriefSentence, SourceRef
 from veille.text import strip_accents
 
 FORMATS = ("md", "html", "text", "atom", "json")
@@ -141,8 +141,47 @@ def _when(when: datetime | None) -> str | None:
     return None if when is None else _rfc3339(when)
 
 
-def _entry_json(entry: Entry, rank: int, lang: str) -> dict[str, Any]:
+def brief_json(
+    summary: tuple[BriefSentence, ...],
+    facts: tuple[BriefFact, ...],
+    disagreements: tuple[BriefDisagreement, ...],
+    lang: str = "fr",
+) -> dict[str, Any]:
+    """A story's summary, key facts and disagreements as the JSON digest has them."""
     helpers = _helpers(lang)
+    return {
+        "summary": [
+            {
+                "text": s.text,
+                "sources": [_ref(r) for r in ((s.source,) if s.source else ()) + s.also],
+            }
+            for s in summary
+        ],
+        "facts": [
+            {
+                "text": f.text,
+                "kinds": list(f.kinds),
+                "independent_sources": f.independent,
+                "sources": [_ref(r) for r in f.sources],
+            }
+            for f in facts
+        ],
+        "disagreements": [
+            {
+                "about": helpers["about"](d),
+                "slot": d.slot,
+                "word": d.word,
+                "values": [
+                    {"value": value, "sources": [_ref(r) for r in refs]} for value, refs in d.values
+                ],
+                "notes": [helpers["note_text"](n) for n in d.notes],
+            }
+            for d in disagreements
+        ],
+    }
+
+
+def _entry_json(entry: Entry, rank: int, lang: str) -> dict[str, Any]:
     return {
         "rank": rank,
         "story_id": entry.story_id,
@@ -164,34 +203,7 @@ def _entry_json(entry: Entry, rank: int, lang: str) -> dict[str, Any]:
             }
             for s in entry.sources
         ],
-        "summary": [
-            {
-                "text": s.text,
-                "sources": [_ref(r) for r in ((s.source,) if s.source else ()) + s.also],
-            }
-            for s in entry.summary
-        ],
-        "facts": [
-            {
-                "text": f.text,
-                "kinds": list(f.kinds),
-                "independent_sources": f.independent,
-                "sources": [_ref(r) for r in f.sources],
-            }
-            for f in entry.facts
-        ],
-        "disagreements": [
-            {
-                "about": helpers["about"](d),
-                "slot": d.slot,
-                "word": d.word,
-                "values": [
-                    {"value": value, "sources": [_ref(r) for r in refs]} for value, refs in d.values
-                ],
-                "notes": [helpers["note_text"](n) for n in d.notes],
-            }
-            for d in entry.disagreements
-        ],
+        **brief_json(entry.summary, entry.facts, entry.disagreements, lang),
         "entities": [
             {"name": e.name, "kind": e.kind, "aliases": list(e.aliases), "mentions": e.mentions}
             for e in entry.entities

@@ -1,0 +1,294 @@
+"""The JSON API, `/api/v1`: stories (ranked for a watch), a story whole, search, entities.
+
+Lists are paged by an opaque cursor and carry an ETag (a client sending If-None-Match gets
+304 when nothing changed). Errors are JSON: `{"detail": ..., "position": ...}` for a query
+that cannot be read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel
+
+from veille.digest import Period, build
+from veille.digest.render import brief_json
+from veille.model import Story, Watch
+from veille.search import Filters, SearchUnavailable, search
+from veille.store import Store
+from veille.watch import QueryError
+
+router = APIRouter(prefix="/api/v1")
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+class StoryOut(BaseModel):
+    id: int
+    title: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    articles: int
+    sources: int
+    score: float | None = None  # for a watch: its ranking score
+
+
+class Page(BaseModel):
+    items: list[Any]
+    total: int
+    next_cursor: str | None
+
+
+class StoriesPage(Page):
+    items: list[StoryOut]
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return max(0, int(json.loads(base64.urlsafe_b64decode(padded))["o"]))
+    except (ValueError, KeyError, TypeError):
+        raise HTTPException(400, "invalid cursor") from None
+
+
+def _tagged(request: Request, payload: Any) -> Response:
+    """The payload as JSON with a strong ETag; 304 when the client has it already."""
+    body = json.dumps(payload, ensure_ascii=False, default=_default, separators=(",", ":"))
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(body, media_type="application/json", headers={"ETag": etag})
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(type(value))
+
+
+def _story_out(story: Story, score: float | None = None) -> StoryOut:
+    return StoryOut(
+        id=story.id,
+        title=story.title,
+        first_seen=story.first_seen,
+        last_seen=story.last_seen,
+        articles=story.article_count,
+        sources=story.source_count,
+        score=score,
+    )
+
+
+@router.get("/stories", response_model=StoriesPage)
+def stories(
+    request: Request,
+    store: StoreDep,
+    day: Annotated[date | None, Query(alias="date")] = None,
+    watch: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> Response:
+    """Stories of a day (all of them without `date`), latest first; with `watch`, those
+    matching it, ranked for it."""
+    offset = _offset(cursor)
+    if watch is not None:
+        found = store.watch(watch)
+        if found is None:
+            raise HTTPException(404, f"no watch {watch!r}")
+        when = day or date.today()
+        digest = build(
+            store,
+            Watch(found.name, found.query, found.languages, found.sites),
+            Period.day(when),
+            limit=10_000,
+        )
+        ranked = [(store.story(e.story_id), e.score) for e in digest.entries]
+        items = [_story_out(s, score) for s, score in ranked if s is not None]
+    else:
+        items = [_story_out(s) for s in store.stories(day=day)]
+    page = items[offset : offset + limit]
+    more = offset + len(page) < len(items)
+    return _tagged(
+        request,
+        {
+            "items": page,
+            "total": len(items),
+            "next_cursor": _cursor(offset + limit) if more else None,
+        },
+    )
+
+
+@router.get("/stories/{story_id}")
+def story(story_id: int, store: StoreDep, lang: str = "fr") -> Any:
+    """A story whole: its summary, key facts, disagreements, entities, articles with their
+    copies, related stories. A story merged into another redirects to it."""
+    found = store.story(story_id)
+    if found is None:
+        raise HTTPException(404, f"no story {story_id}")
+    if found.merged_into is not None:
+        return RedirectResponse(f"/api/v1/stories/{found.merged_into}", status_code=301)
+    articles = store.story_articles(story_id)
+    copies = {c.copy_id: c.original_id for c in store.copies([a.id for a in articles if a.id])}
+    brief = store.brief(story_id)
+    understood = brief_json(brief.summary, brief.facts, brief.disagreements, lang) if brief else {}
+    return {
+        **_story_out(found).model_dump(mode="json"),
+        "summary": understood.get("summary", []),
+        "facts": understood.get("facts", []),
+        "disagreements": understood.get("disagreements", []),
+        "entities": [
+            {
+                "id": e.entity_id,
+                "name": e.name,
+                "kind": e.kind,
+                "aliases": list(e.aliases),
+                "mentions": e.mentions,
+            }
+            for e in (brief.entities if brief else ())
+        ],
+        "articles": [
+            {
+                "id": a.id,
+                "title": a.title,
+                "url": a.url,
+                "site": a.site_name,
+                "published": a.published.isoformat() if a.published else None,
+                "language": a.language,
+                "copy_of": copies.get(a.id),
+            }
+            for a in articles
+        ],
+        "related": [
+            {"id": other.id, "title": other.title, "score": round(score, 4)}
+            for other, score in store.related(story_id)
+        ],
+        "understood": brief is not None,
+    }
+
+
+@router.get("/search")
+def search_articles(
+    request: Request,
+    store: StoreDep,
+    q: str,
+    since: Annotated[date | None, Query(alias="from")] = None,
+    until: Annotated[date | None, Query(alias="to")] = None,
+    site: str | None = None,
+    lang: str | None = None,
+    entity: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> Response:
+    """Articles matching a query in the watch language, best first, with snippets."""
+    try:
+        results = search(
+            store,
+            q,
+            Filters(start=since, end=until, site=site, language=lang, entity_id=entity),
+            limit=limit,
+            cursor=cursor,
+        )
+    except QueryError as error:
+        return JSONResponse({"detail": str(error), "position": error.position}, status_code=422)
+    except SearchUnavailable as error:
+        raise HTTPException(501, str(error)) from None
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from None
+    return _tagged(
+        request,
+        {
+            "items": [
+                {
+                    "article_id": h.article_id,
+                    "title": h.title,
+                    "url": h.url,
+                    "site": h.site,
+                    "published": h.published,
+                    "story_id": h.story_id,
+                    "snippet": h.snippet,
+                    "spans": [list(s) for s in h.spans],
+                    "title_spans": [list(s) for s in h.title_spans],
+                    "score": round(h.score, 4),
+                }
+                for h in results.hits
+            ],
+            "total": results.total,
+            "next_cursor": results.next_cursor,
+        },
+    )
+
+
+def _entity_json(e: Any) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "name": e.name,
+        "kind": e.kind,
+        "aliases": list(e.aliases),
+        "mentions": e.mentions,
+        "stories": e.stories,
+        "first_seen": e.first_seen,
+        "last_seen": e.last_seen,
+    }
+
+
+@router.get("/entities")
+def entity_list(
+    request: Request,
+    store: StoreDep,
+    story: int | None = None,
+    kind: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: str | None = None,
+) -> Response:
+    """People, organisations and places, most mentioned first."""
+    if kind is not None and kind.upper() not in ("PER", "ORG", "LOC"):
+        raise HTTPException(422, "kind: PER, ORG or LOC")
+    offset = _offset(cursor)
+    found = store.entities(story_id=story, kind=kind, limit=offset + limit + 1)
+    page = found[offset : offset + limit]
+    more = len(found) > offset + limit
+    return _tagged(
+        request,
+        {
+            "items": [_entity_json(e) for e in page],
+            "total": None,
+            "next_cursor": _cursor(offset + limit) if more else None,
+        },
+    )
+
+
+@router.get("/entities/{entity_id}")
+def entity(entity_id: int, store: StoreDep) -> Any:
+    """One entity: its spellings and the stories naming it, oldest first."""
+    found = store.find_entities(str(entity_id), [])
+    if not found:
+        raise HTTPException(404, f"no entity {entity_id}")
+    return {
+        **_entity_json(found[0]),
+        "stories": [
+            {
+                **_story_out(s).model_dump(mode="json"),
+                "mentions": named.mentions,
+                "spellings": list(named.aliases),
+            }
+            for s, named in store.entity_stories(entity_id)
+        ],
+    }
