@@ -357,3 +357,38 @@ def search_command(
         console.print(f"    [link={hit.url}]{escape(hit.url)}[/link]")
     if results.next_cursor:
         console.print("\n" + pick("Suite : --cursor ", "More: --cursor ") + results.next_cursor)
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help=pick("Adresse d'écoute", "Address to listen on"))] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help=pick("Port", "Port"))] = 8080,
+    db: DbOption = None,
+) -> None:
+    """L'interface web et l'API JSON. / The web UI and the JSON API."""
+    if host not in LOOPBACK:
+        # Pages and API have no login yet: on another address anyone could read and act.
+        errors.print(
+            pick(
+                "Seule l'écoute locale (127.0.0.1) est possible tant que la connexion par "
+                "compte n'existe pas.",
+                "Only loopback (127.0.0.1) is allowed until accounts and tokens exist.",
+            )
+        )
+        raise typer.Exit(2)
+    # The web stack loads only here: every other command starts faster without it.
+    import uvicorn
+
+    from veille.web import create_app
+
+    store = _store(db)
+    console.print(pick(f"veille sur http://{host}:{port}/", f"veille on http://{host}:{port}/"))
+    try:
+        uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+    finally:
+        store.close()

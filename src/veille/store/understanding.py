@@ -255,6 +255,23 @@ class UnderstandingStore:
             records = {r.id: r for r in _records(conn, ranked)}
         return [records[i] for i in ranked]
 
+    def co_occurring(self, entity_id: int, limit: int = 10) -> list[tuple[EntityRecord, int]]:
+        """The entities named most often in the same stories as this one, with how often."""
+        mine = story_entities.alias("mine")
+        other = story_entities.alias("other")
+        query = (
+            select(other.c.entity_id, func.count().label("together"))
+            .join(mine, mine.c.story_id == other.c.story_id)
+            .where(mine.c.entity_id == entity_id, other.c.entity_id != entity_id)
+            .group_by(other.c.entity_id)
+            .order_by(func.count().desc(), other.c.entity_id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+            records = {r.id: r for r in _records(conn, [row[0] for row in rows])}
+        return [(records[i], n) for i, n in rows if i in records]
+
     def entity_stories(self, entity_id: int) -> list[tuple[Story, StoryEntity]]:
         """The stories naming an entity, oldest first, with how each names it."""
         query = (

@@ -1,11 +1,24 @@
-"""The web side of veille: the JSON API (`/api/v1`) over a store."""
+"""The web side of veille: server-rendered pages and the JSON API (`/api/v1`) over a store.
+
+Every response carries a strict Content-Security-Policy: scripts and styles from this site
+only (no inline script), no frames, no plugins; article text is escaped in every template.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 
 from veille.store import Store
-from veille.web.api import router
+from veille.web import api, pages
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
 
 
 def create_app(store: Store) -> FastAPI:
@@ -15,5 +28,16 @@ def create_app(store: Store) -> FastAPI:
         version="1",
     )
     app.state.store = store
-    app.include_router(router)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next) -> Response:
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
     return app

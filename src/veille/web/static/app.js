@@ -1,0 +1,41 @@
+// Keyboard shortcuts: j/k next/previous story or result, o open, / search, ? help;
+// the theme switch. No inline script anywhere: the Content-Security-Policy allows only this file.
+(function () {
+  const items = () => Array.from(document.querySelectorAll("[data-item]"));
+  let current = -1;
+  function select(index) {
+    const all = items();
+    if (!all.length) return;
+    current = Math.max(0, Math.min(index, all.length - 1));
+    all.forEach((el, i) => el.classList.toggle("current", i === current));
+    all[current].scrollIntoView({ block: "nearest" });
+  }
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (target && ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName)) return;
+    if (event.metaKey || event.ctrlKey || event.altKey) return;
+    if (event.key === "j") select(current + 1);
+    else if (event.key === "k") select(current - 1);
+    else if (event.key === "o" && current >= 0) {
+      const link = items()[current].querySelector("a[href]");
+      if (link) window.location.href = link.href;
+    } else if (event.key === "/") {
+      const box = document.querySelector("input[name=q]");
+      event.preventDefault();
+      if (box) box.focus(); else window.location.href = document.body.dataset.search;
+    } else if (event.key === "?") {
+      const help = document.getElementById("help");
+      if (help) help.hidden = !help.hidden;
+    } else return;
+  });
+  const toggle = document.getElementById("theme");
+  const saved = localStorage.getItem("veille-theme");
+  if (saved) document.documentElement.dataset.theme = saved;
+  if (toggle) toggle.addEventListener("click", () => {
+    const dark = document.documentElement.dataset.theme === "dark" ||
+      (!document.documentElement.dataset.theme && matchMedia("(prefers-color-scheme: dark)").matches);
+    const next = dark ? "light" : "dark";
+    document.documentElement.dataset.theme = next;
+    localStorage.setItem("veille-theme", next);
+  });
+})();
