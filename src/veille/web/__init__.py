@@ -11,8 +11,9 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
+from veille.config import Settings
 from veille.store import Store
-from veille.web import api, pages
+from veille.web import api, manage, pages
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -21,13 +22,14 @@ CSP = (
 )
 
 
-def create_app(store: Store) -> FastAPI:
+def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="veille",
         summary="Veille médiatique : une entrée par sujet. / News monitoring: one entry per story.",
         version="1",
     )
     app.state.store = store
+    app.state.settings = settings or Settings.from_env()
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next) -> Response:
@@ -40,4 +42,5 @@ def create_app(store: Store) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(manage.router)
     return app

@@ -39,3 +39,14 @@
     localStorage.setItem("veille-theme", next);
   });
 })();
+// OPML import: the chosen file is sent as the request body with the CSRF token.
+document.addEventListener("change", async (event) => {
+  const input = event.target;
+  if (!input.matches || !input.matches("input[data-opml]") || !input.files.length) return;
+  const response = await fetch(input.dataset.opml, {
+    method: "POST",
+    headers: { "Content-Type": "text/x-opml", "X-CSRF-Token": input.dataset.csrf },
+    body: await input.files[0].arrayBuffer(),
+  });
+  window.location.href = response.url;
+});
