@@ -10,8 +10,7 @@ translated from the watch language: words, phrases, AND, OR, NOT / `-`, brackets
 
 from __future__ import annotations
 
-import base64
-import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -196,18 +195,21 @@ def translate(query: str) -> _Translated:
     return found
 
 
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+# Cursors name the next page's offset ("o40"): opaque to clients, whose only use is to
+# send them back; one format here and in the API, so any well-formed cursor is valid.
+CURSOR_PATTERN = r"^o[0-9]{1,9}$"
 
 
-def _offset(cursor: str | None) -> int:
+def page_cursor(offset: int) -> str:
+    return f"o{offset}"
+
+
+def page_offset(cursor: str | None) -> int:
     if not cursor:
         return 0
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return max(0, int(json.loads(base64.urlsafe_b64decode(padded))["o"]))
-    except (ValueError, KeyError, TypeError):
-        raise ValueError(_("invalid cursor")) from None
+    if not re.fullmatch(CURSOR_PATTERN, cursor):
+        raise ValueError(_("invalid cursor"))
+    return int(cursor[1:])
 
 
 def search(
@@ -220,7 +222,7 @@ def search(
     """Articles matching the query, best first (BM25, headline words weighing double)."""
     filters = filters or Filters()
     found = translate(query)
-    offset = _offset(cursor)
+    offset = page_offset(cursor)
     ensure_index(store)
     where, params = [], {"limit": limit, "offset": offset}
     if found.match:
@@ -292,7 +294,7 @@ def search(
             )
         )
     more = offset + len(hits) < (total or 0)
-    return Results(tuple(hits), int(total or 0), _cursor(offset + len(hits)) if more else None)
+    return Results(tuple(hits), int(total or 0), page_cursor(offset + len(hits)) if more else None)
 
 
 def _entity_keys(name: str) -> set[str]:

@@ -7,24 +7,51 @@ that cannot be read.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
 from veille.digest import Period, build
 from veille.digest.render import brief_json
 from veille.model import Story, Watch
-from veille.search import Filters, SearchUnavailable, search
+from veille.search import (
+    CURSOR_PATTERN,
+    Filters,
+    SearchUnavailable,
+    page_cursor,
+    page_offset,
+    search,
+)
 from veille.store import Store
 from veille.watch import QueryError
 
 router = APIRouter(prefix="/api/v1")
+
+
+class Problem(BaseModel):
+    """An error: what went wrong, in words, and for a query the offset of the fault."""
+
+    detail: str
+    position: int | None = None
+
+
+# Identifiers are SQL integers: larger numbers name nothing (and SQLite cannot take them).
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+NOT_MODIFIED = {304: {"description": "Unchanged since the ETag sent in If-None-Match"}}
+NOT_FOUND = {404: {"model": Problem, "description": "No such thing"}}
+BAD_QUERY = {400: {"model": Problem, "description": "A query that cannot be read"}}
+Cursor = Annotated[
+    str | None, Query(pattern=CURSOR_PATTERN, description="next_cursor of the previous page")
+]
+
+
+def problem(status: int, detail: str, position: int | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail, "position": position}, status_code=status)
 
 
 def get_store(request: Request) -> Store:
@@ -54,20 +81,6 @@ class StoriesPage(Page):
     items: list[StoryOut]
 
 
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
-
-
-def _offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return max(0, int(json.loads(base64.urlsafe_b64decode(padded))["o"]))
-    except (ValueError, KeyError, TypeError):
-        raise HTTPException(400, "invalid cursor") from None
-
-
 def _tagged(request: Request, payload: Any) -> Response:
     """The payload as JSON with a strong ETag; 304 when the client has it already."""
     body = json.dumps(payload, ensure_ascii=False, default=_default, separators=(",", ":"))
@@ -77,8 +90,15 @@ def _tagged(request: Request, payload: Any) -> Response:
     return Response(body, media_type="application/json", headers={"ETag": etag})
 
 
+def _aware(when: datetime | None) -> datetime | None:
+    """The store's times are naive UTC: said so on the way out (RFC 3339)."""
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
+
+
 def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return _aware(value).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
@@ -89,30 +109,30 @@ def _story_out(story: Story, score: float | None = None) -> StoryOut:
     return StoryOut(
         id=story.id,
         title=story.title,
-        first_seen=story.first_seen,
-        last_seen=story.last_seen,
+        first_seen=_aware(story.first_seen),
+        last_seen=_aware(story.last_seen),
         articles=story.article_count,
         sources=story.source_count,
         score=score,
     )
 
 
-@router.get("/stories", response_model=StoriesPage)
+@router.get("/stories", response_model=StoriesPage, responses=NOT_MODIFIED | NOT_FOUND)
 def stories(
     request: Request,
     store: StoreDep,
     day: Annotated[date | None, Query(alias="date")] = None,
     watch: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Response:
     """Stories of a day (all of them without `date`), latest first; with `watch`, those
     matching it, ranked for it."""
-    offset = _offset(cursor)
+    offset = page_offset(cursor)
     if watch is not None:
         found = store.watch(watch)
         if found is None:
-            raise HTTPException(404, f"no watch {watch!r}")
+            return problem(404, f"no watch {watch!r}")
         when = day or date.today()
         digest = build(
             store,
@@ -131,18 +151,18 @@ def stories(
         {
             "items": page,
             "total": len(items),
-            "next_cursor": _cursor(offset + limit) if more else None,
+            "next_cursor": page_cursor(offset + limit) if more else None,
         },
     )
 
 
-@router.get("/stories/{story_id}")
-def story(story_id: int, store: StoreDep, lang: str = "fr") -> Any:
+@router.get("/stories/{story_id}", responses=NOT_FOUND | {301: {"description": "Merged"}})
+def story(story_id: Id, store: StoreDep, lang: str = "fr") -> Any:
     """A story whole: its summary, key facts, disagreements, entities, articles with their
     copies, related stories. A story merged into another redirects to it."""
     found = store.story(story_id)
     if found is None:
-        raise HTTPException(404, f"no story {story_id}")
+        return problem(404, f"no story {story_id}")
     if found.merged_into is not None:
         return RedirectResponse(f"/api/v1/stories/{found.merged_into}", status_code=301)
     articles = store.story_articles(story_id)
@@ -170,7 +190,7 @@ def story(story_id: int, store: StoreDep, lang: str = "fr") -> Any:
                 "title": a.title,
                 "url": a.url,
                 "site": a.site_name,
-                "published": a.published.isoformat() if a.published else None,
+                "published": _default(a.published) if a.published else None,
                 "language": a.language,
                 "copy_of": copies.get(a.id),
             }
@@ -184,18 +204,21 @@ def story(story_id: int, store: StoreDep, lang: str = "fr") -> Any:
     }
 
 
-@router.get("/search")
+@router.get(
+    "/search",
+    responses=NOT_MODIFIED | BAD_QUERY | {501: {"model": Problem, "description": "No search"}},
+)
 def search_articles(
     request: Request,
     store: StoreDep,
-    q: str,
+    q: Annotated[str, Query(min_length=1, description="A query in the watch language")],
     since: Annotated[date | None, Query(alias="from")] = None,
     until: Annotated[date | None, Query(alias="to")] = None,
     site: str | None = None,
     lang: str | None = None,
-    entity: int | None = None,
+    entity: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Response:
     """Articles matching a query in the watch language, best first, with snippets."""
     try:
@@ -207,11 +230,9 @@ def search_articles(
             cursor=cursor,
         )
     except QueryError as error:
-        return JSONResponse({"detail": str(error), "position": error.position}, status_code=422)
+        return problem(400, str(error), error.position)
     except SearchUnavailable as error:
-        raise HTTPException(501, str(error)) from None
-    except ValueError as error:
-        raise HTTPException(400, str(error)) from None
+        return problem(501, str(error))
     return _tagged(
         request,
         {
@@ -249,19 +270,17 @@ def _entity_json(e: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/entities")
+@router.get("/entities", responses=NOT_MODIFIED)
 def entity_list(
     request: Request,
     store: StoreDep,
-    story: int | None = None,
-    kind: str | None = None,
+    story: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    kind: Literal["PER", "ORG", "LOC"] | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Response:
     """People, organisations and places, most mentioned first."""
-    if kind is not None and kind.upper() not in ("PER", "ORG", "LOC"):
-        raise HTTPException(422, "kind: PER, ORG or LOC")
-    offset = _offset(cursor)
+    offset = page_offset(cursor)
     found = store.entities(story_id=story, kind=kind, limit=offset + limit + 1)
     page = found[offset : offset + limit]
     more = len(found) > offset + limit
@@ -270,17 +289,17 @@ def entity_list(
         {
             "items": [_entity_json(e) for e in page],
             "total": None,
-            "next_cursor": _cursor(offset + limit) if more else None,
+            "next_cursor": page_cursor(offset + limit) if more else None,
         },
     )
 
 
-@router.get("/entities/{entity_id}")
-def entity(entity_id: int, store: StoreDep) -> Any:
+@router.get("/entities/{entity_id}", responses=NOT_FOUND)
+def entity(entity_id: Id, store: StoreDep) -> Any:
     """One entity: its spellings and the stories naming it, oldest first."""
     found = store.find_entities(str(entity_id), [])
     if not found:
-        raise HTTPException(404, f"no entity {entity_id}")
+        return problem(404, f"no entity {entity_id}")
     return {
         **_entity_json(found[0]),
         "stories": [
