@@ -1,0 +1,111 @@
+"""The web UI in a real headless Chromium (Debian's `chromium`, driven by Playwright): open
+today, open the X-office story, see its facts and the disagreement, search, switch to
+English, create a watch with its live preview. No console error (a CSP violation is one)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+from tests.conftest import seed_day_store
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if CHROMIUM is None:
+        pytest.skip("no chromium on this machine (.ci/run installs Debian's package)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    import uvicorn
+
+    from veille.web import create_app
+
+    store, _, _ = seed_day_store(tmp_path_factory.mktemp("browser"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if web.started:
+            break
+        time.sleep(0.05)
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser, f"http://127.0.0.1:{port}"
+        browser.close()
+    web.should_exit = True
+    thread.join(timeout=5)
+    store.close()
+
+
+@pytest.fixture
+def page(server):
+    browser, base = server
+    context = browser.new_context(locale="fr-FR")
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on(
+        "console",
+        lambda message: problems.append(message.text) if message.type == "error" else None,
+    )
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    yield tab, base, problems
+    context.close()
+    assert problems == []  # no script error, no blocked resource, no CSP violation
+
+
+def test_click_through_the_story_search_and_english(page):
+    tab, base, _ = page
+    tab.goto(f"{base}/?date=2026-02-03")
+    assert "3 février 2026" in tab.inner_text("h1")
+    tab.click("text=Cybercriminalité : Elon Musk convoqué")
+    assert "Cybercriminalité" in tab.inner_text("h1")
+    body = tab.inner_text("main").lower()  # headings are shown in capitals
+    assert "faits clés" in body and "20 avril" in body
+    assert "désaccords entre sources" in body and "2026-02-02" in body
+    # Keyboard: "/" goes to search.
+    tab.keyboard.press("/")
+    tab.wait_for_url("**/search**")
+    tab.fill("input[name=q]", "perquisition")
+    tab.press("input[name=q]", "Enter")
+    tab.wait_for_selector("mark")
+    assert "résultat(s)" in tab.inner_text("main")
+    tab.click("text=English")
+    assert "result(s)" in tab.inner_text("main")
+    tab.goto(f"{base}/entities")
+    assert tab.inner_text("h1") == "Entities"  # the choice is remembered
+
+
+def test_create_a_watch_with_its_live_preview(page):
+    tab, base, _ = page
+    tab.goto(f"{base}/watches?lang=fr")
+    tab.fill("input[name=name]", "X au tribunal")
+    tab.fill("input[name=query]", "Musk perquisition")
+    tab.wait_for_selector("#preview li")
+    assert "Cybercriminalité" in tab.inner_text("#preview")
+    tab.fill("input[name=query]", "(Musk")
+    tab.wait_for_selector("#preview [role=alert]")
+    tab.fill("input[name=query]", "Musk perquisition")
+    tab.click("text=Enregistrer")
+    tab.wait_for_url("**/watches?**")
+    assert "X au tribunal" in tab.inner_text("main")
+
+
+def test_the_theme_switch_and_help(page):
+    tab, base, _ = page
+    tab.goto(f"{base}/?date=2026-02-03")
+    tab.click("#theme")
+    theme = tab.evaluate("document.documentElement.dataset.theme")
+    assert theme in ("dark", "light")
+    tab.keyboard.press("?")
+    assert tab.is_visible("#help")
+    tab.keyboard.press("j")
+    assert tab.locator(".story-card.current").count() == 1
