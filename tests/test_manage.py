@@ -90,3 +90,17 @@ def test_sources_added_removed_and_through_opml(site):
     assert any(s.location == "https://autre.example/feed.xml" for s in store.sources())
     client.post(f"/sources/{added.id}/delete", data={"csrf": token})
     assert all(s.id != added.id for s in store.sources())
+
+
+def test_a_search_is_saved_as_a_watch_and_searched_within_one(site):
+    client, store = site
+    page = client.get("/search", params={"q": "perquisition", "language": "fr"})
+    assert "Enregistrer cette recherche comme veille" in page.text
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    client.post("/watches", data={"csrf": token, "name": "perq", "query": "perquisition"})
+    assert store.watch("perq").query == "perquisition"
+    within = client.get("/search", params={"q": "Durov", "watch": "perq"}).text
+    alone = client.get("/search", params={"q": "Durov"}).text
+    count = lambda html: int(re.search(r"(\d+) résultat", html).group(1))  # noqa: E731
+    assert 0 < count(within) <= count(alone)
+    assert count(client.get("/search", params={"q": "Durov", "language": "en"}).text) == 0

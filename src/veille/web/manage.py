@@ -1,15 +1,15 @@
 """Pages that change things: watches (with a live preview of what they match, past
 digests, send now) and sources (health, add, remove, OPML in and out).
 
-Every form carries a CSRF token that must equal the `veille_csrf` cookie (double submit,
-SameSite=Strict); a POST without it is refused with 403.
+Every form carries a CSRF token (see `veille.web.csrf`); a POST without it is refused
+with 403.
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,35 +19,10 @@ from veille.digest.deliver import deliver, smtp_from_config
 from veille.model import Source, Watch
 from veille.sources.opml import OpmlError, OpmlFeed, parse_opml, write_opml
 from veille.watch import QueryError, parse, watch_problems
+from veille.web.csrf import CSRF_COOKIE, csrf_token, form, with_csrf
 from veille.web.pages import language, render
 
 router = APIRouter(include_in_schema=False)
-CSRF_COOKIE = "veille_csrf"
-
-
-def csrf_token(request: Request) -> str:
-    """The visitor's token: from the cookie, or a new one set on this response."""
-    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf", None)
-    if token is None:
-        token = request.state.csrf = secrets.token_urlsafe(32)
-    return token
-
-
-def with_csrf(request: Request, response: Response) -> Response:
-    if CSRF_COOKIE not in request.cookies:
-        response.set_cookie(
-            CSRF_COOKIE, csrf_token(request), httponly=True, samesite="strict", max_age=86400 * 30
-        )
-    return response
-
-
-async def form(request: Request) -> dict[str, str]:
-    """The urlencoded form of a POST, its CSRF token checked."""
-    data = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
-    expected = request.cookies.get(CSRF_COOKIE)
-    if not expected or not secrets.compare_digest(data.get("csrf", ""), expected):
-        raise HTTPException(403, "CSRF token missing or wrong")
-    return data
 
 
 def _back(path: str, request: Request, **message: str) -> RedirectResponse:

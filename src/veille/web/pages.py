@@ -27,6 +27,7 @@ from veille.search import Filters, SearchUnavailable, search
 from veille.store import Store
 from veille.urls import domain
 from veille.watch import QueryError
+from veille.web.csrf import csrf_token, with_csrf
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -232,12 +233,22 @@ def search_page(request: Request) -> Response:
     q = params.get("q", "").strip()
     results, error = None, None
     since, until = _parse_day(params.get("from")), _parse_day(params.get("to"))
-    if q:
+    watch = store.watch(params["watch"]) if params.get("watch") else None
+    if q or watch:
+        # Within a watch: its query and the words asked, both.
+        full = f"({watch.query}) ({q})" if watch and q else (watch.query if watch else q)
+        entity = params.get("entity", "")
         try:
             results = search(
                 store,
-                q,
-                Filters(start=since, end=until, site=params.get("site") or None),
+                full,
+                Filters(
+                    start=since,
+                    end=until,
+                    site=params.get("site") or None,
+                    language=params.get("language") or None,
+                    entity_id=int(entity) if entity.isdigit() else None,
+                ),
                 limit=20,
                 cursor=params.get("cursor"),
             )
@@ -248,18 +259,26 @@ def search_page(request: Request) -> Response:
     next_url = None
     if results and results.next_cursor:
         next_url = "/search?" + urlencode(dict(params) | {"cursor": results.next_cursor})
-    return render(
+    return with_csrf(
         request,
-        "search.html",
-        "/search",
-        q=q,
-        since=since,
-        until=until,
-        site=params.get("site"),
-        results=results,
-        error=error,
-        next_url=next_url,
-        marked=_marked,
+        render(
+            request,
+            "search.html",
+            "/search",
+            q=q,
+            since=since,
+            until=until,
+            site=params.get("site"),
+            language_filter=params.get("language"),
+            entity=params.get("entity"),
+            watch=watch.name if watch else "",
+            watches=store.watches(),
+            results=results,
+            error=error,
+            next_url=next_url,
+            marked=_marked,
+            csrf=csrf_token(request),
+        ),
     )
 
 
