@@ -18,7 +18,7 @@ from veille.digest.render import FORMATS, render
 from veille.i18n import pick
 from veille.model import Watch
 from veille.search import Filters, SearchUnavailable, search
-from veille.watch import QueryError, highlights, parse, searchable, watch_problems
+from veille.watch import QueryError, highlights, parse, watch_problems
 from veille.watch.rank import weights_from_config
 
 watch_app = typer.Typer(
@@ -198,8 +198,7 @@ def watch_test(
         console.print(pick("Aucun sujet ne correspond.", "No story matches."))
         return
     for rank, entry in enumerate(digest.entries, 1):
-        doc = searchable([entry.title], [])
-        title = _marked(entry.title, highlights(entry.title, node, doc))
+        title = _marked(entry.title, highlights(entry.title, node))
         console.print(
             f"{rank:>2}. {title}  [dim]{entry.story_id} · {len(entry.sources)} sources · "
             f"{_span(entry.first_seen, entry.last_seen)} · {entry.score:.2f}[/]"

@@ -313,6 +313,16 @@ class Store(UnderstandingStore, WatchStore):
                 select(story_articles.c.story_id).where(story_articles.c.article_id == article_id)
             ).scalar()
 
+    def stories_of(self, article_ids: list[int]) -> dict[int, int]:
+        """The story of each article placed in one."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(story_articles.c.article_id, story_articles.c.story_id).where(
+                    story_articles.c.article_id.in_(article_ids)
+                )
+            ).all()
+        return dict(rows)
+
     def assign(self, article_id: int, story_id: int) -> None:
         """Put an article in a story (creating the story row if new)."""
         now = utc_now()

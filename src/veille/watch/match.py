@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from veille.enrich.entities import name_key
@@ -136,17 +137,27 @@ def matches(node: Node, doc: Searchable) -> bool:
 _WORD = re.compile(r"[^\W_][\w'’-]*")
 
 
-def highlights(
-    text: str, node: Node, doc: Searchable, language: str = "fr"
-) -> list[tuple[int, int]]:
-    """Spans of `text` whose words the query found in `doc` (not those under NOT)."""
-    found: set[str] = set()
-    for term in terms_of(node):
-        if term.field in (None, "title", "text"):
-            found |= term_hits(term, doc)
+def highlights(text: str, node: Node, language: str = "fr") -> list[tuple[int, int]]:
+    """Spans of `text` whose words the query's words find (not those under NOT, nor
+    site:, lang:, entity:), by the rules of `term_hits`."""
+    wanted = {s for t in terms_of(node) if t.field in (None, "title", "text") for s in t.stems}
     spans = []
     for match in _WORD.finditer(text):
-        words = terms(match.group(), language)
-        if words and words[-1] in found:
+        term = _last_term(match.group(), language)
+        if term and any(_same_family(q, term) for q in wanted):
             spans.append(match.span())
     return spans
+
+
+def _same_family(query: str, term: str) -> bool:
+    if query == term:
+        return True
+    shorter, longer = (query, term) if len(query) <= len(term) else (term, query)
+    return len(shorter) >= PREFIX_MIN and longer.startswith(shorter)
+
+
+@lru_cache(maxsize=100_000)
+def _last_term(word: str, language: str) -> str:
+    # Texts repeat their words: each is stemmed once per process, not once per page shown.
+    found = terms(word, language)
+    return found[-1] if found else ""
