@@ -361,6 +361,40 @@ def search_command(
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+user_app = typer.Typer(
+    help=pick("Comptes de l'interface web.", "Web UI accounts."), no_args_is_help=True
+)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help=pick("Nom", "Name"))],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=pick("Mot de passe", "Password"), hide_input=True, confirmation_prompt=True
+        ),
+    ],
+    db: DbOption = None,
+) -> None:
+    """Ajoute un compte (ou change son mot de passe) et donne son jeton d'API. / Add an
+    account (or reset its password) and give its API token."""
+    if len(password) < 8:
+        errors.print(pick("Huit caractères au moins.", "Eight characters at least."))
+        raise typer.Exit(2)
+    store = _store(db)
+    token = store.add_user(name, password)
+    store.close()
+    console.print(
+        pick(
+            f"Compte {name} prêt. Jeton d'API (affiché une seule fois) :",
+            f"Account {name} ready. API token (shown once):",
+        )
+    )
+    console.print(token, markup=False, highlight=False)
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option(help=pick("Adresse d'écoute", "Address to listen on"))] = (
@@ -370,24 +404,29 @@ def serve_command(
     db: DbOption = None,
 ) -> None:
     """L'interface web et l'API JSON. / The web UI and the JSON API."""
-    if host not in LOOPBACK:
-        # Pages and API have no login yet: on another address anyone could read and act.
-        errors.print(
-            pick(
-                "Seule l'écoute locale (127.0.0.1) est possible tant que la connexion par "
-                "compte n'existe pas.",
-                "Only loopback (127.0.0.1) is allowed until accounts and tokens exist.",
-            )
-        )
-        raise typer.Exit(2)
     # The web stack loads only here: every other command starts faster without it.
     import uvicorn
 
     from veille.web import create_app
 
     store = _store(db)
+    beyond = host not in LOOPBACK
+    if beyond and not store.has_users():
+        # Beyond loopback anyone could read and act: a login is required, so an account.
+        store.close()
+        errors.print(
+            pick(
+                "Hors de 127.0.0.1, une connexion est exigée : créez d'abord un compte avec "
+                "« veille user add NOM ».",
+                "Beyond 127.0.0.1 a login is required: add an account first with "
+                "“veille user add NAME”.",
+            )
+        )
+        raise typer.Exit(2)
     console.print(pick(f"veille sur http://{host}:{port}/", f"veille on http://{host}:{port}/"))
     try:
-        uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+        uvicorn.run(
+            create_app(store, require_login=beyond), host=host, port=port, log_level="warning"
+        )
     finally:
         store.close()

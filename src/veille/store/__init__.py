@@ -26,6 +26,7 @@ from veille.store.schema import (
     utc_now,
 )
 from veille.store.understanding import UnderstandingStore
+from veille.store.users import UserStore
 from veille.store.watches import WatchStore
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -56,7 +57,7 @@ class LogEntry:
     last_seen: datetime
 
 
-class Store(UnderstandingStore, WatchStore):
+class Store(UnderstandingStore, WatchStore, UserStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = create_engine(url)

@@ -264,3 +264,14 @@ deliveries = Table(
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("watch_id", "digest_key", "target", name="uq_delivery"),
 )
+
+# People who may use the web UI and API when it listens beyond loopback.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("password_hash", String(500), nullable=False),  # argon2id
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the API token
+    Column("created_at", DateTime, nullable=False),
+)

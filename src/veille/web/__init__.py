@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from veille.config import Settings
 from veille.store import Store
-from veille.web import api, manage, pages
+from veille.web import api, auth, manage, pages
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -22,7 +22,11 @@ CSP = (
 )
 
 
-def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
+def create_app(
+    store: Store, settings: Settings | None = None, require_login: bool = False
+) -> FastAPI:
+    """The app over `store`; with `require_login` (any address but loopback), every page and
+    API call needs a user (see `veille.web.auth`)."""
     app = FastAPI(
         title="veille",
         summary="Veille médiatique : une entrée par sujet. / News monitoring: one entry per story.",
@@ -30,6 +34,9 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     )
     app.state.store = store
     app.state.settings = settings or Settings.from_env()
+    app.state.require_login = require_login
+    app.state.sessions = auth.Sessions()
+    app.middleware("http")(auth.guard)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next) -> Response:
@@ -43,4 +50,5 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(manage.router)
+    app.include_router(auth.router)
     return app
