@@ -72,6 +72,17 @@ def _span(first: datetime | None, last: datetime | None, lang: str) -> str:
     return f"{_day_label(first.date(), lang)} → {_day_label(last.date(), lang)}"
 
 
+def _moment(when: datetime | None) -> str:
+    """A publication time; the day alone when the source gave no time (stored as 00:00)."""
+    if when is None:
+        return "—"
+    return (
+        when.strftime("%Y-%m-%d")
+        if (when.hour, when.minute) == (0, 0)
+        else when.strftime("%Y-%m-%d %H:%M")
+    )
+
+
 def _sites(refs: tuple[SourceRef, ...]) -> str:
     return ", ".join(dict.fromkeys(r.site or domain(r.url) or r.url for r in refs))
 
@@ -193,7 +204,7 @@ def story_page(request: Request, story_id: int) -> Response:
         copies = [a for a in articles if copy_of.get(a.id) == article.id]
         timeline.append(
             {
-                "when": article.published.strftime("%Y-%m-%d %H:%M") if article.published else "—",
+                "when": _moment(article.published),
                 "site": article.site_name or domain(article.url),
                 "title": article.title,
                 "url": article.url,
