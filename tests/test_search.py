@@ -99,3 +99,14 @@ def test_cli_search(archive, monkeypatch):
     assert "résultat(s)" in found.output and "Suite : --cursor " in found.output
     bad = runner.invoke(app, ["search", "(Musk", "--db", str(path)])
     assert bad.exit_code == 2 and "il manque « ) »" in bad.output
+
+
+def test_a_very_common_word_ranks_its_newest_matches(archive, monkeypatch):
+    store, _ = archive
+    everything = search(store, "perquisition", limit=100)
+    monkeypatch.setattr("veille.search.RANK_WINDOW", 3)
+    newest = search(store, "perquisition", limit=100)
+    assert newest.total == everything.total  # still counted whole
+    expected = sorted((h.article_id for h in everything.hits), reverse=True)[:3]
+    assert sorted(h.article_id for h in newest.hits) == sorted(expected)
+    assert newest.next_cursor is None

@@ -27,6 +27,8 @@ from veille.watch.match import PREFIX_MIN
 TABLE = "article_search"
 SNIPPET = 240  # characters of text around the first word found
 SNIPPET_WINDOW = 3000  # characters of an article's text searched for it
+COUNT_CAP = 10_000  # results counted at most (Results.total is then a lower bound)
+RANK_WINDOW = 3_000  # the newest matches ranked by relevance when there are more
 
 
 class SearchUnavailable(RuntimeError):
@@ -59,8 +61,12 @@ class Hit:
 @dataclass(frozen=True)
 class Results:
     hits: tuple[Hit, ...]
-    total: int
+    total: int  # COUNT_CAP at most: then "at least"
     next_cursor: str | None
+
+    @property
+    def capped(self) -> bool:
+        return self.total >= COUNT_CAP
 
 
 # --------------------------------------------------------------------------- indexing
@@ -258,17 +264,43 @@ def search(
         params[f"entity{k}"] = entity_id
     if not found.match and not where:
         raise QueryError(_("a search needs a word to look for, not only exclusions"), query, 0)
-    clause = " AND ".join(where) or "1"
-    source = f"{TABLE} JOIN articles a ON a.id = {TABLE}.rowid" if found.match else "articles a"
+    only_words = bool(found.match) and len(where) == 1
+    if only_words:
+        # No filter: the full-text table alone, without a join per match (most searches).
+        source, key = TABLE, "rowid"
+    elif found.match:
+        source, key = f"{TABLE} JOIN articles a ON a.id = {TABLE}.rowid", "a.id"
+    else:
+        source, key = "articles a", "a.id"
+    clause = " AND ".join(where)
     score = f"bm25({TABLE}, 2.0, 1.0)" if found.match else "0.0"
     order = (
-        "score, a.id DESC" if found.match else "coalesce(a.published, a.first_seen) DESC, a.id DESC"
+        f"score, {key} DESC"
+        if found.match
+        else "coalesce(a.published, a.first_seen) DESC, a.id DESC"
     )
     with store.engine.connect() as conn:
-        total = conn.execute(text(f"SELECT count(*) FROM {source} WHERE {clause}"), params).scalar()
+        # Counting stops at COUNT_CAP: a word in tens of thousands of articles is "10,000+".
+        total = conn.execute(
+            text(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {clause} LIMIT :cap)"),
+            {**params, "cap": COUNT_CAP},
+        ).scalar()
+        reachable = total
+        if only_words and total >= RANK_WINDOW:
+            reachable = RANK_WINDOW
+            # A word in thousands of articles: rank the newest RANK_WINDOW of them (ids grow
+            # as articles arrive) rather than score every match, which costs the most.
+            params["floor"] = conn.execute(
+                text(
+                    f"SELECT min(rowid) FROM (SELECT rowid FROM {TABLE} WHERE {clause} "
+                    "ORDER BY rowid DESC LIMIT :window)"
+                ),
+                {**params, "window": RANK_WINDOW},
+            ).scalar()
+            clause += " AND rowid >= :floor"
         rows = conn.execute(
             text(
-                f"SELECT a.id, {score} AS score FROM {source} WHERE {clause} "
+                f"SELECT {key}, {score} AS score FROM {source} WHERE {clause} "
                 f"ORDER BY {order} LIMIT :limit OFFSET :offset"
             ),
             params,
@@ -295,7 +327,7 @@ def search(
                 score=-float(value),
             )
         )
-    more = offset + len(hits) < (total or 0)
+    more = offset + len(hits) < reachable
     return Results(tuple(hits), int(total or 0), page_cursor(offset + len(hits)) if more else None)
 
 

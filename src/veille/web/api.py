@@ -252,6 +252,7 @@ def search_articles(
                 for h in results.hits
             ],
             "total": results.total,
+            "total_is_lower_bound": results.capped,
             "next_cursor": results.next_cursor,
         },
     )
