@@ -10,21 +10,17 @@ The seed day goes through the real pipeline into a fresh store, `veille`'s web a
 from __future__ import annotations
 
 import shutil
-import socket
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from veille.config import Settings
 from veille.model import Watch
 from veille.pipeline import ingest
 from veille.store import Store
-from veille.web import create_app
+from veille.web import create_app, serving
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "screenshots"
@@ -44,17 +40,6 @@ def main() -> None:
         store.save_watch(Watch("X", "(X OR Musk) AND (perquisition OR perquisitionne)"))
         raid = max(store.stories(), key=lambda s: s.article_count).id
         musk = next(e.id for e in store.entities(limit=500) if e.name == "Elon Musk")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{port}"
         pages = {
             "today": "/?date=2026-02-03",
             "today-watch": "/?date=2026-02-03&watch=X",
@@ -66,7 +51,7 @@ def main() -> None:
             "sources": "/sources",
         }
         shots = 0
-        with sync_playwright() as driver:
+        with serving(create_app(store)) as base, sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
             for device, viewport in (("desktop", (1280, 900)), ("phone", (390, 844))):
                 for scheme in ("light", "dark"):
@@ -85,8 +70,6 @@ def main() -> None:
                             shots += 1
                         context.close()
             browser.close()
-        server.should_exit = True
-        thread.join(timeout=5)
         store.close()
     print(f"{shots} screenshots in {OUT}")
 

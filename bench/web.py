@@ -17,16 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import socket
 import statistics
 import sys
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import httpx
-import uvicorn
 from sqlalchemy import insert
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,7 +35,7 @@ from veille.search import index_missing  # noqa: E402
 from veille.store import Store  # noqa: E402
 from veille.store.schema import articles, stories, story_articles, story_briefs  # noqa: E402
 from veille.text import sentences, terms  # noqa: E402
-from veille.web import create_app  # noqa: E402
+from veille.web import create_app, serving  # noqa: E402
 
 
 def seed(store: Store, total: int, shared: str | None) -> None:
@@ -172,25 +169,13 @@ def main() -> None:
     counts = store.counts()
     print(f"store: {counts}")
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-
     rng = random.Random(1)
     with store.engine.connect() as conn:
         story_ids = [r[0] for r in conn.execute(stories.select().with_only_columns(stories.c.id))]
     asked = queries(store, args.requests, rng)
-    base = f"http://127.0.0.1:{port}"
     timings: dict[str, list[float]] = defaultdict(list)
     found_total = []
-    with httpx.Client(base_url=base, timeout=30) as client:
+    with serving(create_app(store)) as base, httpx.Client(base_url=base, timeout=30) as client:
         client.get("/search", params={"q": "warm"})  # imports and first connection
         for query in asked:
             began = time.perf_counter()
@@ -205,8 +190,6 @@ def main() -> None:
             began = time.perf_counter()
             client.get(f"/stories/{story_id}").raise_for_status()
             timings["story page"].append(time.perf_counter() - began)
-    server.should_exit = True
-    thread.join(timeout=5)
     store.close()
     print(
         f"{len(asked)} queries, results per query: median {statistics.median(found_total):,.0f}, "

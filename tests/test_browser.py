@@ -5,13 +5,11 @@ English, create a watch with its live preview. No console error (a CSP violation
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 
 import pytest
 
 from tests.conftest import seed_day_store
+from veille.web import create_app, serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -21,28 +19,11 @@ def server(tmp_path_factory):
     if CHROMIUM is None:
         pytest.skip("no chromium on this machine (.ci/run installs Debian's package)")
     playwright = pytest.importorskip("playwright.sync_api")
-    import uvicorn
-
-    from veille.web import create_app
-
     store, _, _ = seed_day_store(tmp_path_factory.mktemp("browser"))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    web = uvicorn.Server(config)
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if web.started:
-            break
-        time.sleep(0.05)
-    with playwright.sync_playwright() as driver:
+    with serving(create_app(store)) as base, playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser, f"http://127.0.0.1:{port}"
+        yield browser, base
         browser.close()
-    web.should_exit = True
-    thread.join(timeout=5)
     store.close()
 
 
