@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from veille.config import Settings
 from veille.enrich.entities import EntityModelMissing, load
@@ -37,14 +42,40 @@ def require_french_model() -> None:
         pytest.skip(missing.reason)
 
 
-def seed_day_store(folder: Path) -> tuple[Store, Path, IngestReport]:
-    """A store in `folder` holding the seed-day pages through the real pipeline (stories,
-    briefs, entities, search index), its path and the ingest's report; the caller closes it."""
+POSTGRES = "VEILLE_TEST_POSTGRES"  # a server URL whose role may create databases
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards; skips the test with
+    the reason when no server is named (`.ci/run` starts one and names it)."""
+    server = os.environ.get(POSTGRES)
+    if not server:
+        pytest.skip(
+            f"no PostgreSQL server: set {POSTGRES} to a URL whose role may create "
+            "databases (postgresql+psycopg://user:password@127.0.0.1/db)"
+        )
+    name = f"veille_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def seed_day_store(folder: Path, url: str | None = None) -> tuple[Store, str, IngestReport]:
+    """A store holding the seed-day pages through the real pipeline (stories, briefs,
+    entities, search index), its location for `--db` (a SQLite file in `folder` unless a
+    URL is given) and the ingest's report; the caller closes it."""
     require_french_model()
-    path = folder / "veille.db"
-    store = Store(f"sqlite:///{path}")
+    location = url or str(folder / "veille.db")
+    store = Store(url or f"sqlite:///{location}")
     report = ingest([shared_path("fixtures", "seed-day", "pages")], store, Settings())
-    return store, path, report
+    return store, location, report
 
 
 @pytest.fixture

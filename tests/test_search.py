@@ -1,24 +1,36 @@
-"""Full-text search of the archive: French stems, the watch language, filters, pages."""
+"""Full-text search of the archive: French stems, the watch language, filters, pages; the
+same tests on each back end (SQLite's FTS5, PostgreSQL's tsvector)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tests.conftest import seed_day_store
+from tests.conftest import postgres_database, seed_day_store
 from veille import cli
 from veille.cli import app
-from veille.search import Filters, search, translate
-from veille.watch import QueryError
+from veille.search import Filters, index_articles, search, translate
+from veille.watch import QueryError, matches, parse, searchable
+from veille.web import create_app
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    store, path, _ = seed_day_store(tmp_path_factory.mktemp("search"))
-    yield store, path
-    store.close()
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def archive(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("search")
+    if request.param == "sqlite":
+        store, location, _ = seed_day_store(folder)
+        yield store, location
+        store.close()
+        return
+    with postgres_database() as url:
+        store, location, _ = seed_day_store(folder, url)
+        assert store.engine.dialect.name == "postgresql"
+        yield store, location
+        store.close()
 
 
 def _titles(results) -> list[str]:
@@ -110,3 +122,50 @@ def test_a_very_common_word_ranks_its_newest_matches(archive, monkeypatch):
     expected = sorted((h.article_id for h in everything.hits), reverse=True)[:3]
     assert sorted(h.article_id for h in newest.hits) == sorted(expected)
     assert newest.next_cursor is None
+
+
+def test_the_api_and_the_search_page_use_the_store_s_back_end(archive):
+    store, _ = archive
+    with TestClient(create_app(store)) as client:
+        found = client.get("/api/v1/search", params={"q": "perquisitionné", "limit": 5}).json()
+        assert found["total"] == search(store, "perquisition").total >= 13
+        page = client.get("/search", params={"q": "perquisition", "site": "boursorama"})
+        assert page.status_code == 200 and "<mark>" in page.text
+
+
+def test_reindexing_an_article_replaces_its_entry(archive):
+    store, _ = archive
+    counted = search(store, "perquisition").total
+    article = store.articles_by_id([search(store, "perquisition").hits[0].article_id])[0]
+    try:
+        index_articles(store, [replace(article, text=article.text + " Zoubirouxite.")])
+        assert [h.article_id for h in search(store, "zoubirouxite").hits] == [article.id]
+        assert search(store, "perquisition").total == counted  # replaced, not added
+    finally:
+        index_articles(store, [article])
+    assert search(store, "zoubirouxite").total == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "perquisition",
+        "perquisitionné -Musk",
+        "title:(Grok OR Durov)",
+        "cybersécurité OR (enquête AND parquet)",
+        "Commission européenne -title:Grok",
+        "l'audition",
+    ],
+)
+def test_the_index_finds_what_watch_matching_finds(archive, query):
+    """The index and the watch matcher (which reads every article) agree, so a search and
+    a watch with the same query find the same articles on either back end."""
+    store, _ = archive
+    node = parse(query)
+    expected = {
+        a.id
+        for a in store.articles()
+        if matches(node, searchable([a.title], [a.text], language=a.language or "fr"))
+    }
+    found = {h.article_id for h in search(store, query, limit=200).hits}
+    assert expected and found == expected

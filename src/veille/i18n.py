@@ -190,8 +190,8 @@ FRENCH: dict[str, str] = {
     "a source needs url": "une source demande une url",
     "unreadable interval: {every}": "intervalle illisible : {every}",
     "a watch needs a name": "une veille demande un nom",
-    "full-text search needs the SQLite store for now (this store: {dialect})":
-        "la recherche plein texte demande pour l'instant le stockage SQLite (ici : {dialect})",
+    "full-text search needs SQLite or PostgreSQL (this store: {dialect})":
+        "la recherche plein texte demande SQLite ou PostgreSQL (ici : {dialect})",
     "site:, lang: and entity: combine with AND in a search":
         "site:, lang: et entity: se combinent avec AND dans une recherche",
     "NOT needs words to take from: « a -b », not « a OR -b »":

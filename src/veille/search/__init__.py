@@ -1,11 +1,13 @@
 """Full-text search over the archive: the watch query language, French stems, filters.
 
-One interface (`search`, `index_articles`) over the store's engine. On SQLite (the default)
-articles are kept in an FTS5 table of their stems, computed in Python with the same
-`veille.text.terms` as matching, so "perquisition" finds "perquisitionné": a query stem
-matches the terms it begins (FTS5 prefix) and the shorter terms of its family. The query is
-translated from the watch language: words, phrases, AND, OR, NOT / `-`, brackets, `title:`;
-`site:`, `lang:` and `entity:` become filters and combine with AND.
+One interface (`search`, `index_articles`) over the store's engine: SQLite's FTS5 by
+default (`fts5`), a tsvector when the store is PostgreSQL (`postgres`). Both index the stems
+of articles, computed in Python with the same `veille.text.terms` as matching, so
+"perquisition" finds "perquisitionné": a query stem matches the terms it begins (prefix)
+and the shorter terms of its family. The query is translated from the watch language:
+words, phrases, AND, OR, NOT / `-`, brackets, `title:`; `site:`, `lang:` and `entity:`
+become filters and combine with AND. Filters, counting, pages and snippets are the same
+SQL and Python on both.
 """
 
 from __future__ import annotations
@@ -13,16 +15,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import ModuleType
 
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
 from veille.enrich.entities import Entity, lookup_keys
 from veille.i18n import _
 from veille.model import Article
+from veille.search import fts5, postgres
 from veille.store import Store
 from veille.text import terms
 from veille.watch import And, Node, Not, Or, QueryError, Term, highlights, parse
-from veille.watch.match import PREFIX_MIN
 
 TABLE = "article_search"
 SNIPPET = 240  # characters of text around the first word found
@@ -69,62 +72,51 @@ class Results:
         return self.total >= COUNT_CAP
 
 
-# --------------------------------------------------------------------------- indexing
+# --------------------------------------------------------------------------- back ends
+
+_BACKENDS: dict[str, ModuleType] = {"sqlite": fts5, "postgresql": postgres}
 
 
-def _check(conn: Connection) -> None:
-    if conn.dialect.name != "sqlite":
+def _backend(store: Store) -> ModuleType:
+    found = _BACKENDS.get(store.engine.dialect.name)
+    if found is None:
         raise SearchUnavailable(
             _(
-                "full-text search needs the SQLite store for now (this store: {dialect})",
-                dialect=conn.dialect.name,
+                "full-text search needs SQLite or PostgreSQL (this store: {dialect})",
+                dialect=store.engine.dialect.name,
             )
         )
+    return found
 
 
-def ensure_index(store: Store) -> None:
-    with store.engine.begin() as conn:
-        _check(conn)
-        conn.execute(
-            text(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(title, body, "
-                "tokenize = 'unicode61 remove_diacritics 0')"
-            )
-        )
-
-
-def _stems(value: str, language: str | None) -> str:
-    return " ".join(terms(value, language))
+# --------------------------------------------------------------------------- indexing
 
 
 def index_articles(store: Store, articles: list[Article]) -> int:
     """(Re)index the articles; returns how many."""
-    ensure_index(store)
+    backend = _backend(store)
+    rows = [
+        (a.id, terms(a.title, a.language), terms(a.text, a.language))
+        for a in articles
+        if a.id is not None
+    ]
     with store.engine.begin() as conn:
-        for article in articles:
-            conn.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :id"), {"id": article.id})
-            conn.execute(
-                text(f"INSERT INTO {TABLE}(rowid, title, body) VALUES (:id, :title, :body)"),
-                {
-                    "id": article.id,
-                    "title": _stems(article.title, article.language),
-                    "body": _stems(article.text, article.language),
-                },
-            )
-    return len(articles)
+        backend.index(conn, rows)
+    return len(rows)
 
 
 def index_missing(store: Store, batch: int = 500) -> int:
     """Index the stored articles not indexed yet (a store older than the index)."""
-    ensure_index(store)
+    backend = _backend(store)
     done = 0
     while True:
         with store.engine.connect() as conn:
             ids = list(
                 conn.execute(
                     text(
-                        f"SELECT a.id FROM articles a LEFT JOIN {TABLE} s ON s.rowid = a.id "
-                        "WHERE s.rowid IS NULL ORDER BY a.id LIMIT :n"
+                        f"SELECT a.id FROM articles a LEFT JOIN {TABLE} s "
+                        f"ON s.{backend.KEY} = a.id WHERE s.{backend.KEY} IS NULL "
+                        "ORDER BY a.id LIMIT :n"
                     ),
                     {"n": batch},
                 ).scalars()
@@ -137,57 +129,42 @@ def index_missing(store: Store, batch: int = 500) -> int:
 # --------------------------------------------------------------------------- queries
 
 
-def _quote(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
-
-
-def _word(stem: str) -> str:
-    """A stem as FTS5 sees it: the terms it begins, and the shorter ones of its family."""
-    forms = [_quote(stem) + ("*" if len(stem) >= PREFIX_MIN else "")]
-    forms += [_quote(stem[:k]) for k in range(PREFIX_MIN, len(stem))]
-    return forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")"
-
-
 @dataclass
-class _Translated:
-    match: str | None
+class Translated:
+    match: Node | None  # the words to find; None: filters alone
     sites: list[str]
     languages: list[str]
     entities: list[str]
 
 
-def _fts(node: Node, query: str) -> str:
+def _check(node: Node, query: str) -> None:
+    """Refuse what no full-text engine can run: fields that are filters inside OR or NOT,
+    an OR of an exclusion, exclusions alone."""
     if isinstance(node, Term):
         if node.field in ("site", "lang", "entity"):
             raise QueryError(_("site:, lang: and entity: combine with AND in a search"), query, 0)
-        expression = _quote(" ".join(node.stems)) if node.phrase else _word(node.stems[0])
-        return f"title : {expression}" if node.field == "title" else expression
-    if isinstance(node, Or):
-        parts = []
+    elif isinstance(node, Or):
         for operand in node.operands:
             if isinstance(operand, Not):
                 raise QueryError(
                     _("NOT needs words to take from: « a -b », not « a OR -b »"), query, 0
                 )
-            parts.append(_fts(operand, query))
-        return "(" + " OR ".join(parts) + ")"
-    if isinstance(node, And):
-        positive = [n for n in node.operands if not isinstance(n, Not)]
-        negative = [n.operand for n in node.operands if isinstance(n, Not)]
-        if not positive:
+            _check(operand, query)
+    elif isinstance(node, And):
+        if all(isinstance(n, Not) for n in node.operands):
             raise QueryError(_("a search needs a word to look for, not only exclusions"), query, 0)
-        expression = "(" + " AND ".join(_fts(n, query) for n in positive) + ")"
-        for excluded in negative:
-            expression += f" NOT {_fts(excluded, query)}"
-        return "(" + expression + ")"
-    raise QueryError(_("a search needs a word to look for, not only exclusions"), query, 0)
+        for operand in node.operands:
+            _check(operand.operand if isinstance(operand, Not) else operand, query)
+    else:
+        raise QueryError(_("a search needs a word to look for, not only exclusions"), query, 0)
 
 
-def translate(query: str) -> _Translated:
-    """The FTS5 expression and the filters of a query in the watch language."""
+def translate(query: str) -> Translated:
+    """The words to find and the filters of a query in the watch language; raises
+    QueryError for a query a search cannot run."""
     node = parse(query)
     parts = list(node.operands) if isinstance(node, And) else [node]
-    kept, found = [], _Translated(None, [], [], [])
+    kept, found = [], Translated(None, [], [], [])
     for part in parts:
         if isinstance(part, Term) and part.field == "site":
             found.sites.append(part.stems[0])
@@ -198,7 +175,8 @@ def translate(query: str) -> _Translated:
         else:
             kept.append(part)
     if kept:
-        found.match = _fts(kept[0] if len(kept) == 1 else And(tuple(kept)), query)
+        found.match = kept[0] if len(kept) == 1 else And(tuple(kept))
+        _check(found.match, query)
     return found
 
 
@@ -230,11 +208,11 @@ def search(
     filters = filters or Filters()
     found = translate(query)
     offset = page_offset(cursor)
-    ensure_index(store)
+    backend = _backend(store)
     where, params = [], {"limit": limit, "offset": offset}
     if found.match:
-        where.append(f"{TABLE} MATCH :match")
-        params["match"] = found.match
+        where.append(backend.MATCH)
+        params["match"] = backend.expression(found.match)
     sites = list(found.sites) + ([filters.site] if filters.site else [])
     for k, site in enumerate(sites):
         where.append(
@@ -267,13 +245,13 @@ def search(
     only_words = bool(found.match) and len(where) == 1
     if only_words:
         # No filter: the full-text table alone, without a join per match (most searches).
-        source, key = TABLE, "rowid"
+        source, key = TABLE, f"{TABLE}.{backend.KEY}"
     elif found.match:
-        source, key = f"{TABLE} JOIN articles a ON a.id = {TABLE}.rowid", "a.id"
+        source, key = f"{TABLE} JOIN articles a ON a.id = {TABLE}.{backend.KEY}", "a.id"
     else:
         source, key = "articles a", "a.id"
     clause = " AND ".join(where)
-    score = f"bm25({TABLE}, 2.0, 1.0)" if found.match else "0.0"
+    score = backend.SCORE if found.match else "0.0"
     order = (
         f"score, {key} DESC"
         if found.match
@@ -282,7 +260,7 @@ def search(
     with store.engine.connect() as conn:
         # Counting stops at COUNT_CAP: a word in tens of thousands of articles is "10,000+".
         total = conn.execute(
-            text(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {clause} LIMIT :cap)"),
+            text(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {clause} LIMIT :cap) found"),
             {**params, "cap": COUNT_CAP},
         ).scalar()
         reachable = total
@@ -292,12 +270,12 @@ def search(
             # as articles arrive) rather than score every match, which costs the most.
             params["floor"] = conn.execute(
                 text(
-                    f"SELECT min(rowid) FROM (SELECT rowid FROM {TABLE} WHERE {clause} "
-                    "ORDER BY rowid DESC LIMIT :window)"
+                    f"SELECT min(id) FROM (SELECT {key} AS id FROM {TABLE} WHERE {clause} "
+                    f"ORDER BY {key} DESC LIMIT :window) newest"
                 ),
                 {**params, "window": RANK_WINDOW},
             ).scalar()
-            clause += " AND rowid >= :floor"
+            clause += f" AND {key} >= :floor"
         rows = conn.execute(
             text(
                 f"SELECT {key}, {score} AS score FROM {source} WHERE {clause} "
