@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -77,6 +78,15 @@ def test_the_date_disagreement_is_flagged(demo):
         for value, urls in conflict["values"].items():
             assert {canonical_url(s.url) for s in values[value]} <= {canonical_url(u) for u in urls}
             assert values[value]
+        # The summary takes no sentence from the minority side's sources that states it.
+        minority = [refs for _, refs in found.values[1:]]
+        minority_urls = {r.url for refs in minority for r in refs}
+        assert minority_urls
+        assert not [s for s in brief.summary if s.source.url in minority_urls and _dated(s.text)]
+
+
+def _dated(sentence: str) -> bool:
+    return bool(re.search(r"\b(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b", sentence))
 
 
 def test_the_watch_examples(demo):

@@ -130,6 +130,15 @@ def test_a_sentence_stated_by_three_sources_ranks_above_one_stated_by_one():
     assert score(summons, options.weights) > score(prefect, options.weights)
 
 
+def test_sentences_to_avoid_are_not_picked_even_split_differently():
+    story = _lyon_story()
+    assert any("20 avril" in s.text for s in summarize(story).sentences)
+    # The caller's sentence holds the summons and more: no part of it is picked.
+    avoided = "Selon nos informations, " + SUMMONS + " Il conteste."
+    summary = summarize(story, avoid=[avoided])
+    assert summary.sentences and not any("20 avril" in s.text for s in summary.sentences)
+
+
 def test_attribution_lists_every_source_stating_the_sentence():
     summary = summarize(_lyon_story())
     assert summary.method == "extractive"

@@ -96,6 +96,10 @@ def test_summary_cites_three_sources_and_no_boilerplate(understood, seed_day_tru
     cited = {s.source.site for s in brief.summary} | {a.site for s in brief.summary for a in s.also}
     assert len(cited) >= 3
     assert brief.method == "extractive" and brief.summary_error is None
+    # L'Humanité's "mardi 2 février" is the minority side of the date disagreement: the
+    # summary does not state it as the story's date.
+    minority = {v for d in brief.disagreements for v, _ in d.values[1:]}
+    assert "2026-02-02" in minority and "2 février" not in text
 
 
 def test_cli_story_shows_summary_facts_disagreement_and_entities(understood, seed_day_truth):

@@ -58,6 +58,7 @@ class Disagreement:
     word: str  # the key word it is about: "perquisition", "amende"
     values: dict[str, list[FactSource]] = field(default_factory=dict)  # most held first
     notes: list[WeekdayNote] = field(default_factory=list)
+    said: dict[str, list[str]] = field(default_factory=dict)  # value -> sentences stating it
 
     @property
     def about(self) -> str:
@@ -67,6 +68,11 @@ class Disagreement:
     @property
     def majority(self) -> str:
         return max(self.values, key=lambda value: len(self.values[value]))
+
+    @property
+    def disputed(self) -> list[str]:
+        """The sentences stating a value fewer sources hold: a summary should not pick one."""
+        return [s for value, found in self.said.items() if value != self.majority for s in found]
 
 
 def about(slot: str, word: str, lang: str | None = None) -> str:
@@ -124,6 +130,7 @@ def disagreements(sources: list[FactSource], titles: list[str]) -> list[Disagree
 
 def _date_slot(sources: list[FactSource], word: str) -> Disagreement | None:
     values: dict[date, list[FactSource]] = defaultdict(list)
+    said: dict[date, list[str]] = defaultdict(list)
     notes: list[WeekdayNote] = []
     for source in sources:
         if source.published is None:
@@ -138,6 +145,7 @@ def _date_slot(sources: list[FactSource], word: str) -> Disagreement | None:
                 if abs(found[0] - reference) <= _EVENT_WINDOW
             ]
             for value, written, contradicts in dated:
+                said[value].append(sentence)
                 if source not in values[value]:
                     values[value].append(source)
                 if contradicts:
@@ -157,6 +165,7 @@ def _date_slot(sources: list[FactSource], word: str) -> Disagreement | None:
             for value, found in sorted(values.items(), key=lambda item: -len(item[1]))
         },
         notes=notes,
+        said={value.isoformat(): found for value, found in said.items()},
     )
 
 
@@ -164,6 +173,7 @@ def _amount_slots(sources: list[FactSource]) -> list[Disagreement]:
     """The same noun with different figures of the same unit in different sources."""
     slots: dict[tuple[str, str], dict[str, list[FactSource]]] = defaultdict(dict)
     said: dict[tuple[str, str], list[str]] = defaultdict(list)  # the sentences, for the word
+    stating: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for source in sources:
         for sentence in sentences(source.text):
             for match in _AMOUNT.finditer(sentence):
@@ -176,6 +186,7 @@ def _amount_slots(sources: list[FactSource]) -> list[Disagreement]:
                 value = f"{figure} {scale} {unit}".replace("  ", " ")
                 slot = slots[(before[-1], unit)]
                 said[(before[-1], unit)].append(sentence[: match.start()])
+                stating[(before[-1], unit)][value].append(sentence)
                 holders = slot.setdefault(value, [])
                 if source not in holders:
                     holders.append(source)
@@ -191,7 +202,10 @@ def _amount_slots(sources: list[FactSource]) -> list[Disagreement]:
         ):
             found.append(
                 Disagreement(
-                    slot="figure", word=_surface(noun, said[(noun, unit)]), values=dict(values)
+                    slot="figure",
+                    word=_surface(noun, said[(noun, unit)]),
+                    values=dict(values),
+                    said=dict(stating[(noun, unit)]),
                 )
             )
     return found

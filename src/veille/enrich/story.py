@@ -28,7 +28,7 @@ from veille.summarize.llm import LlmOptions
 
 # Part of each brief's signature: raise it when what understanding produces changes, so
 # stored briefs are computed again.
-VERSION = 3
+VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,8 @@ def understand(
         for a in ordered
         if a.original_id is None
     ]
-    summary = summarize(texts, summary_options)
+    # A sentence giving the minority side of a disagreement would state it as the story's.
+    summary = summarize(texts, summary_options, avoid=[s for d in conflicts for s in d.disputed])
     if llm is not None and llm.enabled:
         summary = summarize_llm(texts, summary, [f.text for f in facts], llm)
     entities = merge({a.id: mentions[a.id] for a in ordered if a.id in mentions})

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from functools import lru_cache
@@ -684,14 +684,25 @@ def choose(candidates: Sequence[Candidate], options: ExtractiveOptions) -> list[
 def summarize(
     story: Sequence[SourceText],
     options: ExtractiveOptions | Mapping[str, Any] | None = None,
+    avoid: Collection[str] = (),
 ) -> Summary:
-    """The extractive summary of a story (its articles, in any order)."""
+    """The extractive summary of a story (its articles, in any order); no sentence that
+    is, or is part of, one in `avoid` is picked."""
     if not isinstance(options, ExtractiveOptions):
         options = options_from_config(options)
     options = options.for_articles(len(story))
     candidates = prepare(story, options)
+    if avoid:
+        avoided = [" ".join(a.split()) for a in avoid]
+        # Sentences are split here and in the caller by different rules: either may hold
+        # the other.
+        candidates = [c for c in candidates if not _within(" ".join(c.text.split()), avoided)]
     picked = choose(candidates, options)
     return assemble(story, [candidates[i] for i in picked])
+
+
+def _within(text: str, avoided: Sequence[str]) -> bool:
+    return any(text in a or a in text for a in avoided)
 
 
 def assemble(story: Sequence[SourceText], picked: Sequence[Candidate]) -> Summary:
