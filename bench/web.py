@@ -10,6 +10,10 @@ with queries drawn from the articles' words and story pages of random stories.
 
     python bench/web.py                     # 100k articles, 300 requests of each kind
     python bench/web.py --articles 20000 --requests 100
+    python bench/web.py --db postgresql+psycopg://user:pw@127.0.0.1/empty_db  # PostgreSQL
+
+A PostgreSQL database is seeded when it holds no article (give a new, empty one; --rebuild
+only deletes SQLite files).
 """
 
 from __future__ import annotations
@@ -119,7 +123,13 @@ def queries(store: Store, count: int, rng: random.Random) -> list[str]:
     with store.engine.connect() as conn:
         titles = [
             r[0]
-            for r in conn.execute(articles.select().with_only_columns(articles.c.title).limit(5000))
+            for r in conn.execute(
+                # In id order: the same queries on every database and run.
+                articles.select()
+                .with_only_columns(articles.c.title)
+                .order_by(articles.c.id)
+                .limit(5000)
+            )
         ]
     words = [w for t in titles for w in t.split() if len(w) > 4 and w.isalpha() and terms(w)]
     found = []
@@ -150,13 +160,16 @@ def main() -> None:
     parser.add_argument("--shared")
     args = parser.parse_args()
 
-    path = Path(args.db)
-    if args.rebuild:
-        for old in path.parent.glob(path.name + "*"):
-            old.unlink()
-    fresh = not path.exists()
-    store = Store(f"sqlite:///{path}")
-    if fresh:
+    if "://" in args.db:
+        store = Store(args.db)
+    else:
+        path = Path(args.db)
+        if args.rebuild:
+            for old in path.parent.glob(path.name + "*"):
+                old.unlink()
+        store = Store(f"sqlite:///{path}")
+    print(f"database: {store.engine.dialect.name}")
+    if not store.counts()["articles"]:
         began = time.perf_counter()
         seed(store, args.articles, args.shared)
         seeded = time.perf_counter() - began

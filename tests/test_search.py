@@ -131,6 +131,17 @@ def test_the_api_and_the_search_page_use_the_store_s_back_end(archive):
         assert found["total"] == search(store, "perquisition").total >= 13
         page = client.get("/search", params={"q": "perquisition", "site": "boursorama"})
         assert page.status_code == 200 and "<mark>" in page.text
+        # The stories the articles belong to come first: the raid, with most of its articles.
+        grouped = client.get("/api/v1/search/stories", params={"q": "perquisitionné"}).json()
+        raid = grouped["items"][0]
+        assert raid["title"].startswith("Cybercriminalité") and raid["matched"] >= 13
+        assert sum(s["matched"] for s in grouped["items"]) == found["total"]
+        page = client.get("/search", params={"q": "perquisition"}).text
+        stories_block = page.split('id="search-stories"')[1].split("</section>")[0]
+        assert f'href="/stories/{raid["id"]}?lang=fr"' in stories_block
+        assert f"{raid['matched']} article(s) trouvé(s)" in stories_block
+        later = client.get("/search", params={"q": "perquisition", "cursor": "o20"}).text
+        assert 'id="search-stories"' not in later
 
 
 def test_reindexing_an_article_replaces_its_entry(archive):

@@ -13,6 +13,7 @@ SQL and Python on both.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import ModuleType
@@ -21,7 +22,7 @@ from sqlalchemy import text
 
 from veille.enrich.entities import Entity, lookup_keys
 from veille.i18n import _
-from veille.model import Article
+from veille.model import Article, Story
 from veille.search import fts5, postgres
 from veille.store import Store
 from veille.text import terms
@@ -32,6 +33,7 @@ SNIPPET = 240  # characters of text around the first word found
 SNIPPET_WINDOW = 3000  # characters of an article's text searched for it
 COUNT_CAP = 10_000  # results counted at most (Results.total is then a lower bound)
 RANK_WINDOW = 3_000  # the newest matches ranked by relevance when there are more
+STORY_SAMPLE = 1_000  # the matches (the newest, without filters) whose stories are counted
 
 
 class SearchUnavailable(RuntimeError):
@@ -62,10 +64,17 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class StoryHit:
+    story: Story
+    matched: int  # its articles the query finds
+
+
+@dataclass(frozen=True)
 class Results:
     hits: tuple[Hit, ...]
     total: int  # COUNT_CAP at most: then "at least"
     next_cursor: str | None
+    stories: tuple[StoryHit, ...] = ()  # when asked: the stories most matches are in
 
     @property
     def capped(self) -> bool:
@@ -197,19 +206,25 @@ def page_offset(cursor: str | None) -> int:
     return int(cursor[1:])
 
 
-def search(
-    store: Store,
-    query: str,
-    filters: Filters | None = None,
-    limit: int = 20,
-    cursor: str | None = None,
-) -> Results:
-    """Articles matching the query, best first (BM25, headline words weighing double)."""
-    filters = filters or Filters()
+@dataclass
+class _Plan:
+    """A query as SQL: where its matches come from, the condition, the parameters."""
+
+    backend: ModuleType
+    words: bool  # something to match in the full-text index
+    only_words: bool  # and no filter: the index alone
+    source: str
+    key: str  # the article id in `source`
+    clause: str
+    params: dict[str, object]
+
+
+def _plan(store: Store, query: str, filters: Filters) -> _Plan | None:
+    """The SQL of a query and filters; None when an `entity:` names no known entity."""
     found = translate(query)
-    offset = page_offset(cursor)
     backend = _backend(store)
-    where, params = [], {"limit": limit, "offset": offset}
+    where: list[str] = []
+    params: dict[str, object] = {}
     if found.match:
         where.append(backend.MATCH)
         params["match"] = backend.expression(found.match)
@@ -233,7 +248,7 @@ def search(
     for name in found.entities:
         entity_ids.extend(e.id for e in store.find_entities(name, _entity_keys(name))[:1])
         if not entity_ids:
-            return Results((), 0, None)
+            return None
     for k, entity_id in enumerate(entity_ids):
         where.append(
             "a.id IN (SELECT sa.article_id FROM story_articles sa JOIN story_entities se "
@@ -250,32 +265,70 @@ def search(
         source, key = f"{TABLE} JOIN articles a ON a.id = {TABLE}.{backend.KEY}", "a.id"
     else:
         source, key = "articles a", "a.id"
-    clause = " AND ".join(where)
-    score = backend.SCORE if found.match else "0.0"
+    return _Plan(backend, bool(found.match), only_words, source, key, " AND ".join(where), params)
+
+
+def stories(
+    store: Store, query: str, filters: Filters | None = None, limit: int = 5
+) -> list[StoryHit]:
+    """The stories most of whose articles the query finds, most found first (counted over
+    STORY_SAMPLE matches)."""
+    return list(search(store, query, filters, limit=0, stories=limit).stories)
+
+
+def search(
+    store: Store,
+    query: str,
+    filters: Filters | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+    stories: int = 0,
+) -> Results:
+    """Articles matching the query, best first (BM25, headline words weighing double);
+    with `stories`, that many stories most of the matches belong to."""
+    offset = page_offset(cursor)
+    plan = _plan(store, query, filters or Filters())
+    if plan is None:
+        return Results((), 0, None)
+    backend, source, key, clause = plan.backend, plan.source, plan.key, plan.clause
+    only_words = plan.only_words
+    params = plan.params | {"limit": limit, "offset": offset}
+    score = backend.SCORE if plan.words else "0.0"
     order = (
         f"score, {key} DESC"
-        if found.match
+        if plan.words
         else "coalesce(a.published, a.first_seen) DESC, a.id DESC"
     )
     with store.engine.connect() as conn:
+        for statement in backend.SETUP:
+            conn.execute(text(statement))
         # Counting stops at COUNT_CAP: a word in tens of thousands of articles is "10,000+".
-        total = conn.execute(
-            text(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {clause} LIMIT :cap) found"),
-            {**params, "cap": COUNT_CAP},
-        ).scalar()
-        reachable = total
-        if only_words and total >= RANK_WINDOW:
-            reachable = RANK_WINDOW
-            # A word in thousands of articles: rank the newest RANK_WINDOW of them (ids grow
-            # as articles arrive) rather than score every match, which costs the most.
-            params["floor"] = conn.execute(
+        window = min(RANK_WINDOW, backend.RANK_MOST)
+        if only_words:
+            # The matches' ids, newest first (ids grow as articles arrive), count them; a
+            # word in thousands of articles ranks its newest `window` rather than score
+            # every match, which costs the most.
+            newest = conn.execute(
                 text(
-                    f"SELECT min(id) FROM (SELECT {key} AS id FROM {TABLE} WHERE {clause} "
-                    f"ORDER BY {key} DESC LIMIT :window) newest"
+                    f"SELECT {key} FROM {TABLE} WHERE {clause} ORDER BY {backend.NEWEST} LIMIT :cap"
                 ),
-                {**params, "window": RANK_WINDOW},
-            ).scalar()
-            clause += f" AND {key} >= :floor"
+                {**params, "cap": COUNT_CAP},
+            ).scalars()
+            found_ids = list(newest)
+            total = reachable = len(found_ids)
+            if total >= window:
+                reachable = window
+                newest, values = backend.among(key, found_ids[:window])
+                clause += f" AND {newest}"
+                params |= values
+        else:
+            found_ids = list(
+                conn.execute(
+                    text(f"SELECT {key} FROM {source} WHERE {clause} LIMIT :cap"),
+                    {**params, "cap": COUNT_CAP},
+                ).scalars()
+            )
+            total = reachable = len(found_ids)
         rows = conn.execute(
             text(
                 f"SELECT {key}, {score} AS score FROM {source} WHERE {clause} "
@@ -306,7 +359,19 @@ def search(
             )
         )
     more = offset + len(hits) < reachable
-    return Results(tuple(hits), int(total or 0), page_cursor(offset + len(hits)) if more else None)
+    return Results(
+        tuple(hits),
+        total,
+        page_cursor(offset + len(hits)) if more else None,
+        _stories_of(store, found_ids[:STORY_SAMPLE], stories) if stories else (),
+    )
+
+
+def _stories_of(store: Store, article_ids: list[int], limit: int) -> tuple[StoryHit, ...]:
+    counted = Counter(store.stories_of(article_ids).values())
+    best = sorted(counted.items(), key=lambda item: (-item[1], -item[0]))[:limit]
+    found = ((store.story(story_id), matched) for story_id, matched in best)
+    return tuple(StoryHit(story, matched) for story, matched in found if story is not None)
 
 
 def _entity_keys(name: str) -> set[str]:

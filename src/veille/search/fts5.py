@@ -13,6 +13,9 @@ TABLE = "article_search"  # made by the store's migration 0007
 KEY = "rowid"  # the article's id in TABLE
 MATCH = f"{TABLE} MATCH :match"
 SCORE = f"bm25({TABLE}, 2.0, 1.0)"  # lower is better
+NEWEST = f"{TABLE}.rowid DESC"  # FTS5 walks its matches in rowid order
+SETUP: tuple[str, ...] = ()  # statements run before a search
+RANK_MOST = 3_000  # matches scored at most (BM25 over 3,000 takes ~10 ms)
 
 
 def index(conn: Connection, rows: Sequence[tuple[int, list[str], list[str]]]) -> None:
@@ -25,6 +28,12 @@ def index(conn: Connection, rows: Sequence[tuple[int, list[str], list[str]]]) ->
         text(f"INSERT INTO {TABLE}(rowid, title, body) VALUES (:id, :title, :body)"),
         [{"id": i, "title": " ".join(t), "body": " ".join(b)} for i, t, b in rows],
     )
+
+
+def among(key: str, newest: list[int]) -> tuple[str, dict[str, object]]:
+    """The condition keeping the matches of `newest` (ids, newest first) to score."""
+    # A range: FTS5 given a list of rowids evaluates the whole query once per rowid.
+    return f"{key} >= :floor", {"floor": newest[-1]}
 
 
 def _quote(token: str) -> str:

@@ -27,6 +27,7 @@ from veille.search import (
     page_offset,
     search,
 )
+from veille.search import stories as find_stories
 from veille.store import Store
 from veille.watch import QueryError
 
@@ -69,6 +70,7 @@ class StoryOut(BaseModel):
     articles: int
     sources: int
     score: float | None = None  # for a watch: its ranking score
+    matched: int | None = None  # for a search: its articles the query finds
 
 
 class Page(BaseModel):
@@ -78,6 +80,10 @@ class Page(BaseModel):
 
 
 class StoriesPage(Page):
+    items: list[StoryOut]
+
+
+class StoryList(BaseModel):
     items: list[StoryOut]
 
 
@@ -105,7 +111,7 @@ def _default(value: Any) -> Any:
     raise TypeError(type(value))
 
 
-def _story_out(story: Story, score: float | None = None) -> StoryOut:
+def _story_out(story: Story, score: float | None = None, matched: int | None = None) -> StoryOut:
     return StoryOut(
         id=story.id,
         title=story.title,
@@ -114,6 +120,7 @@ def _story_out(story: Story, score: float | None = None) -> StoryOut:
         articles=story.article_count,
         sources=story.source_count,
         score=score,
+        matched=matched,
     )
 
 
@@ -204,10 +211,41 @@ def story(story_id: Id, store: StoreDep, lang: str = "fr") -> Any:
     }
 
 
+NO_SEARCH = {501: {"model": Problem, "description": "No search on this database"}}
+
+
 @router.get(
-    "/search",
-    responses=NOT_MODIFIED | BAD_QUERY | {501: {"model": Problem, "description": "No search"}},
+    "/search/stories",
+    response_model=StoryList,
+    responses=NOT_MODIFIED | BAD_QUERY | NO_SEARCH,
 )
+def search_stories(
+    request: Request,
+    store: StoreDep,
+    q: Annotated[str, Query(min_length=1, description="A query in the watch language")],
+    since: Annotated[date | None, Query(alias="from")] = None,
+    until: Annotated[date | None, Query(alias="to")] = None,
+    site: str | None = None,
+    lang: str | None = None,
+    entity: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> Response:
+    """The stories most of whose articles a query finds, most found first."""
+    try:
+        found = find_stories(
+            store,
+            q,
+            Filters(start=since, end=until, site=site, language=lang, entity_id=entity),
+            limit=limit,
+        )
+    except QueryError as error:
+        return problem(400, str(error), error.position)
+    except SearchUnavailable as error:
+        return problem(501, str(error))
+    return _tagged(request, {"items": [_story_out(h.story, matched=h.matched) for h in found]})
+
+
+@router.get("/search", responses=NOT_MODIFIED | BAD_QUERY | NO_SEARCH)
 def search_articles(
     request: Request,
     store: StoreDep,

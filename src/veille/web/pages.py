@@ -242,27 +242,27 @@ def search_page(request: Request) -> Response:
     store = _store(request)
     params = request.query_params
     q = params.get("q", "").strip()
-    results, error = None, None
+    results, error, story_hits = None, None, []
     since, until = _parse_day(params.get("from")), _parse_day(params.get("to"))
     watch = store.watch(params["watch"]) if params.get("watch") else None
     if q or watch:
         # Within a watch: its query and the words asked, both.
         full = f"({watch.query}) ({q})" if watch and q else (watch.query if watch else q)
         entity = params.get("entity", "")
+        filters = Filters(
+            start=since,
+            end=until,
+            site=params.get("site") or None,
+            language=params.get("language") or None,
+            entity_id=int(entity) if entity.isdigit() else None,
+        )
         try:
+            # The first page leads with the stories: an event has many articles.
+            first = not params.get("cursor")
             results = search(
-                store,
-                full,
-                Filters(
-                    start=since,
-                    end=until,
-                    site=params.get("site") or None,
-                    language=params.get("language") or None,
-                    entity_id=int(entity) if entity.isdigit() else None,
-                ),
-                limit=20,
-                cursor=params.get("cursor"),
+                store, full, filters, limit=20, cursor=params.get("cursor"), stories=5 * first
             )
+            story_hits = list(results.stories)
         except QueryError as problem:
             error = str(problem)
         except (SearchUnavailable, ValueError) as problem:
@@ -285,6 +285,8 @@ def search_page(request: Request) -> Response:
             watch=watch.name if watch else "",
             watches=store.watches(),
             results=results,
+            story_hits=story_hits,
+            span=lambda s: _span(s.first_seen, s.last_seen, language(request)),
             error=error,
             next_url=next_url,
             marked=_marked,
