@@ -1,41 +1,97 @@
-"""Every message id in the code has its French text."""
+"""One French catalogue for the code's messages: every message the code uses is translated,
+nothing more, and the fields survive."""
 
 from __future__ import annotations
 
-import ast
+import re
+import string
+from collections import defaultdict
 from pathlib import Path
 
-from veille.i18n import FRENCH, _
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "veille"
+from veille.i18n import CATALOGUE, _, translate
+
+REPO = Path(__file__).resolve().parents[1]
+Key = tuple[str | None, str | tuple[str, ...]]  # (context, msgid or (singular, plural))
 
 
-def _message_ids() -> set[str]:
-    found = set()
-    for path in SRC.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "_"
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-            ):
-                found.add(node.args[0].value)
+@pytest.fixture(scope="module")
+def catalogue() -> Catalog:
+    with CATALOGUE.open("rb") as po:
+        return read_po(po, locale="fr")
+
+
+@pytest.fixture(scope="module")
+def used() -> dict[Key, list[str]]:
+    """The messages in the code, found by Babel's extractors with babel.cfg's
+    method map and keywords (as `pybabel extract -F babel.cfg` finds them), and where."""
+    cfg = REPO / "babel.cfg"
+    with cfg.open(encoding="utf-8") as file:
+        method_map, options_map = parse_mapping_cfg(file, str(cfg))
+    found: dict[Key, list[str]] = defaultdict(list)
+    for filename, lineno, message, _comments, context in extract_from_dir(
+        REPO / "src", method_map, options_map, keywords=DEFAULT_KEYWORDS
+    ):
+        found[(context, message)].append(f"{filename}:{lineno}")
     return found
 
 
-def test_every_message_has_a_french_translation():
-    ids = _message_ids()
-    assert len(ids) > 20
-    assert sorted(ids - FRENCH.keys()) == []
+def _entries(catalogue: Catalog) -> dict[Key, Message]:
+    return {(m.context, m.id): m for m in catalogue if m.id}
 
 
-def test_french_and_fields_are_filled(monkeypatch):
+def _forms(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    return text if isinstance(text, tuple) else (text,)
+
+
+def test_every_message_used_has_its_french_and_none_is_left_over(catalogue, used):
+    entries = _entries(catalogue)
+    assert len(used) > 100  # the extraction found the code
+    assert sorted(map(str, used.keys() - entries.keys())) == []  # missing from the .po
+    assert sorted(map(str, entries.keys() - used.keys())) == []  # no longer in the code
+    assert not catalogue.obsolete
+    untranslated = [key for key, m in entries.items() if not all(_forms(m.string))]
+    assert untranslated == []
+    assert [key for key, m in entries.items() if m.fuzzy] == []
+
+
+def _fields(text: str) -> set[tuple[str, str]]:
+    """`{name:spec}` fields (Python messages) and `%(name)s` ones (templates)."""
+    braces = {
+        (re.split(r"[.\[]", name)[0], spec)
+        for _, name, spec, _ in string.Formatter().parse(text)
+        if name is not None
+    }
+    return braces | {(name, kind) for name, kind in re.findall(r"%\((\w+)\)([sd])", text)}
+
+
+def test_french_keeps_the_fields_of_the_english(catalogue):
+    for message in catalogue:
+        if not message.id:
+            continue
+        english = set().union(*map(_fields, _forms(message.id)))
+        for french in _forms(message.string):
+            assert _fields(french) == english, message.id
+
+
+def test_fields_are_filled_only_when_given(monkeypatch):
     monkeypatch.setenv("VEILLE_LANG", "fr")
     assert (
         _("a table of {count} rows, not article text", count=3)
         == "un tableau de 3 lignes, pas un texte d'article"
     )
+    assert _(
+        "file is {size:,} bytes, over the {limit:,}-byte limit (VEILLE_MAX_BYTES)",
+        size=2_000_000,
+        limit=1_000_000,
+    ).startswith("fichier de 2,000,000 octets")
+    assert _("HTTP {status} {phrase}") == "HTTP {status} {phrase}"
+    assert translate("empty file", "en") == "empty file"
     monkeypatch.setenv("VEILLE_LANG", "en")
     assert _("empty file") == "empty file"
+    assert translate("empty file", "fr") == "fichier vide"
