@@ -1,5 +1,5 @@
 """One French catalogue for the code's messages: every message the code uses is translated,
-nothing more, and the fields survive."""
+nothing more; fields and plurals survive."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from veille.i18n import CATALOGUE, _, translate
+from veille.i18n import CATALOGUE, _, n_, p_, translate
 
 REPO = Path(__file__).resolve().parents[1]
 Key = tuple[str | None, str | tuple[str, ...]]  # (context, msgid or (singular, plural))
@@ -51,7 +51,7 @@ def _forms(text: str | tuple[str, ...]) -> tuple[str, ...]:
 
 def test_every_message_used_has_its_french_and_none_is_left_over(catalogue, used):
     entries = _entries(catalogue)
-    assert len(used) > 100  # the extraction found the code
+    assert len(used) > 200  # the extraction found the code and the command line
     assert sorted(map(str, used.keys() - entries.keys())) == []  # missing from the .po
     assert sorted(map(str, entries.keys() - used.keys())) == []  # no longer in the code
     assert not catalogue.obsolete
@@ -95,3 +95,25 @@ def test_fields_are_filled_only_when_given(monkeypatch):
     monkeypatch.setenv("VEILLE_LANG", "en")
     assert _("empty file") == "empty file"
     assert translate("empty file", "fr") == "fichier vide"
+
+
+def test_plurals_follow_each_language(monkeypatch):
+    def results(n: int) -> str:
+        return n_("{count} result", "{count} results", n, count=n)
+
+    monkeypatch.setenv("VEILLE_LANG", "fr")
+    assert [results(n) for n in (0, 1, 2, 10)] == [
+        "0 résultat",
+        "1 résultat",
+        "2 résultats",
+        "10 résultats",
+    ]
+    monkeypatch.setenv("VEILLE_LANG", "en")
+    assert [results(n) for n in (0, 1, 2)] == ["0 results", "1 result", "2 results"]
+
+
+def test_the_same_english_worded_apart_in_french(monkeypatch):
+    monkeypatch.setenv("VEILLE_LANG", "fr")
+    assert (_("failed"), p_("table column", "failed")) == ("échec", "en échec")
+    monkeypatch.setenv("VEILLE_LANG", "en")
+    assert p_("table column", "failed") == "failed"

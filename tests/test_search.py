@@ -96,7 +96,8 @@ def test_cli_search(archive, monkeypatch):
     runner = CliRunner()
     found = runner.invoke(app, ["search", "perquisitionné", "--limit", "2", "--db", str(path)])
     assert found.exit_code == 0, found.output
-    assert "résultat(s)" in found.output and "Suite : --cursor " in found.output
+    # More than the two shown, so the plural.
+    assert " résultats\n" in found.output and "Suite : --cursor " in found.output
     bad = runner.invoke(app, ["search", "(Musk", "--db", str(path)])
     assert bad.exit_code == 2 and "il manque « ) »" in bad.output
 

@@ -59,6 +59,26 @@ def translate(msgid: str, lang: str | None, /, **fields: object) -> str:
     return text.format(**fields) if fields else text
 
 
-def pick(fr: str, en: str) -> str:
-    """Inline bilingual text for labels that live in one place (table headers, help)."""
-    return en if language() == "en" else fr
+def n_(singular: str, plural: str, n: int, /, **fields: object) -> str:
+    return ntranslate(singular, plural, n, None, **fields)
+
+
+def ntranslate(singular: str, plural: str, n: int, lang: str | None, /, **fields: object) -> str:
+    """The singular or plural form for `n`, by the language's rule (French: 0 and 1 take
+    the singular, English: 1 alone)."""
+    if _english(lang):
+        text = singular if n == 1 else plural
+    else:
+        text = french().ngettext(singular, plural, n)
+    return text.format(**fields) if fields else text
+
+
+def p_(context: str, msgid: str, /, **fields: object) -> str:
+    """A message whose English is shared by others that French words differently: "failed"
+    as a table column ("en échec") and as a line's label ("échec")."""
+    text = _in_context(context, msgid, None)
+    return text.format(**fields) if fields else text
+
+
+def _in_context(context: str, msgid: str, lang: str | None) -> str:
+    return msgid if _english(lang) else french().pgettext(context, msgid)
