@@ -1,7 +1,8 @@
 """User-facing messages: French first, English with VEILLE_LANG=en (or an English locale).
 
-Message ids are the English text with `{named}` fields; their French is in one gettext
-catalogue, `locale/fr/LC_MESSAGES/veille.po`, kept up to date with Babel (babel.cfg).
+Message ids are the English text with `{named}` fields (`%(named)s` in templates); their
+French is in one gettext catalogue, `locale/fr/LC_MESSAGES/veille.po`, kept up to date with
+Babel (babel.cfg).
 """
 
 from __future__ import annotations
@@ -11,6 +12,12 @@ from functools import cache
 from gettext import GNUTranslations
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from jinja2 import Environment
 
 CATALOGUE = Path(__file__).parent / "locale" / "fr" / "LC_MESSAGES" / "veille.po"
 
@@ -82,3 +89,41 @@ def p_(context: str, msgid: str, /, **fields: object) -> str:
 
 def _in_context(context: str, msgid: str, lang: str | None) -> str:
     return msgid if _english(lang) else french().pgettext(context, msgid)
+
+
+def long_date(day: date, lang: str | None) -> str:
+    """The day in words, "3 février 2026" or "February 3, 2026" (Babel's CLDR data)."""
+    # Imported here: babel.dates reads the local time zone on import, and few commands
+    # write a date in words.
+    from babel.dates import format_date
+
+    return format_date(day, "long", locale="en" if _english(lang) else "fr")
+
+
+def install(environment: Environment) -> None:
+    """Jinja2's i18n extension on `environment`, each render translated into its `lang`
+    variable ("fr", "en"; absent: the process's language).
+
+    Newstyle gettext: `_("Hello %(name)s", name=x)` formats in the template, escaping `x`
+    when autoescape is on. Jinja treats the translated text itself as markup, so messages
+    used in templates hold no `<`, `&` or `"` (tests/test_i18n.py checks)."""
+    from jinja2 import pass_context
+    from jinja2.runtime import Context
+
+    @pass_context
+    def gettext(context: Context, msgid: str) -> str:
+        return translate(msgid, context.get("lang"))
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+        return ntranslate(singular, plural, n, context.get("lang"))
+
+    @pass_context
+    def pgettext(context: Context, msgctxt: str, msgid: str) -> str:
+        return _in_context(msgctxt, msgid, context.get("lang"))
+
+    environment.add_extension("jinja2.ext.i18n")
+    # The extension adds this method to the environment; type checkers do not see it.
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext
+    )
