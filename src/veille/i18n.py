@@ -2,7 +2,7 @@
 
 Message ids are the English text with `{named}` fields (`%(named)s` in templates); their
 French is in one gettext catalogue, `locale/fr/LC_MESSAGES/veille.po`, kept up to date with
-Babel (babel.cfg).
+Babel (see docs/translating.md).
 """
 
 from __future__ import annotations
