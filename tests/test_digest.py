@@ -278,7 +278,7 @@ def test_a_sent_story_comes_back_only_when_it_grew(seeded, tmp_path):
     store.mark_carried(watch.id, "2026-02-03", [(story.story_id, len(story.sources) - 2, 1)])
     grown = build(store, watch, Period(datetime(2026, 2, 3), datetime(2026, 2, 5), "next"))
     assert grown.entries[0].new_sources == 2
-    assert "+2 source(s) depuis le dernier envoi" in render(grown, "md")
+    assert "+2 sources depuis le dernier envoi" in render(grown, "md")
 
 
 def test_schedules():

@@ -24,7 +24,7 @@ from veille.config import Settings, database_url
 from veille.enrich.conflicts import WeekdayNote, about
 from veille.enrich.entities import Entity, lookup_keys
 from veille.fetch import Fetcher, WarcArchive, WarcReplayTransport
-from veille.i18n import pick
+from veille.i18n import _, n_, p_
 from veille.model import EntityRecord, Source, SourceRef, StoryBrief
 from veille.pipeline import IngestReport, RunReport, run_once, send_digests, sync_config
 from veille.pipeline import ingest as run_ingest
@@ -35,10 +35,7 @@ from veille.sources.web import Found, PollError, identify
 from veille.store import Store
 
 app = typer.Typer(
-    help=pick(
-        "veille : veille médiatique, une entrée par sujet.",
-        "veille: news monitoring, one entry per story.",
-    ),
+    help=_("veille: news monitoring, one entry per story."),
     no_args_is_help=True,
     add_completion=False,
 )
@@ -50,10 +47,7 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         envvar="VEILLE_DB",
-        help=pick(
-            "Fichier SQLite ou URL SQLAlchemy (PostgreSQL...).",
-            "SQLite file or SQLAlchemy URL (PostgreSQL...).",
-        ),
+        help=_("SQLite file or SQLAlchemy URL (PostgreSQL...)."),
     ),
 ]
 
@@ -66,12 +60,7 @@ def _store(db: str | None) -> Store:
 def ingest(
     paths: Annotated[
         list[Path],
-        typer.Argument(
-            help=pick(
-                "Fichiers ou dossiers : HTML, texte, JSONL, flux, WARC.",
-                "Files or folders: HTML, text, JSONL, feeds, WARC.",
-            )
-        ),
+        typer.Argument(help=_("Files or folders: HTML, text, JSONL, feeds, WARC.")),
     ],
     db: DbOption = None,
 ) -> None:
@@ -86,7 +75,7 @@ def ingest(
         console=errors,
         transient=True,
     ) as progress:
-        task = progress.add_task(pick("Lecture", "Reading"), total=count_files(paths))
+        task = progress.add_task(_("Reading"), total=count_files(paths))
         current: list[str] = []
 
         def advance(ref: str) -> None:
@@ -97,14 +86,14 @@ def ingest(
 
         report = run_ingest(paths, store, settings, on_item=advance)
 
-    table = Table(title=pick("Ingestion", "Ingest"))
+    table = Table(title=_("Ingest"))
     for label in (
-        pick("lus", "read"),
-        pick("nouveaux", "new"),
-        pick("modifiés", "updated"),
-        pick("inchangés", "unchanged"),
-        pick("ignorés", "skipped"),
-        pick("en échec", "failed"),
+        _("read"),
+        _("new"),
+        _("updated"),
+        _("unchanged"),
+        p_("table column", "skipped"),
+        p_("table column", "failed"),
     ):
         table.add_column(label, justify="right")
     table.add_row(
@@ -123,24 +112,19 @@ def ingest(
     console.print(table)
     _print_grouping(report)
     for skip in report.skipped:
-        console.print(
-            f"[yellow]{pick('ignoré', 'skipped')}[/] {escape(skip.ref)} : {escape(skip.reason)}"
-        )
+        console.print(f"[yellow]{_('skipped')}[/] {escape(skip.ref)} : {escape(skip.reason)}")
     for failure in report.failed:
-        console.print(
-            f"[red]{pick('échec', 'failed')}[/] {escape(failure.ref)} : {escape(failure.reason)}"
-        )
+        console.print(f"[red]{_('failed')}[/] {escape(failure.ref)} : {escape(failure.reason)}")
     store.close()
 
 
 def _print_grouping(report: IngestReport) -> None:
     if report.stored:
         console.print(
-            pick(
-                f"{report.copies} copies syndiquées repliées · {report.stories} sujets créés ou "
-                "enrichis",
-                f"{report.copies} syndicated copies folded · {report.stories} stories created or "
-                "grown",
+            _(
+                "{copies} syndicated copies folded · {stories} stories created or grown",
+                copies=report.copies,
+                stories=report.stories,
             )
         )
 
@@ -154,11 +138,9 @@ def articles(
     since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
-    site: Annotated[
-        str | None, typer.Option(help=pick("Nom du site (contient)", "Site name (contains)"))
-    ] = None,
+    site: Annotated[str | None, typer.Option(help=_("Site name (contains)"))] = None,
     language: Annotated[str | None, typer.Option("--lang", help="fr, en...")] = None,
-    limit: Annotated[int, typer.Option(help=pick("Nombre maximal", "Maximum rows"))] = 100,
+    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 100,
     db: DbOption = None,
 ) -> None:
     """Lister les articles stockés. / List stored articles."""
@@ -168,9 +150,9 @@ def articles(
     for column in (
         "id",
         "date",
-        pick("site", "site"),
-        pick("langue", "lang"),
-        pick("titre", "title"),
+        _("site"),
+        _("lang"),
+        _("title"),
     ):
         table.add_column(column)
     for article in store.articles(
@@ -193,7 +175,7 @@ def _day(value: datetime | None) -> str:
 
 @app.command()
 def show(
-    key: Annotated[str, typer.Argument(help=pick("Identifiant ou URL", "Id or URL"))],
+    key: Annotated[str, typer.Argument(help=_("Id or URL"))],
     db: DbOption = None,
 ) -> None:
     """Afficher un article, nettoyé. / Show one article, clean."""
@@ -201,7 +183,7 @@ def show(
     article = store.article(key)
     store.close()
     if article is None:
-        errors.print(pick(f"Aucun article pour « {key} ».", f"No article for '{key}'."))
+        errors.print(_("No article for '{key}'.", key=key))
         raise typer.Exit(1)
     console.print(f"[bold]{escape(article.title)}[/]")
     details = [article.site_name, _day(article.published), article.author, article.language]
@@ -235,14 +217,14 @@ def export(
         typer.Option(
             "--output",
             "-o",
-            help=pick("Fichier (sinon sortie standard)", "File (else standard output)"),
+            help=_("File (else standard output)"),
         ),
     ] = None,
     db: DbOption = None,
 ) -> None:
     """Exporter les articles en JSONL ou CSV. / Export articles as JSONL or CSV."""
     if fmt not in ("jsonl", "csv"):
-        errors.print(pick("Format inconnu : jsonl ou csv.", "Unknown format: jsonl or csv."))
+        errors.print(_("Unknown format: jsonl or csv."))
         raise typer.Exit(2)
     store = _store(db)
     stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
@@ -267,9 +249,9 @@ def export(
 def show_errors(
     all_levels: Annotated[
         bool,
-        typer.Option("--all", help=pick("Inclure les entrées ignorées", "Include skipped inputs")),
+        typer.Option("--all", help=_("Include skipped inputs")),
     ] = False,
-    limit: Annotated[int, typer.Option(help=pick("Nombre maximal", "Maximum rows"))] = 200,
+    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 200,
     db: DbOption = None,
 ) -> None:
     """Les échecs enregistrés, les plus récents d'abord. / Recorded failures, newest first."""
@@ -277,14 +259,14 @@ def show_errors(
     entries = store.log_entries(level=None if all_levels else "error", limit=limit)
     store.close()
     if not entries:
-        console.print(pick("Aucun échec enregistré.", "No failure recorded."))
+        console.print(_("No failure recorded."))
         return
     table = Table()
-    table.add_column(pick("quand", "when"), no_wrap=True)
-    table.add_column(pick("étape", "stage"))
+    table.add_column(_("when"), no_wrap=True)
+    table.add_column(_("stage"))
     # Paths wrap instead of being cut: the file name is what the reader needs.
-    table.add_column(pick("entrée", "input"), overflow="fold")
-    table.add_column(pick("raison", "reason"))
+    table.add_column(_("input"), overflow="fold")
+    table.add_column(_("reason"))
     table.add_column("×", justify="right")
     for entry in entries:
         table.add_row(
@@ -300,12 +282,10 @@ def show_errors(
 # -- sources -------------------------------------------------------------------------------
 
 source_app = typer.Typer(
-    help=pick("Sources suivies : flux, sitemaps.", "Followed sources: feeds, sitemaps."),
+    help=_("Followed sources: feeds, sitemaps."),
     no_args_is_help=True,
 )
-opml_app = typer.Typer(
-    help=pick("Import et export OPML.", "OPML import and export."), no_args_is_help=True
-)
+opml_app = typer.Typer(help=_("OPML import and export."), no_args_is_help=True)
 app.add_typer(source_app, name="source")
 app.add_typer(opml_app, name="opml")
 
@@ -314,7 +294,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         envvar="VEILLE_CONFIG",
-        help=pick("Fichier de configuration TOML.", "TOML configuration file."),
+        help=_("TOML configuration file."),
     ),
 ]
 
@@ -346,22 +326,13 @@ def source_add(
     location: Annotated[
         str,
         typer.Argument(
-            help=pick(
-                "URL d'un flux, d'un sitemap ou d'une page (ses flux sont cherchés), "
-                "ou fichier local.",
-                "URL of a feed, a sitemap or a page (its feeds are looked up), or a local file.",
-            )
+            help=_("URL of a feed, a sitemap or a page (its feeds are looked up), or a local file.")
         ),
     ],
-    name: Annotated[str | None, typer.Option(help=pick("Nom affiché", "Display name"))] = None,
+    name: Annotated[str | None, typer.Option(help=_("Display name"))] = None,
     every: Annotated[
         str,
-        typer.Option(
-            help=pick(
-                "Intervalle minimal entre deux relevés (15m, 2h, 1d).",
-                "Shortest interval between two polls (15m, 2h, 1d).",
-            )
-        ),
+        typer.Option(help=_("Shortest interval between two polls (15m, 2h, 1d).")),
     ] = "15m",
     db: DbOption = None,
     config: ConfigOption = None,
@@ -371,7 +342,7 @@ def source_add(
     try:
         interval = parse_every(every)
     except ValueError:
-        errors.print(pick(f"Intervalle illisible : {every}", f"Unreadable interval: {every}"))
+        errors.print(_("Unreadable interval: {every}", every=every))
         raise typer.Exit(2) from None
     try:
         found = asyncio.run(_identify(location, settings))
@@ -391,12 +362,12 @@ def source_add(
         )
     )
     store.close()
-    verb = pick("ajoutée", "added") if created else pick("déjà suivie", "already followed")
+    verb = _("added") if created else _("already followed")
     console.print(
         f"{source.id} · {escape(source.name)} · {source.kind} · {escape(source.location)} — {verb}"
     )
     for other in found.alternatives:
-        console.print(pick("  autre flux annoncé : ", "  other feed announced: ") + escape(other))
+        console.print("  " + _("other feed announced: {url}", url=escape(other)))
 
 
 @source_app.command("list")
@@ -407,13 +378,13 @@ def source_list(db: DbOption = None) -> None:
     store.close()
     table = Table()
     table.add_column("id", justify="right")
-    table.add_column(pick("nom", "name"), min_width=24, overflow="fold")
-    table.add_column(pick("type", "kind"))
-    table.add_column(pick("dernier succès", "last success"))
-    table.add_column(pick("échecs", "failures"), justify="right")
-    table.add_column(pick("vus", "seen"), justify="right")
-    table.add_column(pick("dernière erreur", "last error"), overflow="fold")
-    table.add_column(pick("prochain", "next"))
+    table.add_column(_("name"), min_width=24, overflow="fold")
+    table.add_column(_("kind"))
+    table.add_column(_("last success"))
+    table.add_column(_("failures"), justify="right")
+    table.add_column(_("seen"), justify="right")
+    table.add_column(_("last error"), overflow="fold")
+    table.add_column(_("next"))
     for source in rows:
         error = ""
         if source.last_error:
@@ -440,9 +411,7 @@ def _when(value: datetime | None) -> str:
 
 @source_app.command("remove")
 def source_remove(
-    key: Annotated[
-        str, typer.Argument(help=pick("Identifiant, nom ou adresse", "Id, name or location"))
-    ],
+    key: Annotated[str, typer.Argument(help=_("Id, name or location"))],
     db: DbOption = None,
 ) -> None:
     """Ne plus suivre une source. / Stop following a source."""
@@ -450,9 +419,9 @@ def source_remove(
     removed = store.remove_source(key)
     store.close()
     if removed is None:
-        errors.print(pick(f"Aucune source « {key} ».", f"No source '{key}'."))
+        errors.print(_("No source '{key}'.", key=key))
         raise typer.Exit(1)
-    console.print(pick(f"Source retirée : {removed.name}", f"Source removed: {removed.name}"))
+    console.print(_("Source removed: {name}", name=removed.name))
 
 
 @opml_app.command("import")
@@ -471,17 +440,18 @@ def opml_import(
     interval = int(parse_every(every).total_seconds())
     added = 0
     for feed in feeds:
-        _, created = store.add_source(
+        created = store.add_source(
             Source(
                 name=feed.title or feed.url, kind="feed", location=feed.url, every_seconds=interval
             )
-        )
+        )[1]
         added += created
     store.close()
     console.print(
-        pick(
-            f"{added} flux ajoutés, {len(feeds) - added} déjà suivis.",
-            f"{added} feeds added, {len(feeds) - added} already followed.",
+        _(
+            "{added} feeds added, {known} already followed.",
+            added=added,
+            known=len(feeds) - added,
         )
     )
 
@@ -515,38 +485,27 @@ def run(
         bool,
         typer.Option(
             "--forever",
-            help=pick(
-                "Continuer : chaque source à son rythme.", "Keep going: each source at its pace."
-            ),
+            help=_("Keep going: each source at its pace."),
         ),
     ] = False,
     everything: Annotated[
         bool,
         typer.Option(
             "--all",
-            help=pick(
-                "Relever toutes les sources maintenant, dues ou non.",
-                "Poll every source now, due or not.",
-            ),
+            help=_("Poll every source now, due or not."),
         ),
     ] = False,
     replay: Annotated[
         bool,
         typer.Option(
             "--replay",
-            help=pick(
-                "Répondre depuis les archives WARC données au lieu du réseau.",
-                "Answer from the WARC archives given instead of the network.",
-            ),
+            help=_("Answer from the WARC archives given instead of the network."),
         ),
     ] = False,
     archives: Annotated[
         list[Path] | None,
         typer.Argument(
-            help=pick(
-                "Avec --replay : fichiers WARC ou dossiers qui en contiennent.",
-                "With --replay: WARC files, or folders holding them.",
-            ),
+            help=_("With --replay: WARC files, or folders holding them."),
             show_default=False,
         ),
     ] = None,
@@ -558,14 +517,14 @@ def run(
     settings = _settings(config)
     files = _warc_files(archives or []) if replay else None
     if replay and not files:
-        errors.print(pick("--replay : aucun fichier WARC donné.", "--replay: no WARC file given."))
+        errors.print(_("--replay: no WARC file given."))
         raise typer.Exit(2)
     store = _store(db)
     try:
         asyncio.run(_run_loop(store, settings, files, forever, everything))
     except KeyboardInterrupt:
         # Each article is committed as it is stored: nothing done is lost.
-        errors.print(pick("Arrêté.", "Stopped."))
+        errors.print(_("Stopped."))
     store.close()
 
 
@@ -606,7 +565,7 @@ async def _poll_until_stopped(
         for outcome in send_digests(store, settings):
             colour = "green" if outcome.status == "sent" else "red"
             console.print(
-                f"[{colour}]{pick('résumé', 'digest')}[/] {escape(outcome.target)} : "
+                f"[{colour}]{_('digest')}[/] {escape(outcome.target)} : "
                 f"{outcome.status}" + (f" — {escape(outcome.error)}" if outcome.error else "")
             )
         if not forever or stop.is_set():
@@ -621,18 +580,18 @@ async def _poll_until_stopped(
 
 
 def _print_run(report: RunReport) -> None:
-    table = Table(title=pick("Relevé", "Run"))
+    table = Table(title=_("Run"))
     labels = (
-        pick("sources", "sources"),
-        pick("en échec", "failing"),
-        pick("inchangées", "not modified"),
-        pick("éléments", "items"),
-        pick("déjà vus", "already fetched"),
-        pick("pages récupérées", "pages fetched"),
-        pick("liens seuls", "links only"),
-        pick("nouveaux", "new"),
-        pick("modifiés", "updated"),
-        pick("inchangés", "unchanged"),
+        _("sources"),
+        _("failing"),
+        _("not modified"),
+        _("items"),
+        _("already fetched"),
+        _("pages fetched"),
+        _("links only"),
+        _("new"),
+        _("updated"),
+        _("unchanged"),
     )
     for label in labels:
         table.add_column(label, justify="right")
@@ -657,7 +616,7 @@ def _print_run(report: RunReport) -> None:
     _print_grouping(report)
     for failure in report.failed:
         console.print(
-            f"[red]{pick('échec', 'failed')}[/] {escape(failure.stage)} "
+            f"[red]{_('failed')}[/] {escape(failure.stage)} "
             f"{escape(failure.ref)} : {escape(failure.reason)}"
         )
 
@@ -668,7 +627,7 @@ def _print_run(report: RunReport) -> None:
 @app.command("stories")
 def stories_command(
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
-    limit: Annotated[int, typer.Option(help=pick("Nombre maximal", "Maximum rows"))] = 50,
+    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 50,
     db: DbOption = None,
 ) -> None:
     """Les sujets, les plus récents d'abord. / Stories, latest first."""
@@ -677,10 +636,10 @@ def stories_command(
     store.close()
     table = Table()
     table.add_column("id", justify="right")
-    table.add_column(pick("sujet", "story"), overflow="fold")
-    table.add_column(pick("articles", "articles"), justify="right")
-    table.add_column(pick("sources", "sources"), justify="right")
-    table.add_column(pick("période", "span"), no_wrap=True)
+    table.add_column(_("story"), overflow="fold")
+    table.add_column(_("articles"), justify="right")
+    table.add_column(_("sources"), justify="right")
+    table.add_column(_("span"), no_wrap=True)
     for story in found:
         table.add_row(
             str(story.id),
@@ -702,7 +661,7 @@ def _span(first: datetime | None, last: datetime | None) -> str:
 
 @app.command("story")
 def story_command(
-    story_id: Annotated[int, typer.Argument(help=pick("Identifiant du sujet", "Story id"))],
+    story_id: Annotated[int, typer.Argument(help=_("Story id"))],
     db: DbOption = None,
 ) -> None:
     """Un sujet : ses articles, ses sources, ses copies. / One story: articles, sources,
@@ -713,7 +672,7 @@ def story_command(
         story = store.story(story.merged_into)
     if story is None:
         store.close()
-        errors.print(pick(f"Aucun sujet {story_id}.", f"No story {story_id}."))
+        errors.print(_("No story {id}.", id=story_id))
         raise typer.Exit(1)
     members = store.story_articles(story.id)
     copies = store.copies([a.id for a in members if a.id is not None])
@@ -723,25 +682,22 @@ def story_command(
 
     console.print(f"[bold]{escape(story.title)}[/]")
     console.print(
-        pick(
-            f"{story.article_count} articles · {story.source_count} sources · ",
-            f"{story.article_count} articles · {story.source_count} sources · ",
+        _(
+            "{articles} articles · {sources} sources · {span}",
+            articles=story.article_count,
+            sources=story.source_count,
+            span=_span(story.first_seen, story.last_seen),
         )
-        + _span(story.first_seen, story.last_seen)
     )
     if brief is None:
         console.print(
-            pick(
-                "\nPas encore de résumé : il sera calculé au prochain « veille ingest » ou "
-                "« veille run ».",
-                "\nNo summary yet: the next “veille ingest” or “veille run” computes it.",
-            )
+            "\n" + _("No summary yet: the next “veille ingest” or “veille run” computes it.")
         )
     else:
         _print_brief(brief)
     copy_of = {c.copy_id: c.original_id for c in copies}
     by_id = {a.id: a for a in members}
-    console.print("\n[bold]" + pick("Articles", "Articles") + "[/]")
+    console.print("\n[bold]" + _("Articles") + "[/]")
     for article in members:
         if article.id in copy_of:
             continue
@@ -753,20 +709,26 @@ def story_command(
         also = [by_id[c] for c, o in copy_of.items() if o == article.id and c in by_id]
         for copy in also:
             console.print(
-                pick("    aussi publié par ", "    also published by ")
-                + f"{escape(copy.site_name or '')} : {escape(copy.url)}"
+                "    "
+                + _(
+                    "also published by {site} : {url}",
+                    site=escape(copy.site_name or ""),
+                    url=escape(copy.url),
+                )
             )
     if related:
-        console.print("\n" + pick("Sujets liés :", "Related stories:"))
+        console.print("\n" + _("Related stories:"))
         for other, score in related:
             console.print(f"  {other.id} · {escape(other.title)} ({score:.2f})")
 
 
-_KINDS = {
-    "PER": ("Personnes", "People"),
-    "ORG": ("Organisations", "Organisations"),
-    "LOC": ("Lieux", "Places"),
-}
+_KINDS = ("PER", "ORG", "LOC")
+
+
+def _kind_label(kind: str) -> str:
+    """The kind's heading, in the language of the moment (not the one at import)."""
+    labels = {"PER": _("People"), "ORG": _("Organisations"), "LOC": _("Places")}
+    return labels.get(kind, kind)
 
 
 def _sites(refs: tuple[SourceRef, ...]) -> str:
@@ -775,38 +737,33 @@ def _sites(refs: tuple[SourceRef, ...]) -> str:
 
 def _print_brief(brief: StoryBrief) -> None:
     if brief.summary:
-        title = pick("Résumé", "Summary")
+        title = _("Summary")
         if brief.method == "llm":
-            title += pick(" (rédigé par le modèle de langue)", " (written by the language model)")
+            title += " " + _("(written by the language model)")
         console.print(f"\n[bold]{title}[/]")
         for sentence in brief.summary:
             cited = (sentence.source,) if sentence.source else ()
             sites = _sites(cited + sentence.also)
             console.print(f"  {escape(sentence.text)} [dim]\\[{escape(sites)}][/]")
     if brief.summary_error:
-        console.print(
-            "[yellow]"
-            + pick("Résumé extractif : ", "Extractive summary: ")
-            + "[/]"
-            + escape(brief.summary_error)
-        )
+        console.print("[yellow]" + _("Extractive summary:") + "[/] " + escape(brief.summary_error))
     if brief.facts:
-        console.print("\n[bold]" + pick("Faits clés", "Key facts") + "[/]")
+        console.print("\n[bold]" + _("Key facts") + "[/]")
         for fact in brief.facts:
             console.print(f"  • {escape(fact.text)}")
             console.print(
                 "    [dim]"
-                + pick(
-                    f"{fact.independent} source(s) : ",
-                    f"{fact.independent} source(s): ",
+                + n_(
+                    "{count} source: {sites}",
+                    "{count} sources: {sites}",
+                    fact.independent,
+                    count=fact.independent,
+                    sites=escape(_sites(fact.sources)),
                 )
-                + escape(_sites(fact.sources))
                 + "[/]"
             )
     if brief.disagreements:
-        console.print(
-            "\n[bold]" + pick("Désaccords entre sources", "Where sources disagree") + "[/]"
-        )
+        console.print("\n[bold]" + _("Where sources disagree") + "[/]")
         for conflict in brief.disagreements:
             console.print(f"  {escape(about(conflict.slot, conflict.word))}")
             for value, refs in conflict.values:
@@ -815,8 +772,8 @@ def _print_brief(brief: StoryBrief) -> None:
                 text = WeekdayNote(note.site, note.written, note.day, note.weekday).text
                 console.print(f"    [yellow]⚠ {escape(text)}[/]")
     if brief.entities:
-        console.print("\n[bold]" + pick("Entités", "Entities") + "[/]")
-        for kind, (fr, en) in _KINDS.items():
+        console.print("\n[bold]" + _("Entities") + "[/]")
+        for kind in _KINDS:
             named = [e for e in brief.entities if e.kind == kind]
             if not named:
                 continue
@@ -825,45 +782,41 @@ def _print_brief(brief: StoryBrief) -> None:
                 others = [a for a in entity.aliases if a != entity.name]
                 also = ""
                 if others:
-                    quoted = pick(" », « ", "”, “").join(others)
-                    also = pick(f", aussi « {quoted} »", f", also “{quoted}”")
+                    quoted = _("”, “").join(others)
+                    also = _(", also “{names}”", names=quoted)
                 shown.append(f"{entity.name} ({entity.mentions}{also})")
-            console.print(f"  [bold]{pick(fr, en)}[/] : " + escape(" · ".join(shown)))
+            console.print(f"  [bold]{_kind_label(kind)}[/] : " + escape(" · ".join(shown)))
     for article_id, reason in brief.skipped[:3]:
         console.print(
             "[yellow]"
-            + pick("Entités non cherchées", "Entities not looked for")
+            + _("Entities not looked for")
             + f" (article {article_id}) : {escape(reason)}[/]"
         )
 
 
 @app.command("entities")
 def entities_command(
-    story: Annotated[
-        int | None, typer.Option(help=pick("Celles d'un sujet", "Those of one story"))
-    ] = None,
-    kind: Annotated[
-        str | None, typer.Option(help=pick("PER, ORG ou LOC", "PER, ORG or LOC"))
-    ] = None,
-    limit: Annotated[int, typer.Option(help=pick("Nombre maximal", "Maximum rows"))] = 50,
+    story: Annotated[int | None, typer.Option(help=_("Those of one story"))] = None,
+    kind: Annotated[str | None, typer.Option(help=_("PER, ORG or LOC"))] = None,
+    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 50,
     db: DbOption = None,
 ) -> None:
     """Personnes, organisations et lieux, les plus cités d'abord. / People, organisations
     and places, most mentioned first."""
     if kind and kind.upper() not in _KINDS:
-        errors.print(pick(f"Type inconnu : {kind} (PER, ORG, LOC).", f"Unknown kind: {kind}."))
+        errors.print(_("Unknown kind: {kind} (PER, ORG, LOC).", kind=kind))
         raise typer.Exit(2)
     store = _store(db)
     found = store.entities(story_id=story, kind=kind, limit=limit)
     store.close()
     table = Table()
     table.add_column("id", justify="right")
-    table.add_column(pick("nom", "name"), overflow="fold")
-    table.add_column(pick("type", "kind"))
-    table.add_column(pick("mentions", "mentions"), justify="right")
-    table.add_column(pick("sujets", "stories"), justify="right")
-    table.add_column(pick("période", "span"), no_wrap=True)
-    table.add_column(pick("autres graphies", "other spellings"), overflow="fold")
+    table.add_column(_("name"), overflow="fold")
+    table.add_column(_("kind"))
+    table.add_column(_("mentions"), justify="right")
+    table.add_column(_("stories"), justify="right")
+    table.add_column(_("span"), no_wrap=True)
+    table.add_column(_("other spellings"), overflow="fold")
     for entity in found:
         table.add_row(
             str(entity.id),
@@ -879,7 +832,7 @@ def entities_command(
 
 @app.command("entity")
 def entity_command(
-    name: Annotated[str, typer.Argument(help=pick("Nom ou identifiant", "Name or id"))],
+    name: Annotated[str, typer.Argument(help=_("Name or id"))],
     db: DbOption = None,
 ) -> None:
     """Une entité : ses graphies et ses sujets dans le temps. / One entity: its spellings
@@ -889,18 +842,18 @@ def entity_command(
     found = store.find_entities(name, keys)
     if not found:
         store.close()
-        errors.print(pick(f"Aucune entité « {name} ».", f"No entity “{name}”."))
+        errors.print(_("No entity “{name}”.", name=name))
         raise typer.Exit(1)
     entity = found[0]
     stories = store.entity_stories(entity.id)
     store.close()
     _print_entity(entity)
-    table = Table(title=pick("Sujets", "Stories"))
-    table.add_column(pick("période", "span"), no_wrap=True)
+    table = Table(title=_("Stories"))
+    table.add_column(_("span"), no_wrap=True)
     table.add_column("id", justify="right")
-    table.add_column(pick("sujet", "story"), overflow="fold")
-    table.add_column(pick("mentions", "mentions"), justify="right")
-    table.add_column(pick("articles", "articles"), justify="right")
+    table.add_column(_("story"), overflow="fold")
+    table.add_column(_("mentions"), justify="right")
+    table.add_column(_("articles"), justify="right")
     for story, named in stories:
         table.add_row(
             _span(story.first_seen, story.last_seen),
@@ -912,23 +865,27 @@ def entity_command(
     console.print(table)
     if len(found) > 1:
         console.print(
-            pick("Autres entités de ce nom : ", "Other entities by this name: ")
-            + escape(", ".join(f"{e.name} ({e.id})" for e in found[1:6]))
+            _(
+                "Other entities by this name: {names}",
+                names=escape(", ".join(f"{e.name} ({e.id})" for e in found[1:6])),
+            )
         )
 
 
 def _print_entity(entity: EntityRecord) -> None:
-    fr, en = _KINDS.get(entity.kind, (entity.kind, entity.kind))
-    console.print(f"[bold]{escape(entity.name)}[/] · {pick(fr, en)} · id {entity.id}")
+    console.print(f"[bold]{escape(entity.name)}[/] · {_kind_label(entity.kind)} · id {entity.id}")
     others = [a for a in entity.aliases if a != entity.name]
     if others:
-        console.print(pick("Autres graphies : ", "Other spellings: ") + escape(", ".join(others)))
+        console.print(_("Other spellings: {names}", names=escape(", ".join(others))))
     console.print(
-        pick(
-            f"{entity.mentions} mentions dans {entity.stories} sujet(s) · ",
-            f"{entity.mentions} mentions in {entity.stories} story(ies) · ",
+        n_(
+            "{mentions} mentions in {count} story · {span}",
+            "{mentions} mentions in {count} stories · {span}",
+            entity.stories,
+            mentions=entity.mentions,
+            count=entity.stories,
+            span=_span(entity.first_seen, entity.last_seen),
         )
-        + _span(entity.first_seen, entity.last_seen)
     )
 
 

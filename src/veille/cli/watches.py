@@ -15,17 +15,14 @@ from veille.demo import run_demo
 from veille.digest import Period, build
 from veille.digest.deliver import deliver, smtp_from_config
 from veille.digest.render import FORMATS, render
-from veille.i18n import pick
+from veille.i18n import _, n_
 from veille.model import Watch
 from veille.search import Filters, SearchUnavailable, search
 from veille.watch import QueryError, highlights, parse, watch_problems
 from veille.watch.rank import weights_from_config
 
 watch_app = typer.Typer(
-    help=pick(
-        "Veilles : requêtes suivies, leurs filtres, leur rythme, leurs destinataires.",
-        "Watches: followed queries, their filters, schedule and delivery targets.",
-    ),
+    help=_("Watches: followed queries, their filters, schedule and delivery targets."),
     no_args_is_help=True,
 )
 app.add_typer(watch_app, name="watch")
@@ -35,33 +32,26 @@ def _check_query(query: str) -> None:
     try:
         parse(query)
     except QueryError as error:
-        errors.print(pick("Requête invalide : ", "Invalid query: ") + escape(str(error)))
+        errors.print(_("Invalid query: {error}", error=escape(str(error))))
         errors.print(escape(error.pointer()), highlight=False)
         raise typer.Exit(2) from None
 
 
 @watch_app.command("add")
 def watch_add(
-    name: Annotated[str, typer.Argument(help=pick("Nom de la veille", "Watch name"))],
-    query: Annotated[str, typer.Argument(help=pick("Requête", "Query"))],
-    lang: Annotated[
-        list[str] | None, typer.Option("--lang", help=pick("Langues (fr, en…)", "Languages"))
-    ] = None,
-    site: Annotated[
-        list[str] | None, typer.Option("--site", help=pick("Sites (domaines)", "Sites"))
-    ] = None,
+    name: Annotated[str, typer.Argument(help=_("Watch name"))],
+    query: Annotated[str, typer.Argument(help=_("Query"))],
+    lang: Annotated[list[str] | None, typer.Option("--lang", help=_("Languages (fr, en…)"))] = None,
+    site: Annotated[list[str] | None, typer.Option("--site", help=_("Sites (domains)"))] = None,
     schedule: Annotated[
         str | None,
-        typer.Option(help=pick("« daily 07:00 », « hourly », « every 6h »", "Schedule")),
+        typer.Option(help=_("“daily 07:00”, “hourly”, “every 6h”")),
     ] = None,
     to: Annotated[
         list[str] | None,
         typer.Option(
             "--to",
-            help=pick(
-                "Destination : file:DOSSIER, mailto:ADRESSE, webhook:URL, slack:URL…",
-                "Target: file:FOLDER, mailto:ADDRESS, webhook:URL, slack:URL…",
-            ),
+            help=_("Target: file:FOLDER, mailto:ADDRESS, webhook:URL, slack:URL…"),
         ),
     ] = None,
     db: DbOption = None,
@@ -84,13 +74,9 @@ def watch_add(
     store = _store(db)
     saved, new = store.save_watch(watch)
     store.close()
+    shown = f"[bold]{escape(saved.name)}[/] ({saved.id})"
     console.print(
-        (
-            pick("Veille ajoutée : ", "Watch added: ")
-            if new
-            else pick("Veille modifiée : ", "Watch updated: ")
-        )
-        + f"[bold]{escape(saved.name)}[/] ({saved.id})"
+        _("Watch added: {name}", name=shown) if new else _("Watch updated: {name}", name=shown)
     )
 
 
@@ -102,10 +88,10 @@ def watch_list(db: DbOption = None) -> None:
     store.close()
     table = Table()
     table.add_column("id", justify="right")
-    table.add_column(pick("nom", "name"))
-    table.add_column(pick("requête", "query"), overflow="fold")
-    table.add_column(pick("rythme", "schedule"))
-    table.add_column(pick("destinations", "targets"), overflow="fold")
+    table.add_column(_("name"))
+    table.add_column(_("query"), overflow="fold")
+    table.add_column(_("schedule"))
+    table.add_column(_("targets"), overflow="fold")
     for watch in found:
         table.add_row(
             str(watch.id),
@@ -121,7 +107,7 @@ def _find(store, name: str) -> Watch:
     watch = store.watch(name)
     if watch is None:
         store.close()
-        errors.print(pick(f"Aucune veille « {name} ».", f"No watch “{name}”."))
+        errors.print(_("No watch “{name}”.", name=name))
         raise typer.Exit(1)
     return watch
 
@@ -134,13 +120,13 @@ def watch_show(name: str, db: DbOption = None) -> None:
     sent = store.deliveries(watch.id, limit=10)
     store.close()
     console.print(f"[bold]{escape(watch.name)}[/] ({watch.id})")
-    console.print(pick("requête : ", "query: ") + escape(watch.query))
+    console.print(_("query: {query}", query=escape(watch.query)))
     if watch.languages:
-        console.print(pick("langues : ", "languages: ") + ", ".join(watch.languages))
+        console.print(_("languages: {languages}", languages=", ".join(watch.languages)))
     if watch.sites:
-        console.print(pick("sites : ", "sites: ") + escape(", ".join(watch.sites)))
-    console.print(pick("rythme : ", "schedule: ") + escape(watch.schedule or "—"))
-    console.print(pick("destinations : ", "targets: ") + escape(", ".join(watch.targets) or "—"))
+        console.print(_("sites: {sites}", sites=escape(", ".join(watch.sites))))
+    console.print(_("schedule: {schedule}", schedule=escape(watch.schedule or "—")))
+    console.print(_("targets: {targets}", targets=escape(", ".join(watch.targets) or "—")))
     for delivery in sent:
         colour = {"sent": "green", "failed": "red"}.get(delivery.status, "yellow")
         console.print(
@@ -157,17 +143,17 @@ def watch_remove(name: str, db: DbOption = None) -> None:
     removed = store.remove_watch(name)
     store.close()
     if removed is None:
-        errors.print(pick(f"Aucune veille « {name} ».", f"No watch “{name}”."))
+        errors.print(_("No watch “{name}”.", name=name))
         raise typer.Exit(1)
-    console.print(pick("Veille supprimée : ", "Watch removed: ") + escape(removed.name))
+    console.print(_("Watch removed: {name}", name=escape(removed.name)))
 
 
 @watch_app.command("test")
 def watch_test(
-    name_or_query: Annotated[str, typer.Argument(help=pick("Veille ou requête", "Watch or query"))],
+    name_or_query: Annotated[str, typer.Argument(help=_("Watch or query"))],
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
-    days: Annotated[int, typer.Option(help=pick("Jours couverts", "Days covered"))] = 30,
-    limit: Annotated[int, typer.Option(help=pick("Nombre maximal", "Maximum rows"))] = 20,
+    days: Annotated[int, typer.Option(help=_("Days covered"))] = 30,
+    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 20,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -195,7 +181,7 @@ def watch_test(
     node = parse(watch.query)
     store.close()
     if not digest.entries:
-        console.print(pick("Aucun sujet ne correspond.", "No story matches."))
+        console.print(_("No story matches."))
         return
     for rank, entry in enumerate(digest.entries, 1):
         title = _marked(entry.title, highlights(entry.title, node))
@@ -205,10 +191,7 @@ def watch_test(
         )
         if entry.matched:
             console.print(
-                "    [dim]"
-                + pick("trouvé : ", "found: ")
-                + escape(", ".join(entry.matched))
-                + "[/]"
+                "    [dim]" + _("found: {words}", words=escape(", ".join(entry.matched))) + "[/]"
             )
 
 
@@ -224,23 +207,19 @@ def _marked(text: str, spans: list[tuple[int, int]]) -> str:
 
 @app.command("digest")
 def digest_command(
-    name: Annotated[str, typer.Argument(help=pick("Veille", "Watch"))],
+    name: Annotated[str, typer.Argument(help=_("Watch"))],
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
     fmt: Annotated[str, typer.Option("--format", help=", ".join(FORMATS))] = "md",
     lang: Annotated[str, typer.Option("--lang", help="fr, en")] = "fr",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help=pick("Fichier écrit", "File written"))
-    ] = None,
-    send: Annotated[
-        bool, typer.Option("--send", help=pick("Envoyer aux destinations", "Send to targets"))
-    ] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help=_("File written"))] = None,
+    send: Annotated[bool, typer.Option("--send", help=_("Send to targets"))] = False,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Le résumé d'une veille pour un jour : écrit, affiché ou envoyé. / A watch's digest
     for a day: written, printed or sent."""
     if fmt not in FORMATS:
-        errors.print(pick(f"Format inconnu : {fmt}.", f"Unknown format: {fmt}."))
+        errors.print(_("Unknown format: {format}.", format=fmt))
         raise typer.Exit(2)
     settings = _settings(config)
     store = _store(db)
@@ -250,27 +229,22 @@ def digest_command(
     text = render(digest, fmt, lang)
     if output is not None:
         output.write_text(text, "utf-8")
-        console.print(pick(f"Écrit : {output}", f"Written: {output}"))
+        console.print(_("Written: {path}", path=escape(str(output))))
     elif not send:
         console.print(text, markup=False, highlight=False, soft_wrap=True)
     if send:
         if not watch.targets:
             store.close()
-            errors.print(
-                pick(
-                    "Cette veille n'a pas de destination (--to).",
-                    "This watch has no target (--to).",
-                )
-            )
+            errors.print(_("This watch has no target (--to)."))
             raise typer.Exit(2)
         outcomes = deliver(
             store, digest, list(watch.targets), lang, smtp_from_config(settings.smtp)
         )
         for outcome in outcomes:
-            label = {"sent": pick("envoyé", "sent"), "skipped": pick("déjà envoyé", "already sent")}
+            label = {"sent": _("sent"), "skipped": _("already sent")}
             console.print(
                 f"{escape(outcome.target)} : "
-                + label.get(outcome.status, pick("échec", "failed"))
+                + label.get(outcome.status, _("failed"))
                 + (f" — {escape(outcome.error)}" if outcome.error else "")
             )
         store.close()
@@ -282,46 +256,41 @@ def digest_command(
 
 @app.command("demo")
 def demo_command(
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help=pick("Dossier du démo", "Demo folder"))
-    ] = Path("veille-demo"),
+    output: Annotated[Path, typer.Option("--output", "-o", help=_("Demo folder"))] = Path(
+        "veille-demo"
+    ),
     lang: Annotated[str, typer.Option("--lang", help="fr, en")] = "fr",
 ) -> None:
     """Une journée d'actualité fictive rejouée de bout en bout, hors ligne. / A fictional
     news day replayed end to end, offline."""
-    with console.status(
-        pick("Relecture de la journée de démonstration…", "Replaying the demo day…")
-    ):
+    with console.status(_("Replaying the demo day…")):
         result = run_demo(output, lang)
     console.print(result.digest_text, markup=False, highlight=False, soft_wrap=True)
     report = result.report
     console.print(
-        pick(
-            f"{report.fetched} pages lues, {report.new} articles, {report.copies} copies "
-            f"repliées, {result.stories} sujets.",
-            f"{report.fetched} pages read, {report.new} articles, {report.copies} copies "
-            f"folded, {result.stories} stories.",
+        _(
+            "{pages} pages read, {articles} articles, {copies} copies folded, {stories} stories.",
+            pages=report.fetched,
+            articles=report.new,
+            copies=report.copies,
+            stories=result.stories,
         )
     )
     for path in result.files:
-        console.print(pick("Écrit : ", "Written: ") + escape(str(path)))
+        console.print(_("Written: {path}", path=escape(str(path))))
     for failure in report.failed:
         errors.print(f"[red]{escape(failure.ref)}[/] : {escape(failure.reason)}")
 
 
 @app.command("search")
 def search_command(
-    query: Annotated[str, typer.Argument(help=pick("Requête (langage des veilles)", "Query"))],
+    query: Annotated[str, typer.Argument(help=_("Query (the watch language)"))],
     since: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
-    site: Annotated[
-        str | None, typer.Option(help=pick("Site (contient)", "Site (contains)"))
-    ] = None,
+    site: Annotated[str | None, typer.Option(help=_("Site (contains)"))] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="fr, en…")] = None,
-    limit: Annotated[int, typer.Option(help=pick("Résultats par page", "Results per page"))] = 20,
-    cursor: Annotated[
-        str | None, typer.Option(help=pick("Page suivante (donnée en bas)", "Next page"))
-    ] = None,
+    limit: Annotated[int, typer.Option(help=_("Results per page"))] = 20,
+    cursor: Annotated[str | None, typer.Option(help=_("Next page"))] = None,
     db: DbOption = None,
 ) -> None:
     """Recherche plein texte dans l'archive, mots trouvés en évidence. / Full-text search of
@@ -337,17 +306,17 @@ def search_command(
         results = search(store, query, filters, limit=limit, cursor=cursor)
     except QueryError as error:
         store.close()
-        errors.print(pick("Requête invalide : ", "Invalid query: ") + escape(str(error)))
+        errors.print(_("Invalid query: {error}", error=escape(str(error))))
         raise typer.Exit(2) from None
     except (SearchUnavailable, ValueError) as error:
         store.close()
         errors.print(escape(str(error)))
         raise typer.Exit(2) from None
     store.close()
-    console.print(pick(f"{results.total} résultat(s)", f"{results.total} result(s)"))
+    console.print(n_("{count} result", "{count} results", results.total, count=results.total))
     for hit in results.hits:
         when = hit.published.strftime("%Y-%m-%d") if hit.published else "—"
-        story = f" · {pick('sujet', 'story')} {hit.story_id}" if hit.story_id else ""
+        story = f" · {_('story')} {hit.story_id}" if hit.story_id else ""
         title = _marked(hit.title, list(hit.title_spans))
         console.print(
             f"\n{when}  [bold]{escape(hit.site or '')}[/]  {title}  [dim]{hit.article_id}{story}[/]"
@@ -355,52 +324,41 @@ def search_command(
         console.print("    " + _marked(hit.snippet, list(hit.spans)))
         console.print(f"    [link={hit.url}]{escape(hit.url)}[/link]")
     if results.next_cursor:
-        console.print("\n" + pick("Suite : --cursor ", "More: --cursor ") + results.next_cursor)
+        console.print("\n" + _("More: --cursor {cursor}", cursor=results.next_cursor))
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-user_app = typer.Typer(
-    help=pick("Comptes de l'interface web.", "Web UI accounts."), no_args_is_help=True
-)
+user_app = typer.Typer(help=_("Web UI accounts."), no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
 
 @user_app.command("add")
 def user_add(
-    name: Annotated[str, typer.Argument(help=pick("Nom", "Name"))],
+    name: Annotated[str, typer.Argument(help=_("Name"))],
     password: Annotated[
         str,
-        typer.Option(
-            prompt=pick("Mot de passe", "Password"), hide_input=True, confirmation_prompt=True
-        ),
+        typer.Option(prompt=_("Password"), hide_input=True, confirmation_prompt=True),
     ],
     db: DbOption = None,
 ) -> None:
     """Ajoute un compte (ou change son mot de passe) et donne son jeton d'API. / Add an
     account (or reset its password) and give its API token."""
     if len(password) < 8:
-        errors.print(pick("Huit caractères au moins.", "Eight characters at least."))
+        errors.print(_("Eight characters at least."))
         raise typer.Exit(2)
     store = _store(db)
     token = store.add_user(name, password)
     store.close()
-    console.print(
-        pick(
-            f"Compte {name} prêt. Jeton d'API (affiché une seule fois) :",
-            f"Account {name} ready. API token (shown once):",
-        )
-    )
+    console.print(_("Account {name} ready. API token (shown once):", name=name))
     console.print(token, markup=False, highlight=False)
 
 
 @app.command("serve")
 def serve_command(
-    host: Annotated[str, typer.Option(help=pick("Adresse d'écoute", "Address to listen on"))] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(help=pick("Port", "Port"))] = 8080,
+    host: Annotated[str, typer.Option(help=_("Address to listen on"))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=_("Port"))] = 8080,
     db: DbOption = None,
 ) -> None:
     """L'interface web et l'API JSON. / The web UI and the JSON API."""
@@ -415,15 +373,13 @@ def serve_command(
         # Beyond loopback anyone could read and act: a login is required, so an account.
         store.close()
         errors.print(
-            pick(
-                "Hors de 127.0.0.1, une connexion est exigée : créez d'abord un compte avec "
-                "« veille user add NOM ».",
+            _(
                 "Beyond 127.0.0.1 a login is required: add an account first with "
-                "“veille user add NAME”.",
+                "“veille user add NAME”."
             )
         )
         raise typer.Exit(2)
-    console.print(pick(f"veille sur http://{host}:{port}/", f"veille on http://{host}:{port}/"))
+    console.print(_("veille on http://{host}:{port}/", host=host, port=port))
     try:
         uvicorn.run(
             create_app(store, require_login=beyond), host=host, port=port, log_level="warning"

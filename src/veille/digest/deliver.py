@@ -34,7 +34,7 @@ import httpx
 
 from veille.digest.build import Digest
 from veille.digest.render import render, slug, to_json
-from veille.i18n import translate
+from veille.i18n import ntranslate, translate
 from veille.store import Store
 
 KINDS = ("file", "mailto", "webhook", "slack", "mattermost")
@@ -124,8 +124,10 @@ def payload(digest: Digest, target: str, lang: str, smtp: SmtpSettings) -> bytes
 
 def _email(digest: Digest, recipients: str, lang: str, smtp: SmtpSettings) -> EmailMessage:
     message = EmailMessage()
-    title = translate(
+    title = ntranslate(
+        "Watch « {name} » — {count} story",
         "Watch « {name} » — {count} stories",
+        len(digest.entries),
         lang,
         name=digest.watch.name,
         count=len(digest.entries),

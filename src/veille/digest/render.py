@@ -18,21 +18,18 @@ from jinja2 import Environment, PackageLoader
 from veille.digest.build import Digest, Entry
 from veille.enrich.conflicts import WeekdayNote
 from veille.enrich.conflicts import about as about_slot
+from veille.i18n import install, long_date, ntranslate
 from veille.model import BriefDisagreement, BriefFact, BriefNote, BriefSentence, SourceRef
 from veille.text import strip_accents
 
 FORMATS = ("md", "html", "text", "atom", "json")
 SCHEMA_VERSION = 1
-_MONTHS = {
-    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-    "en": "January February March April May June July August September October November December",
-}
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#|])")
 
 
 @cache
 def _environment() -> Environment:
-    return Environment(
+    environment = Environment(
         loader=PackageLoader("veille.digest", "templates"),
         # Everything from articles is untrusted: HTML and Atom escape all they insert.
         autoescape=lambda name: bool(name) and name.endswith((".html.j2", ".atom.j2")),
@@ -40,19 +37,15 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    install(environment)
+    return environment
 
 
 def _day(when: datetime | None, lang: str) -> str:
-    if when is None:
-        return "—"
-    month = _MONTHS[lang].split()[when.month - 1]
-    return f"{when.day} {month} {when.year}" if lang == "fr" else f"{month} {when.day}, {when.year}"
+    return "—" if when is None else long_date(when, lang)
 
 
 def _helpers(lang: str) -> dict[str, Any]:
-    def tr(fr: str, en: str) -> str:
-        return en if lang == "en" else fr
-
     def span(first: datetime | None, last: datetime | None) -> str:
         if first is None:
             return "—"
@@ -69,7 +62,9 @@ def _helpers(lang: str) -> dict[str, Any]:
 
     def reprints(entry: Entry) -> str:
         copies = sum(len(s.also) for s in entry.sources)
-        return tr(f" (+{copies} reprise(s))", f" (+{copies} reprint(s))") if copies else ""
+        if not copies:
+            return ""
+        return " " + ntranslate("(+{n} reprint)", "(+{n} reprints)", copies, lang, n=copies)
 
     def about(conflict: BriefDisagreement) -> str:
         return about_slot(conflict.slot, conflict.word, lang)
@@ -78,7 +73,6 @@ def _helpers(lang: str) -> dict[str, Any]:
         return WeekdayNote(note.site, note.written, note.day, note.weekday).describe(lang)
 
     return {
-        "tr": tr,
         "reprints": reprints,
         "span": span,
         "sites": sites,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from veille.i18n import _
+from veille.i18n import N_, _
 
 
 class Kind(StrEnum):
@@ -22,15 +22,15 @@ class Kind(StrEnum):
 
 # Formats people drop into a folder by mistake, named so the error says what they are.
 _MAGIC = (
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"PK\x03\x04", "a ZIP archive (or office document)"),
-    (b"\x7fELF", "an executable"),
-    (b"BZh", "a bzip2 archive"),
-    (b"\xfd7zXZ", "an xz archive"),
-    (b"SQLite format 3", "an SQLite database"),
+    (b"%PDF", N_("a PDF document")),
+    (b"\x89PNG", N_("a PNG image")),
+    (b"\xff\xd8\xff", N_("a JPEG image")),
+    (b"GIF8", N_("a GIF image")),
+    (b"PK\x03\x04", N_("a ZIP archive (or office document)")),
+    (b"\x7fELF", N_("an executable")),
+    (b"BZh", N_("a bzip2 archive")),
+    (b"\xfd7zXZ", N_("an xz archive")),
+    (b"SQLite format 3", N_("an SQLite database")),
 )
 
 _FEED_ROOT = re.compile(rb"<(rss|feed|rdf:RDF)[\s>]", re.IGNORECASE)

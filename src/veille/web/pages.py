@@ -8,6 +8,7 @@ and the app sends a strict Content-Security-Policy (see `veille.web`).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from veille.digest import Period, build
 from veille.enrich.conflicts import WeekdayNote
 from veille.enrich.conflicts import about as about_slot
 from veille.enrich.entities import name_key
+from veille.i18n import install, long_date, translate
 from veille.model import BriefDisagreement, BriefNote, BriefSentence, SourceRef, Story, Watch
 from veille.search import Filters, SearchUnavailable, search
 from veille.store import Store
@@ -31,20 +33,12 @@ from veille.web.csrf import csrf_token, with_csrf
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+install(templates.env)
 # Links to articles go out only to the web: a stored "javascript:" or "data:" URL becomes inert.
 templates.env.filters["web_url"] = lambda url: (
     url if str(url).lower().startswith(("http://", "https://")) else "#"
 )
 LANG_COOKIE = "veille_lang"
-_MONTHS = {
-    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-    "en": "January February March April May June July August September October November December",
-}
-_KINDS = {
-    "PER": ("Personne", "Person"),
-    "ORG": ("Organisation", "Organisation"),
-    "LOC": ("Lieu", "Place"),
-}
 
 
 def language(request: Request) -> str:
@@ -59,17 +53,12 @@ def language(request: Request) -> str:
     return "fr"
 
 
-def _day_label(day: date, lang: str) -> str:
-    month = _MONTHS[lang].split()[day.month - 1]
-    return f"{day.day} {month} {day.year}" if lang == "fr" else f"{month} {day.day}, {day.year}"
-
-
 def _span(first: datetime | None, last: datetime | None, lang: str) -> str:
     if first is None:
         return "—"
     if last is None or first.date() == last.date():
-        return _day_label(first.date(), lang)
-    return f"{_day_label(first.date(), lang)} → {_day_label(last.date(), lang)}"
+        return long_date(first, lang)
+    return f"{long_date(first, lang)} → {long_date(last, lang)}"
 
 
 def _moment(when: datetime | None) -> str:
@@ -104,7 +93,6 @@ def render(request: Request, name: str, page: str, **values: Any) -> Response:
     context = {
         "lang": lang,
         "page": page,
-        "t": lambda fr, en: en if lang == "en" else fr,
         "switch_url": f"{request.url.path}?{urlencode(query)}",
         **values,
     }
@@ -141,7 +129,7 @@ def today(request: Request) -> Response:
         "today.html",
         "/",
         day=when,
-        day_label=_day_label(when, lang),
+        day_label=long_date(when, lang),
         stories=cards,
         watches=store.watches(),
         watch=chosen.name if chosen else "",
@@ -295,8 +283,13 @@ def search_page(request: Request) -> Response:
     )
 
 
-def _kind(lang: str):
-    return lambda code: _KINDS.get(code, (code, code))[lang == "en"]
+def _kind(lang: str) -> Callable[[str], str]:
+    labels = {
+        "PER": translate("Person", lang),
+        "ORG": translate("Organisation", lang),
+        "LOC": translate("Place", lang),
+    }
+    return lambda code: labels.get(code, code)
 
 
 @router.get("/entities", response_class=HTMLResponse)
