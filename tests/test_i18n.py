@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from jinja2 import Environment
 
-from veille.i18n import CATALOGUE, _, install, n_, ntranslate, p_, translate
+from veille.i18n import CATALOGUE, _, install, language, n_, ntranslate, p_, translate
 from veille.model import (
     Article,
     BriefDisagreement,
@@ -321,3 +321,21 @@ def test_pages_are_french_by_default_and_english_when_asked(site, catalogue, use
     assert "Désaccords entre sources" in story and "3 février 2026" in story
     story = _visible(client.get(pages[1] + "?lang=en").text)
     assert "Where sources disagree" in story and "February 3, 2026" in story
+
+
+def test_errors_made_deep_in_the_code_follow_the_page_language(site):
+    """A query's error is raised by the query parser, far from the request: it still comes
+    in the reader's language, on pages and in the API (Accept-Language)."""
+    client, _ = site
+    client.cookies.clear()
+    french = _visible(client.get("/search", params={"q": "(Musk"}).text)
+    english = _visible(client.get("/search", params={"q": "(Musk", "lang": "en"}).text)
+    assert "il manque « ) »" in french and "il manque" not in english
+    assert "missing" in english.lower()
+    client.cookies.clear()
+    api = client.get("/api/v1/search", params={"q": "(Musk"}, headers={"Accept-Language": "en"})
+    assert api.status_code == 400 and "missing" in api.json()["detail"].lower()
+    api = client.get("/api/v1/search", params={"q": "(Musk"})
+    assert "il manque" in api.json()["detail"]
+    # The process's own language is left as it was.
+    assert language() == "fr"

@@ -8,6 +8,9 @@ Babel (see docs/translating.md).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from gettext import GNUTranslations
 from io import BytesIO
@@ -22,7 +25,24 @@ if TYPE_CHECKING:
 CATALOGUE = Path(__file__).parent / "locale" / "fr" / "LC_MESSAGES" / "veille.po"
 
 
+# The reader's language where it is not the process's: a web request's (see `speaking`).
+_SPEAKING: ContextVar[str | None] = ContextVar("veille_language", default=None)
+
+
+@contextmanager
+def speaking(lang: str) -> Iterator[None]:
+    """Messages made inside (errors raised deep in the code) are in `lang`."""
+    token = _SPEAKING.set(lang)
+    try:
+        yield
+    finally:
+        _SPEAKING.reset(token)
+
+
 def language() -> str:
+    chosen = _SPEAKING.get()
+    if chosen:
+        return chosen
     for name in ("VEILLE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name, "")
         if value and value not in ("C", "POSIX", "C.UTF-8"):

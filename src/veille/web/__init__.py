@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from veille.config import Settings
+from veille.i18n import speaking
 from veille.store import Store
 from veille.web import api, auth, manage, pages
 
@@ -42,6 +43,12 @@ def create_app(
     app.state.require_login = require_login
     app.state.sessions = auth.Sessions()
     app.middleware("http")(auth.guard)
+
+    @app.middleware("http")
+    async def reader_language(request: Request, call_next) -> Response:
+        # Messages made deep in the code (a query's error) follow the page's language.
+        with speaking(pages.language(request)):
+            return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next) -> Response:
