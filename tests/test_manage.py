@@ -60,6 +60,16 @@ def test_a_watch_created_previewed_sent_and_deleted(site, tmp_path):
         "/watches", data={"csrf": token, "name": "bad", "query": "(Musk"}, follow_redirects=True
     )
     assert "il manque « ) »" in bad.text and store.watch("bad") is None
+    nameless = client.post(
+        "/watches", data={"csrf": token, "name": " ", "query": "Musk"}, follow_redirects=True
+    )
+    assert "une veille demande un nom" in nameless.text
+    client.post("/watches", data={"csrf": token, "name": "nowhere", "query": "Musk"})
+    unsent = client.post("/watches/nowhere/send", data={"csrf": token}, follow_redirects=True)
+    assert "« nowhere » n&#39;a nulle part où envoyer son résumé" in unsent.text
+    client.post("/watches/nowhere/delete", data={"csrf": token})
+    no_url = client.post("/sources", data={"csrf": token, "url": "ftp://x"}, follow_redirects=True)
+    assert "une source demande une URL http(s) : « ftp://x »" in no_url.text
     sent = client.post(
         "/watches/raid/send", data={"csrf": token, "date": "2026-02-03"}, follow_redirects=True
     )

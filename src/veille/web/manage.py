@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from veille.digest import Period, build
 from veille.digest.deliver import deliver, smtp_from_config
+from veille.i18n import _
 from veille.model import Source, Watch
 from veille.sources.opml import OpmlError, OpmlFeed, parse_opml, write_opml
 from veille.watch import QueryError, parse, watch_problems
@@ -96,7 +97,7 @@ async def watch_save(request: Request) -> Response:
         schedule=data.get("schedule", "").strip() or None,
         targets=tuple(x.strip() for x in data.get("targets", "").splitlines() if x.strip()),
     )
-    problems = ([] if watch.name else ["name"]) + watch_problems(watch)
+    problems = ([] if watch.name else [_("a watch needs a name")]) + watch_problems(watch)
     if problems:
         return _back("/watches", request, error="; ".join(problems))
     request.app.state.store.save_watch(watch)
@@ -120,7 +121,11 @@ async def watch_send(request: Request, name: str) -> Response:
     if watch is None:
         raise HTTPException(404)
     if not watch.targets:
-        return _back("/watches", request, error=name)
+        return _back(
+            "/watches",
+            request,
+            error=_("« {name} » has nowhere to send its digest: add a target", name=name),
+        )
     settings = request.app.state.settings
     day = date.fromisoformat(data["date"]) if data.get("date") else datetime.now(UTC).date()
     digest = build(store, watch, Period.day(day))
@@ -158,7 +163,9 @@ async def source_add(request: Request) -> Response:
     data = await form(request)
     url = data.get("url", "").strip()
     if not url.startswith(("http://", "https://")):
-        return _back("/sources", request, error=url or "url")
+        return _back(
+            "/sources", request, error=_("a source needs an http(s) URL: « {url} »", url=url)
+        )
     kind = data.get("kind", "feed") if data.get("kind") in ("feed", "sitemap") else "feed"
     request.app.state.store.add_source(
         Source(name=data.get("name", "").strip() or url, kind=kind, location=url)
