@@ -214,6 +214,21 @@ def story(story_id: Id, store: StoreDep, lang: str = "fr") -> Any:
 NO_SEARCH = {501: {"model": Problem, "description": "No search on this database"}}
 
 
+def search_terms(
+    q: Annotated[str, Query(min_length=1, description="A query in the watch language")],
+    since: Annotated[date | None, Query(alias="from")] = None,
+    until: Annotated[date | None, Query(alias="to")] = None,
+    site: str | None = None,
+    lang: str | None = None,
+    entity: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> tuple[str, Filters]:
+    """A search's query and filters, the same for articles and stories."""
+    return q, Filters(start=since, end=until, site=site, language=lang, entity_id=entity)
+
+
+SearchTerms = Annotated[tuple[str, Filters], Depends(search_terms)]
+
+
 @router.get(
     "/search/stories",
     response_model=StoryList,
@@ -222,22 +237,12 @@ NO_SEARCH = {501: {"model": Problem, "description": "No search on this database"
 def search_stories(
     request: Request,
     store: StoreDep,
-    q: Annotated[str, Query(min_length=1, description="A query in the watch language")],
-    since: Annotated[date | None, Query(alias="from")] = None,
-    until: Annotated[date | None, Query(alias="to")] = None,
-    site: str | None = None,
-    lang: str | None = None,
-    entity: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    terms: SearchTerms,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> Response:
     """The stories most of whose articles a query finds, most found first."""
     try:
-        found = find_stories(
-            store,
-            q,
-            Filters(start=since, end=until, site=site, language=lang, entity_id=entity),
-            limit=limit,
-        )
+        found = find_stories(store, *terms, limit=limit)
     except QueryError as error:
         return problem(400, str(error), error.position)
     except SearchUnavailable as error:
@@ -249,24 +254,13 @@ def search_stories(
 def search_articles(
     request: Request,
     store: StoreDep,
-    q: Annotated[str, Query(min_length=1, description="A query in the watch language")],
-    since: Annotated[date | None, Query(alias="from")] = None,
-    until: Annotated[date | None, Query(alias="to")] = None,
-    site: str | None = None,
-    lang: str | None = None,
-    entity: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    terms: SearchTerms,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Cursor = None,
 ) -> Response:
     """Articles matching a query in the watch language, best first, with snippets."""
     try:
-        results = search(
-            store,
-            q,
-            Filters(start=since, end=until, site=site, language=lang, entity_id=entity),
-            limit=limit,
-            cursor=cursor,
-        )
+        results = search(store, *terms, limit=limit, cursor=cursor)
     except QueryError as error:
         return problem(400, str(error), error.position)
     except SearchUnavailable as error:
