@@ -181,3 +181,16 @@ def test_the_index_finds_what_watch_matching_finds(archive, query):
     }
     found = {h.article_id for h in search(store, query, limit=200).hits}
     assert expected and found == expected
+
+
+def test_postgres_literals_quote_what_they_hold():
+    """Stems go to PostgreSQL as tsvector and tsquery literals, never through its parser."""
+    from veille.search import postgres
+
+    title, body = ["aujourd'hui", "x"], ["x", "a\\b"]
+    assert postgres.document(title, body) == "'aujourd''hui':1A 'x':2A,4B 'a\\\\b':5B"
+    long = ["mot"] * 300
+    assert postgres.document([], long).count(",") == postgres.MAX_POSITIONS - 1
+    assert postgres.expression(translate('title:perquisition -"audition libre"').match) == (
+        "(('perquisit':*A | 'perqui':A | 'perquis':A | 'perquisi':A) & !('audit' <-> 'libr'))"
+    )

@@ -75,11 +75,16 @@ def among(key: str, newest: list[int]) -> tuple[str, dict[str, object]]:
     return f"{key} = ANY(:newest)", {"newest": newest}
 
 
+def _query_lexeme(stem: str, weight: str, prefix: bool = False) -> str:
+    """'stem', with :* to match the lexemes it begins and :A to match headlines only."""
+    marks = ("*" if prefix else "") + weight
+    return f"{_lexeme(stem)}:{marks}" if marks else _lexeme(stem)
+
+
 def _word(stem: str, weight: str) -> str:
     """A stem as a tsquery: the lexemes it begins, and the shorter ones of its family."""
-    forms = [_lexeme(stem) + (f":*{weight}" if len(stem) >= PREFIX_MIN else f":{weight}")]
-    forms += [f"{_lexeme(stem[:k])}:{weight}" for k in range(PREFIX_MIN, len(stem))]
-    forms = [f.removesuffix(":") for f in forms]
+    forms = [_query_lexeme(stem, weight, prefix=len(stem) >= PREFIX_MIN)]
+    forms += [_query_lexeme(stem[:k], weight) for k in range(PREFIX_MIN, len(stem))]
     return forms[0] if len(forms) == 1 else "(" + " | ".join(forms) + ")"
 
 
@@ -88,8 +93,7 @@ def expression(node: Node) -> str:
     if isinstance(node, Term):
         weight = "A" if node.field == "title" else ""
         if node.phrase:
-            suffix = f":{weight}" if weight else ""
-            return "(" + " <-> ".join(_lexeme(s) + suffix for s in node.stems) + ")"
+            return "(" + " <-> ".join(_query_lexeme(s, weight) for s in node.stems) + ")"
         return _word(node.stems[0], weight)
     if isinstance(node, Or):
         return "(" + " | ".join(expression(n) for n in node.operands) + ")"
