@@ -120,13 +120,19 @@ def ingest(
 
 def _print_grouping(report: IngestReport) -> None:
     if report.stored:
-        console.print(
-            _(
-                "{copies} syndicated copies folded · {stories} stories created or grown",
-                copies=report.copies,
-                stories=report.stories,
-            )
+        copies = n_(
+            "{count} syndicated copy folded",
+            "{count} syndicated copies folded",
+            report.copies,
+            count=report.copies,
         )
+        stories = n_(
+            "{count} story created or grown",
+            "{count} stories created or grown",
+            report.stories,
+            count=report.stories,
+        )
+        console.print(f"{copies} · {stories}")
 
 
 def _parse_day(value: str | None) -> date | None:
