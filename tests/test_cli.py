@@ -59,6 +59,8 @@ def test_ingest_prints_a_summary_and_reports_failures(run, inputs):
     assert first.exit_code == 0
     assert _row(first.output) == ["2", "2", "0", "0", "0", "1"]
     assert "vide.txt" in first.output and "fichier vide" in first.output
+    # One article and its copy: one of each, in the singular.
+    assert "1 copie syndiquée repliée · 1 sujet créé ou enrichi" in first.output
     again = run("ingest", str(inputs))
     assert _row(again.output) == ["2", "0", "0", "2", "0", "1"]
 
