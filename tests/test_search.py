@@ -143,6 +143,12 @@ def test_the_api_and_the_search_page_use_the_store_s_back_end(archive):
         assert f"{raid['matched']} articles trouvés" in stories_block
         later = client.get("/search", params={"q": "perquisition", "cursor": "o20"}).text
         assert 'id="search-stories"' not in later
+        # Ids beyond the database's integers name nothing, on either back end.
+        huge = 2**40
+        assert client.get(f"/api/v1/stories/{huge}").status_code == 422
+        assert client.get(f"/stories/{huge}").status_code == 422
+        assert client.get(f"/entities/{huge}").status_code == 422
+        assert client.get("/search", params={"q": "Musk", "entity": huge}).status_code == 200
 
 
 def test_reindexing_an_article_replaces_its_entry(archive):

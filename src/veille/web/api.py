@@ -41,8 +41,10 @@ class Problem(BaseModel):
     position: int | None = None
 
 
-# Identifiers are SQL integers: larger numbers name nothing (and SQLite cannot take them).
-Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+# Identifiers are SQL INTEGER columns, 32 bits on PostgreSQL: larger numbers name nothing
+# (and the database refuses to compare them).
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 NOT_MODIFIED = {304: {"description": "Unchanged since the ETag sent in If-None-Match"}}
 NOT_FOUND = {404: {"model": Problem, "description": "No such thing"}}
 BAD_QUERY = {400: {"model": Problem, "description": "A query that cannot be read"}}
@@ -220,7 +222,7 @@ def search_terms(
     until: Annotated[date | None, Query(alias="to")] = None,
     site: str | None = None,
     lang: str | None = None,
-    entity: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    entity: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> tuple[str, Filters]:
     """A search's query and filters, the same for articles and stories."""
     return q, Filters(start=since, end=until, site=site, language=lang, entity_id=entity)
@@ -307,7 +309,7 @@ def _entity_json(e: Any) -> dict[str, Any]:
 def entity_list(
     request: Request,
     store: StoreDep,
-    story: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    story: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     kind: Literal["PER", "ORG", "LOC"] | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Cursor = None,

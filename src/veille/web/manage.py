@@ -20,6 +20,7 @@ from veille.i18n import _
 from veille.model import Source, Watch
 from veille.sources.opml import OpmlError, OpmlFeed, parse_opml, write_opml
 from veille.watch import QueryError, parse, watch_problems
+from veille.web.api import Id
 from veille.web.csrf import CSRF_COOKIE, csrf_token, form, with_csrf
 from veille.web.pages import language, render
 
@@ -174,7 +175,7 @@ async def source_add(request: Request) -> Response:
 
 
 @router.post("/sources/{source_id}/delete")
-async def source_delete(request: Request, source_id: int) -> Response:
+async def source_delete(request: Request, source_id: Id) -> Response:
     await form(request)
     if request.app.state.store.remove_source(source_id) is None:
         raise HTTPException(404)

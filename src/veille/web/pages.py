@@ -29,6 +29,7 @@ from veille.search import Filters, SearchUnavailable, search
 from veille.store import Store
 from veille.urls import domain
 from veille.watch import QueryError
+from veille.web.api import MAX_ID, Id
 from veille.web.csrf import csrf_token, with_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -175,7 +176,7 @@ def _card(store: Store, story: Story, day: date, lang: str) -> dict[str, Any]:
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
-def story_page(request: Request, story_id: int) -> Response:
+def story_page(request: Request, story_id: Id) -> Response:
     store = _store(request)
     lang = language(request)
     story = store.story(story_id)
@@ -242,7 +243,7 @@ def search_page(request: Request) -> Response:
             end=until,
             site=params.get("site") or None,
             language=params.get("language") or None,
-            entity_id=int(entity) if entity.isdigit() else None,
+            entity_id=int(entity) if entity.isdigit() and int(entity) <= MAX_ID else None,
         )
         try:
             # The first page leads with the stories: an event has many articles.
@@ -306,7 +307,7 @@ def entities_page(request: Request) -> Response:
 
 
 @router.get("/entities/{entity_id}", response_class=HTMLResponse)
-def entity_page(request: Request, entity_id: int) -> Response:
+def entity_page(request: Request, entity_id: Id) -> Response:
     store = _store(request)
     lang = language(request)
     found = store.find_entities(str(entity_id), [])
