@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
+from sqlalchemy.exc import DataError
+
 from veille import search
 from veille.cluster import ClusterDoc, StoryClusterer
 from veille.config import Settings
@@ -262,7 +264,22 @@ def store_documents(
         except ExtractError as exc:
             _record(store, report, Failure(source, document.ref, "extract", str(exc)))
     for article in drop_site_furniture(articles):
-        outcome, article_id = store.save_article(article)
+        try:
+            outcome, article_id = store.save_article(article)
+        except DataError as exc:
+            # A value this database cannot hold: that article fails, the batch goes on.
+            reason = str(exc.orig).splitlines()[0]
+            _record(
+                store,
+                report,
+                Failure(
+                    article.source,
+                    article.raw_ref,
+                    "store",
+                    _("the database refused it: {error}", error=reason),
+                ),
+            )
+            continue
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome != "unchanged":
             report.stored.append(article_id)

@@ -115,11 +115,15 @@ def extract(raw: RawDocument, source: str) -> Article:
         found,
         title=title,
         published=found.published or raw.published,
-        author=found.author or raw.author,
-        site_name=found.site_name or raw.site_name,
+        author=found.author or _inline(raw.author),
+        site_name=found.site_name or _inline(raw.site_name),
         language=found.language or raw.language,
     )
     return to_article(found, raw, source)
+
+
+def _inline(value: str | None) -> str | None:
+    return clean_inline(value) or None if value else None
 
 
 def to_article(found: Extracted, raw: RawDocument, source: str) -> Article:

@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
+from veille.encoding import fix_text
 from veille.text import fold
 
 _WS = re.compile(r"\s+")
@@ -110,7 +111,8 @@ def clean_inline(text: str) -> str:
         if unescaped == text:
             break
         text = unescaped
-    return normalise_space(text)
+    # Headlines come from feeds and metadata too: mojibake and control bytes are repaired.
+    return normalise_space(fix_text(text))
 
 
 def _starts_with_pictograph(line: str) -> bool:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +31,7 @@ from veille.store.users import UserStore
 from veille.store.watches import WatchStore
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 Outcome = Literal["new", "updated", "unchanged"]
 
 # Fields whose change makes a stored article "updated"; bookkeeping fields do not count.
@@ -496,6 +498,9 @@ class Store(UnderstandingStore, WatchStore, UserStore):
     # -- log -------------------------------------------------------------------------
 
     def log(self, problem: Failure | Skip) -> None:
+        # A reason may quote the bytes it could not read: shown to people, and PostgreSQL's
+        # text refuses NUL.
+        problem = replace(problem, reason=_CONTROL.sub("\ufffd", problem.reason))
         stage = problem.stage if isinstance(problem, Failure) else "read"
         level = "error" if isinstance(problem, Failure) else "skipped"
         now = utc_now()

@@ -1,0 +1,52 @@
+"""A PostgreSQL store: values SQLite takes and PostgreSQL refuses (NUL bytes, text over a
+column's length) are cleaned or recorded as that input's failure, and the batch goes on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import postgres_database
+from veille.config import Settings
+from veille.model import Failure
+from veille.pipeline import ingest
+from veille.store import Store
+
+
+@pytest.fixture
+def pg_store():
+    with postgres_database() as url:
+        store = Store(url)
+        yield store
+        store.close()
+
+
+def _record(n: int, **fields: str) -> dict[str, str]:
+    text = f"Le texte numéro {n} est assez long pour être lu comme un article de presse. " * 3
+    return {"url": f"https://example.org/{n}", "title": f"Titre {n}", "text": text} | fields
+
+
+def test_control_bytes_are_cleaned_and_a_refused_value_fails_alone(pg_store, tmp_path):
+    lines = [
+        _record(1, title="Titre\u0000 avec un octet nul", author="Jeanne\u0000 Dupont"),
+        _record(2, author="A" * 600),  # over the column's 500 characters
+        _record(3, site="Le\u0001 Site"),
+    ]
+    (tmp_path / "batch.jsonl").write_text("\n".join(json.dumps(line) for line in lines), "utf-8")
+    report = ingest([tmp_path], pg_store, Settings())
+    assert report.new == 2 and len(report.failed) == 1
+    (failed,) = report.failed
+    assert failed.stage == "store" and failed.ref.endswith("batch.jsonl#line=2")
+    assert failed.reason.startswith("la base de données l'a refusé :")
+    stored = {a.url: a for a in pg_store.articles()}
+    assert stored["https://example.org/1"].title == "Titre avec un octet nul"
+    assert stored["https://example.org/1"].author == "Jeanne Dupont"
+    assert stored["https://example.org/3"].site_name == "Le Site"
+    assert [e.stage for e in pg_store.log_entries()] == ["store"]
+
+
+def test_a_reason_quoting_binary_is_kept_readable(pg_store):
+    pg_store.log(Failure("crawl.warc.gz", "crawl.warc.gz@1", "read", "first line: \x1f\x8b\x00x"))
+    (entry,) = pg_store.log_entries()
+    assert entry.reason == "first line: \ufffd\ufffd\ufffdx"
