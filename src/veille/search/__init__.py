@@ -303,32 +303,23 @@ def search(
         for statement in backend.SETUP:
             conn.execute(text(statement))
         # Counting stops at COUNT_CAP: a word in tens of thousands of articles is "10,000+".
-        window = min(RANK_WINDOW, backend.RANK_MOST)
-        if only_words:
-            # The matches' ids, newest first (ids grow as articles arrive), count them; a
-            # word in thousands of articles ranks its newest `window` rather than score
-            # every match, which costs the most.
-            newest = conn.execute(
-                text(
-                    f"SELECT {key} FROM {TABLE} WHERE {clause} ORDER BY {backend.NEWEST} LIMIT :cap"
-                ),
+        # The matches' ids, counted; without filters newest first (ids grow as articles
+        # arrive), so that a word in thousands of articles ranks its newest `window`
+        # rather than score every match, which costs the most.
+        newest_first = f" ORDER BY {backend.NEWEST}" if only_words else ""
+        found_ids = list(
+            conn.execute(
+                text(f"SELECT {key} FROM {source} WHERE {clause}{newest_first} LIMIT :cap"),
                 {**params, "cap": COUNT_CAP},
             ).scalars()
-            found_ids = list(newest)
-            total = reachable = len(found_ids)
-            if total >= window:
-                reachable = window
-                newest, values = backend.among(key, found_ids[:window])
-                clause += f" AND {newest}"
-                params |= values
-        else:
-            found_ids = list(
-                conn.execute(
-                    text(f"SELECT {key} FROM {source} WHERE {clause} LIMIT :cap"),
-                    {**params, "cap": COUNT_CAP},
-                ).scalars()
-            )
-            total = reachable = len(found_ids)
+        )
+        total = reachable = len(found_ids)
+        window = min(RANK_WINDOW, backend.RANK_MOST)
+        if only_words and total >= window:
+            reachable = window
+            among, values = backend.among(key, found_ids[:window])
+            clause += f" AND {among}"
+            params |= values
         rows = conn.execute(
             text(
                 f"SELECT {key}, {score} AS score FROM {source} WHERE {clause} "
