@@ -37,7 +37,7 @@ def inputs(tmp_path):
     )
     write(
         folder / "brest.html",
-        article_html("Brest inaugure son tramway", day="2026-01-20").replace(
+        article_html("Brest inaugure son tramway", day="2026-01-30").replace(
             "</head>", '<link rel="canonical" href="https://www.ouest.example/brest"></head>'
         ),
     )
@@ -78,7 +78,7 @@ def test_articles_filters_by_date_and_show_finds_by_url(run, inputs):
     assert "Brest" not in listing.output
     shown = run("show", "https://www.ouest.example/brest")
     assert "Brest inaugure son tramway" in shown.output
-    assert "2026-01-20" in shown.output
+    assert "2026-01-30" in shown.output
     assert run("show", "https://absent.example/").exit_code == 1
 
 
@@ -90,7 +90,7 @@ def test_export_jsonl_and_csv(run, inputs, tmp_path):
     out = tmp_path / "articles.csv"
     run("export", "--format", "csv", "-o", str(out))
     parsed = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
-    assert [r["published"][:10] for r in parsed] == ["2026-02-03", "2026-01-20"]
+    assert [r["published"][:10] for r in parsed] == ["2026-02-03", "2026-01-30"]
 
 
 def test_english_messages_on_request(run, inputs, monkeypatch):

@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from jinja2 import Environment
 
+from veille.cluster.stage import group
 from veille.i18n import CATALOGUE, _, install, language, n_, ntranslate, p_, translate
 from veille.model import (
     Article,
@@ -31,7 +32,7 @@ from veille.model import (
     StoryBrief,
     Watch,
 )
-from veille.pipeline import IngestReport, group, index
+from veille.pipeline import IngestReport, index
 from veille.store import Store
 from veille.web import create_app
 
@@ -205,7 +206,7 @@ def site(tmp_path_factory):
         ids.append(article_id)
     report = IngestReport(stored=ids)
     index(store, report)
-    (story_id,) = group(store, report)
+    (story_id,) = group(store).stories
     first, second = (
         SourceRef(i, s, f"https://example.org/{n}")
         for n, (i, s) in enumerate(zip(ids, ("Le Journal", "Agence"), strict=True))

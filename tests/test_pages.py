@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import seed_day_store
 from veille.config import Settings
 from veille.model import Article, Watch
-from veille.pipeline import IngestReport, group, index, understand
+from veille.pipeline import IngestReport, process
 from veille.web import create_app
 from veille.web import pages as pages_module
 
@@ -113,9 +113,7 @@ def test_hostile_article_text_is_inert(site):
         language="fr",
     )
     _, article_id = store.save_article(hostile)
-    report = IngestReport(stored=[article_id])
-    index(store, report)
-    understand(store, group(store, report), Settings(), report)
+    process(store, Settings(), IngestReport(stored=[article_id]))
     story = store.story_of(article_id)
     pages = [
         client.get(f"/stories/{story}").text,

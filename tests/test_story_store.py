@@ -6,6 +6,7 @@ from datetime import datetime
 
 from veille.extract import content_hash
 from veille.model import Article, Copy
+from veille.store import Grouping, StoryView
 
 
 def _article(store, n: int, site: str, day: int) -> int:
@@ -32,45 +33,61 @@ def test_stories_count_articles_sites_and_span(store):
         _article(store, 2, "deux.fr", 4),
         _article(store, 3, "un.fr", 5),
     )
-    for article in (a, b, c):
-        store.assign(article, 7)
-    store.refresh_story(7, "Titre 1", a)
-    story = store.story(7)
+    live = store.apply_grouping(Grouping({a: a, b: a, c: a}, views={a: StoryView(b)}))
+    assert live == {a}
+    story = store.story(a)
     assert (story.article_count, story.source_count) == (3, 2)
     assert (story.first_seen.day, story.last_seen.day) == (3, 5)
-    assert [s.id for s in store.stories(day=datetime(2026, 2, 4).date())] == [7]
+    assert (story.title, story.representative_id) == ("Titre 2", b)
+    assert [s.id for s in store.stories(day=datetime(2026, 2, 4).date())] == [a]
     assert store.stories(day=datetime(2026, 2, 6).date()) == []
 
 
-def test_merging_moves_the_articles_and_hides_the_absorbed_story(store):
+def test_a_story_left_empty_is_marked_merged_into_where_its_articles_went(store):
     a, b = _article(store, 1, "un.fr", 3), _article(store, 2, "deux.fr", 3)
-    store.assign(a, 1)
-    store.assign(b, 2)
-    store.set_related(1, [(2, 0.4)])
-    store.merge_stories(absorbed=2, kept=1)
-    store.refresh_story(1, "Titre 1", a)
-    assert store.story_of(b) == 1
-    assert [s.id for s in store.stories()] == [1]
-    assert store.story(2).merged_into == 1
-    assert store.related(1) == []
+    store.apply_grouping(
+        Grouping({a: a, b: b}, views={a: StoryView(a, ((b, 0.4),)), b: StoryView(b)})
+    )
+    live = store.apply_grouping(Grouping({a: a, b: a}, views={a: StoryView(a)}))
+    assert live == {a}
+    assert store.story_of(b) == a
+    assert [s.id for s in store.stories()] == [a]
+    assert store.story(b).merged_into == a
+    assert store.related(a) == []
+    # The same story built again from its articles (after a rewind) is live again.
+    store.apply_grouping(Grouping({b: b}, views={b: StoryView(b)}))
+    assert store.story(b).merged_into is None and store.story(b).article_count == 1
 
 
 def test_related_stories_are_seen_from_both_sides(store):
     a, b = _article(store, 1, "un.fr", 3), _article(store, 2, "deux.fr", 3)
-    store.assign(a, 1)
-    store.assign(b, 2)
-    for story, article in ((1, a), (2, b)):
-        store.refresh_story(story, f"Titre {article}", article)
-    store.set_related(1, [(2, 0.35)])
-    assert [(s.id, score) for s, score in store.related(2)] == [(1, 0.35)]
+    store.apply_grouping(
+        Grouping({a: a, b: b}, views={a: StoryView(a, ((b, 0.35),)), b: StoryView(b)})
+    )
+    assert [(s.id, score) for s, score in store.related(b)] == [(a, 0.35)]
 
 
-def test_copies_and_state(store):
+def test_copies_are_replaced_and_state_kept(store):
     a, b = _article(store, 1, "un.fr", 3), _article(store, 2, "deux.fr", 3)
-    store.link_copy(Copy(b, a, 0.93, "near-duplicate"))
-    store.link_copy(Copy(b, a, 0.95, "near-duplicate"))  # idempotent
+    store.apply_grouping(Grouping({a: a, b: a}, copies=(Copy(b, a, 0.93, "near-duplicate"),)))
+    store.apply_grouping(Grouping({}, copies=(Copy(b, a, 0.95, "near-duplicate"),)))
     assert store.copies([a]) == [Copy(b, a, 0.95, "near-duplicate")]
+    store.apply_grouping(Grouping({}, recopied=(b,)))  # placed again: no longer a copy
+    assert store.copies([a]) == []
     assert store.load_state("x") is None
     store.save_state("x", b"1")
     store.save_state("x", b"2")
     assert store.load_state("x") == b"2"
+
+
+def test_a_transaction_commits_all_or_nothing(store):
+    a = _article(store, 1, "un.fr", 3)
+    try:
+        with store.transaction():
+            store.apply_grouping(Grouping({a: a}, views={a: StoryView(a)}))
+            _article(store, 2, "deux.fr", 3)
+            raise RuntimeError("killed")
+    except RuntimeError:
+        pass
+    assert store.story(a) is None
+    assert store.article("https://deux.fr/a2") is None

@@ -18,7 +18,7 @@ from tests.conftest import shared_path
 from veille.config import Settings
 from veille.extract import extract_html
 from veille.model import Article
-from veille.pipeline import IngestReport, group, understand
+from veille.pipeline import process
 from veille.summarize import (
     ExtractiveOptions,
     SourceText,
@@ -510,8 +510,7 @@ def test_the_pipeline_rewrites_with_the_llm_of_the_config(endpoint, tmp_path, st
             )
         )
     state.body = _answer("Le maire de Lyon sera entendu par les juges le 20 avril [1].")
-    report = IngestReport(stored=[a.id for a in store.articles()])
-    understand(store, group(store, report), settings, report)
+    process(store, settings)
     (story,) = store.stories()
     brief = store.brief(story.id)
     assert state.requests[0]["json"]["model"] == "test-model"

@@ -13,6 +13,7 @@ from tests.conftest import seed_day_store, shared_path
 from veille import cli, pipeline
 from veille.cli import app
 from veille.config import Settings
+from veille.enrich import stage as enrich_stage
 from veille.enrich.entities import name_key
 from veille.model import Article
 from veille.pipeline import ingest
@@ -143,7 +144,7 @@ def test_unchanged_stories_are_not_understood_again(understood, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("an unchanged story was understood again")
 
-    monkeypatch.setattr(pipeline.enrich_story, "understand", fail)
+    monkeypatch.setattr(enrich_stage.enrich_story, "understand", fail)
     report = ingest([shared_path("fixtures", "seed-day", "pages")], store, Settings())
     assert report.understood == 0
 
@@ -168,16 +169,15 @@ def test_a_failing_story_is_recorded_and_the_others_go_on(store, monkeypatch):
                 language="xx",  # no model: entities skipped with the reason
             )
         )
-    real = pipeline.enrich_story.understand
+    real = enrich_stage.enrich_story.understand
 
     def flaky(articles, *args, **kwargs):
         if "tempête" in articles[0].text:
             raise ValueError("broken on purpose")
         return real(articles, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline.enrich_story, "understand", flaky)
-    report = pipeline.IngestReport(stored=[a.id for a in store.articles()])
-    pipeline.understand(store, pipeline.group(store, report), Settings(), report)
+    monkeypatch.setattr(enrich_stage.enrich_story, "understand", flaky)
+    report = pipeline.process(store, Settings())
     assert report.understood == 1
     assert [f.stage for f in report.failed] == ["understand"]
     assert "broken on purpose" in report.failed[0].reason
@@ -188,7 +188,6 @@ def test_a_failing_story_is_recorded_and_the_others_go_on(store, monkeypatch):
     assert len(understood) == 1
     assert store.brief(understood[0].id).skipped[0][1].endswith("xx")
     # The failed story is taken up again by the next run.
-    monkeypatch.setattr(pipeline.enrich_story, "understand", real)
-    again = pipeline.IngestReport()
-    pipeline.understand(store, set(), Settings(), again)
+    monkeypatch.setattr(enrich_stage.enrich_story, "understand", real)
+    again = pipeline.process(store, Settings())
     assert again.understood == 1 and all(store.brief(s.id) for s in store.stories())

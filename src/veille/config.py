@@ -12,6 +12,7 @@ The file is `config.toml` in the data folder, or the one named by `--config` /
     max_bytes = 10485760
     retries = 3
     robots = true
+    max_new_entries = 300        # new entries taken from one feed per poll
 
     [archive]
     enabled = true               # every response fetched goes to WARC files
@@ -70,6 +71,9 @@ class FetchSettings:
     resolve: dict[str, list[str]] = field(default_factory=dict)
     http2: bool = True
     robots: bool = True
+    # New entries taken from one feed per poll: the rest wait for the next poll (a feed
+    # listing 100,000 entries is read a few hundred at a time).
+    max_new_entries: int = 300
 
     @property
     def user_agent(self) -> str:
@@ -91,6 +95,7 @@ def _fetch_settings(values: dict[str, Any], max_bytes: int) -> FetchSettings:
         "robots": bool,
         "http2": bool,
         "max_crawl_delay": float,
+        "max_new_entries": int,
     }
     options: dict[str, Any] = {k: cast(values[k]) for k, cast in known.items() if k in values}
     if "timeout" in values:

@@ -5,8 +5,10 @@ Stages take and return these; only `store` knows how they map to tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import xxhash
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,19 @@ class Article:
     language: str | None = None
     description: str | None = None
     id: int | None = None
+    # Only what a feed said of the page (it could not be fetched): any full reading of the
+    # page replaces it, and it never replaces one.
+    partial: bool = False
+
+
+def order_key(published: datetime | None, seen: datetime, canonical_url: str) -> str:
+    """An article's place in the order stories are built in: its publication time (UTC;
+    the time it was first seen when it has none), then a hash of its canonical URL, so the
+    order is the same in every store and whatever order the articles came in."""
+    when = published or seen
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return f"{when.isoformat(timespec='seconds')}|{xxhash.xxh64_hexdigest(canonical_url.encode())}"
 
 
 @dataclass(frozen=True)
@@ -229,3 +244,44 @@ class Watch:
     schedule: str | None = None  # "daily 07:00", "hourly", "every 6h" (None: on demand)
     targets: tuple[str, ...] = ()  # "file:DIR", "mailto:ADDRESS", "webhook:URL", ...
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class PageFetch:
+    """How asking for an article page went, stored with what the page gave."""
+
+    url: str  # canonical: the page's key
+    final_url: str | None = None
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    permanent: bool = False  # never asked again (gone, refused by robots.txt, not HTML)
+
+
+@dataclass
+class IngestReport:
+    read: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    stored: list[int] = field(default_factory=list)  # ids of the articles new or updated
+    copies: int = 0
+    stories: int = 0  # stories created or grown
+    understood: int = 0  # stories whose summary, facts and entities were (re)computed
+    stopped: bool = False  # asked to stop: what was done is kept, a re-run finishes
+
+
+@dataclass
+class RunReport(IngestReport):
+    sources: int = 0
+    sources_failed: int = 0
+    not_modified: int = 0
+    items: int = 0
+    already_fetched: int = 0
+    fetched: int = 0
+    links_only: int = 0  # stored from what the feed said: the page could not be fetched
+    left_for_later: int = 0  # new entries beyond the per-poll bound, taken next time
+    incomplete: set[int] = field(default_factory=set)  # sources with entries left for later

@@ -7,7 +7,9 @@ import csv
 import json
 import signal
 import sys
-from contextlib import asynccontextmanager, suppress
+import threading
+from collections.abc import Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -56,6 +58,30 @@ def _store(db: str | None) -> Store:
     return Store(database_url(db))
 
 
+def _waiting() -> None:
+    errors.print(_("Another veille job is writing to this store: waiting for it to finish…"))
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """Ctrl-C and SIGTERM ask the job to stop at the next unit of work (what is done is
+    kept); a second Ctrl-C stops at once."""
+    stop = threading.Event()
+
+    def ask(signum: int, _frame: object) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+        errors.print(_("Stopping after the current step…"))
+
+    previous = {sig: signal.signal(sig, ask) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @app.command()
 def ingest(
     paths: Annotated[
@@ -84,7 +110,10 @@ def ingest(
                 current[:] = [file]
                 progress.advance(task)
 
-        report = run_ingest(paths, store, settings, on_item=advance)
+        with _stop_on_signals() as stop:
+            report = run_ingest(
+                paths, store, settings, on_item=advance, stop=stop, on_wait=_waiting
+            )
 
     table = Table(title=_("Ingest"))
     for label in (
@@ -116,6 +145,13 @@ def ingest(
     for failure in report.failed:
         console.print(f"[red]{_('failed')}[/] {escape(failure.ref)} : {escape(failure.reason)}")
     store.close()
+    _exit_if_stopped(report)
+
+
+def _exit_if_stopped(report: IngestReport) -> None:
+    if report.stopped:
+        errors.print(_("Stopped: what was done is kept; run the same command to finish."))
+        raise typer.Exit(130)
 
 
 def _print_grouping(report: IngestReport) -> None:
@@ -527,11 +563,14 @@ def run(
         raise typer.Exit(2)
     store = _store(db)
     try:
-        asyncio.run(_run_loop(store, settings, files, forever, everything))
+        stopped = asyncio.run(_run_loop(store, settings, files, forever, everything))
     except KeyboardInterrupt:
-        # Each article is committed as it is stored: nothing done is lost.
-        errors.print(_("Stopped."))
+        # Each unit of work is committed with its done mark: nothing done is lost.
+        stopped = True
     store.close()
+    if stopped:
+        errors.print(_("Stopped: what was done is kept; run the same command to finish."))
+        raise typer.Exit(130)
 
 
 def _warc_files(paths: list[Path]) -> list[Path]:
@@ -543,15 +582,12 @@ def _warc_files(paths: list[Path]) -> list[Path]:
 
 async def _run_loop(
     store: Store, settings: Settings, replay: list[Path] | None, forever: bool, everything: bool
-) -> None:
-    """Ctrl-C (or SIGTERM) lets the pages in flight be stored, then stops."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    with suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-    async with _fetcher(settings, replay) as fetcher:
-        await _poll_until_stopped(store, settings, fetcher, forever, everything, stop)
+) -> bool:
+    """Ctrl-C (or SIGTERM) lets the pages in flight be stored, then stops at the next unit
+    of work; returns whether it was asked to stop before the end."""
+    with _stop_on_signals() as stop:
+        async with _fetcher(settings, replay) as fetcher:
+            return await _poll_until_stopped(store, settings, fetcher, forever, everything, stop)
 
 
 async def _poll_until_stopped(
@@ -560,14 +596,18 @@ async def _poll_until_stopped(
     fetcher: Fetcher,
     forever: bool,
     everything: bool,
-    stop: asyncio.Event,
-) -> None:
+    stop: threading.Event,
+) -> bool:
     for problem in sync_config(store, settings):
         errors.print(f"[red]{escape(problem.ref)}[/] : {escape(problem.reason)}")
     while True:
-        report = await run_once(store, settings, fetcher, stop=stop, everything=everything)
+        report = await run_once(
+            store, settings, fetcher, stop=stop, everything=everything, on_wait=_waiting
+        )
         everything = False
         _print_run(report)
+        if report.stopped:
+            return True
         for outcome in send_digests(store, settings):
             colour = "green" if outcome.status == "sent" else "red"
             console.print(
@@ -575,14 +615,15 @@ async def _poll_until_stopped(
                 f"{outcome.status}" + (f" — {escape(outcome.error)}" if outcome.error else "")
             )
         if not forever or stop.is_set():
-            return
+            return False
         due = [s.next_poll_at for s in store.sources() if s.next_poll_at]
         now = datetime.now(UTC).replace(tzinfo=None)
         wait = min(((when - now).total_seconds() for when in due), default=60.0)
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=min(max(wait, 1.0), 300.0))
+        deadline = asyncio.get_running_loop().time() + min(max(wait, 1.0), 300.0)
+        while not stop.is_set() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.2)
         if stop.is_set():
-            return
+            return False
 
 
 def _print_run(report: RunReport) -> None:

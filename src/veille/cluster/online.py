@@ -6,6 +6,10 @@ centroid cosine are scored by the learned model (`model.py`) and the article joi
 one if its score clears 0. Stories quiet for longer than the window take no new article,
 and are forgotten after `keep_days` (until then they can still be "related").
 
+A story's id is the id of the article that started it. The clusterer notes the stories
+whose articles changed (`take_changes`), with what the store needs of each, also when a
+story is forgotten before the caller asked.
+
 State is plain data (`state_to_bytes` / `from_bytes`), so tomorrow's run continues today's
 stories; adding an article already placed returns its story and changes nothing.
 """
@@ -35,7 +39,7 @@ from veille.cluster.vectors import (
 
 DAY = 86400.0
 _NORM2 = attrgetter("norm2")
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,16 @@ class Candidate:
     score: float
 
 
+@dataclass(frozen=True)
+class StoryChange:
+    """A story whose articles changed: all its articles now, its most representative one
+    and the stories related to it."""
+
+    members: tuple[int, ...]
+    representative: int
+    related: tuple[tuple[int, float], ...]
+
+
 @dataclass
 class _Doc:
     id: int
@@ -135,7 +149,8 @@ class StoryClusterer:
         # term -> {live story: the term's weight in its centroid}: candidates and their
         # partial cosines come from here without touching the stories.
         self.postings: dict[str, dict[int, float]] = {}
-        self.next_story = 1
+        # The same for resting stories (their centroids no longer change): for `related`.
+        self.rest_postings: dict[str, dict[int, float]] = {}
         self.clock: float | None = None  # latest publication time seen
         self._swept: float | None = None
         # (absorbed, kept) in order, for the store to follow; the caller may clear it.
@@ -145,6 +160,8 @@ class StoryClusterer:
         self._followers: dict[int, list[int]] = {}  # anchor -> articles placed with it
         self._unsettled: list[int] = []  # placed since the last `settle`
         self._merged_into: dict[int, int] = {}
+        self._changed: set[int] = set()  # stories whose articles changed, for the store
+        self._closed: dict[int, StoryChange] = {}  # of those, the ones forgotten since
 
     # -- the stream -------------------------------------------------------------------------
 
@@ -350,33 +367,48 @@ class StoryClusterer:
     def related(self, story_id: int, limit: int = 5) -> list[tuple[int, float]]:
         """Other stories about the same subject, not the same event: centroid cosine of at
         least `related_min`, closest first. A story too far in time to be joined can be
-        related (the EU's Grok investigation, a week before the search of X's offices)."""
-        story = self.stories[self.resolve(story_id)]
+        related (the EU's Grok investigation, a week before the search of X's offices).
+
+        Found through the inverted indexes of live and resting stories by the story's
+        heaviest terms, then the exact cosine of the best few: never all pairs."""
+        return self._related(self.stories[self.resolve(story_id)], limit)
+
+    def _related(self, story: _Story, limit: int = 5) -> list[tuple[int, float]]:
+        s = self.settings
         if story.norm2 <= 0:
             return []
+        heaviest = sorted(story.centroid.items(), key=lambda tw: (-tw[1], tw[0]))
+        partial: dict[int, float] = {}
+        for term, weight in heaviest[: 2 * s.probe_terms]:
+            for index in (self.postings, self.rest_postings):
+                posting = index.get(term)
+                if posting is None or len(posting) > 10 * s.max_postings:
+                    continue  # in most stories: it relates nothing
+                for sid, value in posting.items():
+                    partial[sid] = partial.get(sid, 0.0) + weight * value
+        partial.pop(story.id, None)
         norm = math.sqrt(story.norm2)
         found = []
-        # A scan, not the index: resting stories are out of it, and this is asked seldom.
-        for other in self.stories.values():
-            if other.id == story.id or other.norm2 <= 0:
-                continue
+        for _, sid in self._rank(partial, 4 * limit) if partial else []:
+            other = self.stories[sid]
             cos = dot(story.centroid, other.centroid) / (norm * math.sqrt(other.norm2))
-            if cos >= self.settings.related_min:
-                found.append((other.id, cos))
+            if cos >= s.related_min:
+                found.append((sid, cos))
         found.sort(key=lambda kv: (-kv[1], kv[0]))
         return found[:limit]
 
     def _join(self, doc: _Doc, into: int | None) -> _Story:
         if into is None:
-            story = _Story(id=self.next_story)
-            self.next_story += 1
+            story = _Story(id=doc.id)  # a story is named after the article that started it
             self.stories[story.id] = story
         else:
             story = self.stories[into]
             if story.resting:  # placed by hand in a story out of the window: it is back
                 story.resting = False
+                self._unindex(story, self.rest_postings)
                 for term, value in story.centroid.items():
                     self.postings.setdefault(term, {})[story.id] = value
+        self._changed.add(story.id)
         self._add_vector(story, doc.vector)
         story.members.append(doc.id)
         story.names.update(doc.names)
@@ -454,6 +486,8 @@ class StoryClusterer:
         del self.stories[absorbed.id]
         self.merges.append((absorbed.id, kept.id))
         self._merged_into[absorbed.id] = kept.id
+        self._changed.discard(absorbed.id)
+        self._changed.add(kept.id)
         return kept
 
     def _sweep(self) -> None:
@@ -468,9 +502,12 @@ class StoryClusterer:
             if story.last_seen is None or story.last_seen >= window:
                 continue
             if not story.resting:
-                self._unindex(story)
-                story.resting = True
+                self._rest(story)
             if story.last_seen < horizon:
+                if story.id in self._changed:  # the store has not seen its last change
+                    self._closed[story.id] = self._change(story)
+                    self._changed.discard(story.id)
+                self._unindex(story, self.rest_postings)
                 for m in story.members:
                     self.docs.pop(m, None)
                     self._followers.pop(m, None)
@@ -480,13 +517,53 @@ class StoryClusterer:
             a: k for a, k in self._merged_into.items() if self.resolve(k) in self.stories
         }
 
-    def _unindex(self, story: _Story) -> None:
+    def _rest(self, story: _Story) -> None:
+        self._unindex(story)
+        story.resting = True
+        for term, value in story.centroid.items():
+            self.rest_postings.setdefault(term, {})[story.id] = value
+
+    def _unindex(self, story: _Story, index: dict[str, dict[int, float]] | None = None) -> None:
+        index = self.postings if index is None else index
         for term in story.centroid:
-            posting = self.postings.get(term)
+            posting = index.get(term)
             if posting is not None:
                 posting.pop(story.id, None)
                 if not posting:
-                    del self.postings[term]
+                    del index[term]
+
+    # -- what changed, for the store --------------------------------------------------------
+
+    def _change(self, story: _Story) -> StoryChange:
+        return StoryChange(
+            tuple(story.members), self._representative(story), tuple(self._related(story))
+        )
+
+    @property
+    def unsettled(self) -> list[int]:
+        """The articles placed since the last `settle`."""
+        return list(self._unsettled)
+
+    def touch(self, doc_ids: list[int]) -> None:
+        """Count the stories of these articles as changed (their stored placement may
+        differ from the clusterer's: after a provisional settle)."""
+        for doc_id in doc_ids:
+            if (story := self.doc_story.get(doc_id)) is not None:
+                self._changed.add(story)
+
+    def take_changes(self) -> dict[int, StoryChange]:
+        """The stories whose articles changed since the last call (stories merged away are
+        not among them: their articles are in the story that absorbed them)."""
+        changes = dict(self._closed)
+        for sid in sorted(self._changed):
+            story = self.stories.get(sid)
+            if story is not None and story.members:
+                changes[sid] = self._change(story)
+        self._changed.clear()
+        self._closed.clear()
+        self.merges.clear()
+        self.moves.clear()
+        return changes
 
     # -- settling -----------------------------------------------------------------------------
 
@@ -551,11 +628,13 @@ class StoryClusterer:
             self.moves.append((member.id, story.id, target.id))
         for s in (story, target):
             self._recompute_span(s)
+        self._changed.update((story.id, target.id))
         if not story.members:
             self._unindex(story)
             del self.stories[story.id]
             self.merges.append((story.id, target.id))
             self._merged_into[story.id] = target.id
+            self._changed.discard(story.id)
         return len(group)
 
     def _remove_vector(self, story: _Story, vector: Vector) -> None:
@@ -589,7 +668,6 @@ class StoryClusterer:
             "version": STATE_VERSION,
             "n": self.df.n,
             "df": self.df.df,
-            "next_story": self.next_story,
             "clock": self.clock,
             "swept": self._swept,
             "merged_into": [[a, k] for a, k in self._merged_into.items()],
@@ -619,7 +697,6 @@ class StoryClusterer:
             raise ValueError(f"unknown clustering state version {state.get('version')!r}")
         self = cls(settings)
         self.df = DocFreq(state["n"], state["df"])
-        self.next_story = state["next_story"]
         self.clock = state["clock"]
         self._swept = state["swept"]
         self._merged_into = {a: k for a, k in state["merged_into"]}
@@ -643,8 +720,8 @@ class StoryClusterer:
                 story.names.update(doc.names)
                 story.numbers.update(doc.numbers)
                 self.doc_story[m] = story.id
-            if not story.resting:
-                for term, value in story.centroid.items():
-                    self.postings.setdefault(term, {})[story.id] = value
+            index = self.rest_postings if story.resting else self.postings
+            for term, value in story.centroid.items():
+                index.setdefault(term, {})[story.id] = value
             self.stories[story.id] = story
         return self

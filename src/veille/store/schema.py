@@ -86,7 +86,12 @@ articles = Table(
     Column("source", String(2000), nullable=False),
     Column("first_seen", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    # Only what a feed said of the page: any full reading replaces it, never the reverse.
+    Column("partial", Boolean, nullable=False, server_default=false()),
+    # Its place in the order stories are built in (`model.order_key`).
+    Column("sort_key", String(64), nullable=False),
     Index("ix_articles_published", "published"),
+    Index("ix_articles_sort_key", "sort_key"),
     Index("ix_articles_site_name", "site_name"),
     Index("ix_articles_content_hash", "content_hash"),
 )
@@ -108,7 +113,8 @@ ingest_log = Table(
     UniqueConstraint("ref", "stage", "reason", name="uq_ingest_log_problem"),
 )
 
-# Stories: ids are the clusterer's own, so its state and the table agree across runs.
+# Stories: a story's id is the id of the article that started it, so a story built again
+# from the same articles (after a rewind, in another run) keeps its id.
 stories = Table(
     "stories",
     metadata,
@@ -121,7 +127,28 @@ stories = Table(
     Column("representative_id", Integer),
     Column("merged_into", Integer),  # set when the story was folded into another
     Column("updated_at", DateTime, nullable=False),
+    # Its articles changed since it was last understood (set with the change, cleared with
+    # the new brief).
+    Column("pending_brief", Boolean, nullable=False, server_default=false()),
     Index("ix_stories_last_seen", "last_seen"),
+)
+
+# Articles waiting to be placed in a story (new, changed, or behind an article that came
+# out of order), with the earliest point in the processing order their change touches.
+group_queue = Table(
+    "group_queue",
+    metadata,
+    Column("article_id", Integer, primary_key=True),
+    Column("since", String(64), nullable=False),
+)
+
+# The grouping state at the start of a day (YYYY-MM-DD): what a rewind restarts from.
+cluster_checkpoints = Table(
+    "cluster_checkpoints",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", DateTime, nullable=False),
 )
 
 story_articles = Table(

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from veille.enrich.entities import Mention
 from veille.model import (
@@ -24,6 +24,7 @@ from veille.model import (
     StoryBrief,
     StoryEntity,
 )
+from veille.store.base import StoreBase
 from veille.store.schema import (
     article_mentions,
     entities,
@@ -35,15 +36,14 @@ from veille.store.schema import (
 )
 
 
-class UnderstandingStore:
-    engine: Engine
+class UnderstandingStore(StoreBase):
 
     # -- mentions --------------------------------------------------------------------------
 
     def mentions(self, article_ids: list[int]) -> dict[int, tuple[str, list[Mention], str | None]]:
         """Stored mentions by article: (hash of the text read, mentions, reason skipped)."""
         found: dict[int, tuple[str, list[Mention], str | None]] = {}
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             for chunk in _chunks(article_ids):
                 query = select(article_mentions).where(article_mentions.c.article_id.in_(chunk))
                 for row in conn.execute(query).mappings():
@@ -57,7 +57,7 @@ class UnderstandingStore:
     def save_mentions(self, rows: list[tuple[int, str, list[Mention], str | None]]) -> None:
         """(article id, hash of the text read, mentions, reason skipped) for each article."""
         now = utc_now()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             for article_id, content_hash, found, skipped in rows:
                 conn.execute(
                     article_mentions.delete().where(article_mentions.c.article_id == article_id)
@@ -75,7 +75,7 @@ class UnderstandingStore:
     # -- briefs -----------------------------------------------------------------------------
 
     def brief_signature(self, story_id: int) -> str | None:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return conn.execute(
                 select(story_briefs.c.signature).where(story_briefs.c.story_id == story_id)
             ).scalar()
@@ -84,7 +84,7 @@ class UnderstandingStore:
         data = asdict(brief)
         for key in ("story_id", "entities", "updated_at"):
             data.pop(key)
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(story_briefs.delete().where(story_briefs.c.story_id == brief.story_id))
             conn.execute(
                 story_briefs.insert().values(
@@ -96,9 +96,17 @@ class UnderstandingStore:
                 )
             )
 
+    def brief_done(self, story_id: int) -> None:
+        """The story's brief is up to date with its articles (written with the brief, or
+        alone when its articles did not change)."""
+        with self._write() as conn:
+            conn.execute(
+                stories.update().where(stories.c.id == story_id).values(pending_brief=False)
+            )
+
     def brief(self, story_id: int) -> StoryBrief | None:
         """The story's brief with its entities, most mentioned first (None: not understood)."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = (
                 conn.execute(select(story_briefs).where(story_briefs.c.story_id == story_id))
                 .mappings()
@@ -126,17 +134,23 @@ class UnderstandingStore:
         return _brief_from(story_id, json.loads(row["data"]), found, row["updated_at"])
 
     def stories_to_understand(self, version: int, limit: int = 1000) -> list[int]:
-        """Live stories never understood (stored before understanding existed, or failed)
-        or understood by another version of the code."""
+        """Live stories whose articles changed since they were understood, never understood
+        (or failed), or understood by another version of the code."""
         query = (
             select(stories.c.id)
             .outerjoin(story_briefs, story_briefs.c.story_id == stories.c.id)
-            .where(or_(story_briefs.c.story_id.is_(None), story_briefs.c.version != version))
+            .where(
+                or_(
+                    stories.c.pending_brief,
+                    story_briefs.c.story_id.is_(None),
+                    story_briefs.c.version != version,
+                )
+            )
             .where(stories.c.merged_into.is_(None), stories.c.article_count > 0)
             .order_by(stories.c.id)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return list(conn.execute(query).scalars())
 
     def forget_understanding(self, conn: Connection, story_id: int) -> None:
@@ -153,7 +167,7 @@ class UnderstandingStore:
         """Known entities found under any of the keys."""
         keys = sorted(set(keys))
         ids: set[int] = set()
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             for chunk in _chunks(keys):
                 ids.update(
                     conn.execute(
@@ -165,7 +179,7 @@ class UnderstandingStore:
     def save_story_entities(self, story_id: int, updates: list[EntityUpdate]) -> None:
         """Replace the story's entities; known entities an update names become one."""
         now = utc_now()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             touched = _story_entity_ids(conn, story_id)
             conn.execute(story_entities.delete().where(story_entities.c.story_id == story_id))
             rows: dict[int, dict[str, Any]] = {}
@@ -227,7 +241,7 @@ class UnderstandingStore:
             )
         if kind:
             query = query.where(entities.c.kind == kind.upper())
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             ids = list(conn.execute(query.limit(limit)).scalars())
             records = {r.id: r for r in _records(conn, ids)}
         return [records[i] for i in ids]
@@ -235,7 +249,7 @@ class UnderstandingStore:
     def find_entities(self, name: str, keys: Iterable[str]) -> list[EntityRecord]:
         """Entities a name given by a reader points at: an id, or its lookup keys (exact
         spellings first, then a surname or an acronym)."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             if name.strip().isdigit():
                 return _records(conn, [int(name)])
             ranked: list[int] = []
@@ -267,7 +281,7 @@ class UnderstandingStore:
             .order_by(func.count().desc(), other.c.entity_id)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).all()
             records = {r.id: r for r in _records(conn, [row[0] for row in rows])}
         return [(records[i], n) for i, n in rows if i in records]
@@ -281,7 +295,7 @@ class UnderstandingStore:
             .where(story_entities.c.entity_id == entity_id)
             .order_by(stories.c.first_seen.nulls_last(), stories.c.id)
         )
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return [
             (

@@ -7,8 +7,9 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
+from veille.store.base import StoreBase
 from veille.store.schema import users, utc_now
 
 _HASHER = PasswordHasher()
@@ -18,14 +19,13 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class UserStore:
-    engine: Engine
+class UserStore(StoreBase):
 
     def add_user(self, name: str, password: str) -> str:
         """Add or reset a user; returns their new API token (shown once, stored hashed)."""
         token = secrets.token_urlsafe(32)
         values = {"password_hash": _HASHER.hash(password), "token_hash": token_hash(token)}
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             found = conn.execute(select(users.c.id).where(users.c.name == name)).scalar()
             if found is None:
                 conn.execute(users.insert().values(name=name, created_at=utc_now(), **values))
@@ -34,11 +34,11 @@ class UserStore:
         return token
 
     def has_users(self) -> bool:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return conn.execute(select(users.c.id).limit(1)).first() is not None
 
     def check_password(self, name: str, password: str) -> bool:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             stored = conn.execute(
                 select(users.c.password_hash).where(users.c.name == name)
             ).scalar()
@@ -51,7 +51,7 @@ class UserStore:
             return False
 
     def user_of_token(self, token: str) -> str | None:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return conn.execute(
                 select(users.c.name).where(users.c.token_hash == token_hash(token))
             ).scalar()

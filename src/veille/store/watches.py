@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from veille.model import Watch
+from veille.store.base import StoreBase
 from veille.store.schema import deliveries, digest_entries, utc_now, watches
 
 
@@ -38,8 +39,7 @@ class Carried:
     sent_at: datetime
 
 
-class WatchStore:
-    engine: Engine
+class WatchStore(StoreBase):
 
     def save_watch(self, watch: Watch) -> tuple[Watch, bool]:
         """Add the watch, or update the one of that name; returns it and whether it is new."""
@@ -52,7 +52,7 @@ class WatchStore:
             "targets": json.dumps(list(watch.targets)),
             "updated_at": now,
         }
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             found = conn.execute(select(watches.c.id).where(watches.c.name == watch.name)).scalar()
             if found is None:
                 conn.execute(watches.insert().values(name=watch.name, created_at=now, **values))
@@ -65,12 +65,12 @@ class WatchStore:
     def watch(self, key: int | str) -> Watch | None:
         column = watches.c.id if isinstance(key, int) or str(key).isdigit() else watches.c.name
         value = int(key) if column is watches.c.id else key
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(select(watches).where(column == value)).mappings().first()
         return _to_watch(row) if row else None
 
     def watches(self) -> list[Watch]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(select(watches).order_by(watches.c.name)).mappings().all()
         return [_to_watch(r) for r in rows]
 
@@ -78,7 +78,7 @@ class WatchStore:
         watch = self.watch(key)
         if watch is None:
             return None
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(watches.delete().where(watches.c.id == watch.id))
             conn.execute(digest_entries.delete().where(digest_entries.c.watch_id == watch.id))
             conn.execute(deliveries.delete().where(deliveries.c.watch_id == watch.id))
@@ -87,7 +87,7 @@ class WatchStore:
     # -- what digests carried --------------------------------------------------------------
 
     def carried(self, watch_id: int, story_ids: list[int]) -> dict[int, Carried]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(
                 select(digest_entries).where(
                     digest_entries.c.watch_id == watch_id,
@@ -106,7 +106,7 @@ class WatchStore:
     ) -> None:
         """(story, sources, articles) that the digest `digest_key` carried."""
         now = utc_now()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             for story_id, sources, articles in stories:
                 conn.execute(
                     digest_entries.delete().where(
@@ -128,7 +128,7 @@ class WatchStore:
     # -- deliveries ------------------------------------------------------------------------
 
     def delivery(self, watch_id: int, digest_key: str, target: str) -> Delivery | None:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = (
                 conn.execute(
                     select(deliveries).where(
@@ -151,7 +151,7 @@ class WatchStore:
         if found is not None:
             return found
         now = utc_now()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 deliveries.insert().values(
                     watch_id=watch_id,
@@ -171,7 +171,7 @@ class WatchStore:
     def finish_delivery(
         self, delivery_id: int, status: str, attempts: int, error: str | None
     ) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 deliveries.update()
                 .where(deliveries.c.id == delivery_id)
@@ -186,7 +186,7 @@ class WatchStore:
             query = query.where(deliveries.c.watch_id == watch_id)
         if status is not None:
             query = query.where(deliveries.c.status == status)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return [_to_delivery(r) for r in conn.execute(query.limit(limit)).mappings()]
 
 

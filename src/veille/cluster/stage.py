@@ -1,0 +1,206 @@
+"""The grouping stage: fold syndicated copies onto their original and place articles in
+stories, over the store's queue of articles to group.
+
+Stories are built in one order whatever order articles arrive in: publication time, then
+a hash of the canonical URL (`model.order_key`). Articles are placed in that order; when a
+day ends, its articles settle into the stories closest to them and a checkpoint of the
+state is kept. An article that arrives behind the last one placed (yesterday's page found
+today, a month of archive backfilled) rewinds the state to the checkpoint of its day and
+the articles from there are placed again, so the stories equal those of a run that had
+every article from the start, in order.
+
+Every chunk of work is committed with its done marks: the articles' stories, copy links,
+the stories' rows and the state after the chunk's last article, and the articles leave
+the queue, in one transaction. A crash or a kill at any moment leaves the store as it was
+before the chunk; the next run takes the queue up again. The last day's articles settle at
+the end of every run, provisionally: the state saved is the one before that settle, and
+the next run settles them again with whatever arrived since.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from veille.cluster.online import StoryChange, StoryClusterer
+from veille.cluster.vectors import ClusterDoc
+from veille.dedup import NearDuplicateIndex
+from veille.model import Article, Copy
+from veille.store import Grouping, Store, StoryView
+from veille.store.grouping import GROUP_STATE
+
+# Articles placed per committed chunk: seconds of work, so a stop is quick and a crash
+# loses little.
+CHUNK = 500
+# Syndicated copies appear within days: older signatures are dropped at each day's end.
+COPY_WINDOW = timedelta(days=7)
+_MAGIC = b"VGRP"
+_HEAD = struct.Struct("<4sBII")  # magic, version, header length, dedup index length
+_VERSION = 1
+
+
+@dataclass
+class GroupOutcome:
+    copies: int = 0  # copy links found
+    stories: set[int] = field(default_factory=set)  # live stories created or changed
+    rewound_to: str | None = None  # the day grouping started again from, if it did
+    stopped: bool = False  # asked to stop before the queue was empty
+
+
+@dataclass
+class _State:
+    """Everything grouping needs to continue: the copy index, the clusterer, the key of
+    the last article placed, and whether the store holds the last day settled."""
+
+    copies: NearDuplicateIndex
+    clusterer: StoryClusterer
+    key: str | None = None
+    settled: bool = True
+    pending: list[Copy] = field(default_factory=list)  # copy links not yet written
+
+    @classmethod
+    def fresh(cls) -> _State:
+        return cls(NearDuplicateIndex(), StoryClusterer())
+
+    def to_bytes(self, settled: bool | None = None) -> bytes:
+        header = json.dumps(
+            {"key": self.key, "settled": self.settled if settled is None else settled}
+        ).encode()
+        copies = self.copies.to_bytes()
+        head = _HEAD.pack(_MAGIC, _VERSION, len(header), len(copies))
+        return head + header + copies + self.clusterer.to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> _State:
+        magic, version, n_header, n_copies = _HEAD.unpack_from(data)
+        if magic != _MAGIC or version != _VERSION:
+            raise ValueError("not a veille grouping state")
+        at = _HEAD.size
+        header = json.loads(data[at : at + n_header])
+        at += n_header
+        copies = NearDuplicateIndex.from_bytes(data[at : at + n_copies])
+        clusterer = StoryClusterer.from_bytes(data[at + n_copies :])
+        return cls(copies, clusterer, header["key"], header["settled"])
+
+
+def group(store: Store, stop: threading.Event | None = None) -> GroupOutcome:
+    """Place every queued article; returns what changed. Resumable at any point."""
+    outcome = GroupOutcome()
+    saved = store.load_state(GROUP_STATE)
+    state = _State.from_bytes(saved) if saved else _State.fresh()
+    start = store.queue_start()
+    if start is not None and state.key is not None and start <= state.key:
+        state = _rewind(store, start[:10], outcome)
+    elif not state.settled:
+        # The store holds the last day as settled by an earlier run: its articles are
+        # written again once they settle with what arrives now.
+        state.clusterer.touch(state.clusterer.unsettled)
+    while start is not None:
+        if stop is not None and stop.is_set():
+            outcome.stopped = True
+            return outcome
+        batch = store.queued(CHUNK)
+        if not batch:
+            break
+        checkpoints = []
+        for key, article in batch:
+            if state.key is not None and key[:10] > state.key[:10]:
+                _end_day(state, key[:10])
+                checkpoints.append((key[:10], state.to_bytes(settled=True)))
+            outcome.copies += _place(store, state, article)
+            state.key = key
+        state.settled = False
+        changes = state.clusterer.take_changes()
+        done = [article.id for _, article in batch if article.id is not None]
+        with store.transaction():
+            for day, data in checkpoints:
+                store.save_checkpoint(day, data)
+            outcome.stories |= store.apply_grouping(_grouping(changes, state.pending, done))
+            store.dequeue(done)
+            store.save_state(GROUP_STATE, state.to_bytes())
+        state.pending.clear()
+    if not state.settled:
+        _settle_last_day(store, state, outcome)
+    return outcome
+
+
+def _rewind(store: Store, day: str, outcome: GroupOutcome) -> _State:
+    """Back to the checkpoint at the start of `day` (or the nearest before it), every
+    article from there queued again."""
+    found = store.checkpoint(day)
+    state = _State.from_bytes(found[1]) if found else _State.fresh()
+    with store.transaction():
+        store.rewind(found[0] if found else None)
+        store.save_state(GROUP_STATE, state.to_bytes())
+    outcome.rewound_to = found[0] if found else ""
+    return state
+
+
+def _end_day(state: _State, next_day: str) -> None:
+    """The articles of the day just ended settle for good; old copy signatures go."""
+    state.clusterer.settle()
+    state.copies.prune(datetime.fromisoformat(next_day) - COPY_WINDOW)
+
+
+def _settle_last_day(store: Store, state: _State, outcome: GroupOutcome) -> None:
+    """Settle the last day's articles for the store; the state kept is the one before, so
+    the next run settles them again with what arrives then."""
+    before = state.to_bytes(settled=True)
+    state.clusterer.touch(state.clusterer.unsettled)
+    state.clusterer.settle()
+    changes = state.clusterer.take_changes()
+    with store.transaction():
+        outcome.stories |= store.apply_grouping(_grouping(changes, [], []))
+        store.save_state(GROUP_STATE, before)
+    state.settled = True
+
+
+def _place(store: Store, state: _State, article: Article) -> int:
+    """Place one article: with the article it copies, if any, else where the clusterer
+    says. Returns the number of copy links found."""
+    assert article.id is not None
+    match = state.copies.add(
+        article.id,
+        article.text,
+        title=article.title,
+        site=article.site_name,
+        when=article.published,
+    )
+    into = copy_of = None
+    found = 0
+    if match is not None and match.original != article.id:
+        links = [Copy(article.id, match.original, match.similarity, match.reason)]
+        # Earlier groups this text shows to be the same dispatch point at one original.
+        links += [
+            Copy(other, match.original, match.similarity, match.reason)
+            for other in match.merged
+            if other != match.original
+        ]
+        state.pending.extend(links)
+        found = 1
+        copy_of = match.original
+        into = state.clusterer.story_of(copy_of) or store.story_of(copy_of)
+    state.clusterer.add(
+        ClusterDoc(
+            article.id,
+            article.title,
+            article.text,
+            article.published,
+            article.site_name,
+            article.language,
+        ),
+        into=into,
+        copy_of=copy_of,
+    )
+    return found
+
+
+def _grouping(changes: dict[int, StoryChange], copies: list[Copy], done: list[int]) -> Grouping:
+    placed = {m: sid for sid, change in changes.items() for m in change.members}
+    views = {
+        sid: StoryView(change.representative, change.related) for sid, change in changes.items()
+    }
+    return Grouping(placed=placed, recopied=tuple(done), copies=tuple(copies), views=views)

@@ -1,0 +1,99 @@
+"""The extract-and-store stage: raw documents become clean articles, stored one by one,
+each with the record of the page it came from.
+
+A batch is extracted together so lines repeated across one site's pages (menus, bylines,
+promotions) can be found and dropped. Then each document is one transaction: the page's
+fetch record and its article (or its failure) are committed together, so a page is never
+marked fetched without what it gave."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import replace
+
+from sqlalchemy.exc import DataError
+
+from veille.extract import ExtractError, content_hash, extract
+from veille.extract.clean import fold, site_repeated_lines
+from veille.i18n import _
+from veille.model import Article, Failure, IngestReport, PageFetch, RawDocument, Skip
+from veille.store import Store
+from veille.urls import domain
+
+Document = tuple[str, RawDocument, PageFetch | None]  # source, document, page fetched
+
+
+def store_documents(
+    documents: list[Document],
+    store: Store,
+    report: IngestReport,
+    record: Callable[[Failure | Skip], None],
+) -> None:
+    """Extract, clean across one site's pages, store; failures are recorded, not raised."""
+    extracted: list[tuple[Document, Article | None]] = []
+    for document in documents:
+        source, raw, _page = document
+        report.read += 1
+        try:
+            article = extract(raw, source)
+        except ExtractError as exc:
+            record(Failure(source, raw.ref, "extract", str(exc)))
+            extracted.append((document, None))
+            continue
+        # What a feed said of a page is only a stand-in for the page.
+        extracted.append((document, replace(article, partial=raw.kind == "fragment")))
+    cleaned = iter(drop_site_furniture([a for _, a in extracted if a is not None]))
+    for (source, raw, page), found in extracted:
+        article = next(cleaned) if found is not None else None
+        try:
+            with store.transaction():
+                if page is not None:
+                    store.record_page(**vars(page))
+                if article is None:
+                    continue
+                outcome, article_id = store.save_article(article)
+        except DataError as exc:
+            # A value this database cannot hold: that article fails, the batch goes on.
+            reason = _("the database refused it: {error}", error=str(exc.orig).splitlines()[0])
+            record(Failure(source, raw.ref, "store", reason))
+            if page is not None:
+                store.record_page(**vars(replace(page, error=reason)))
+            continue
+        if outcome == "kept":
+            report.unchanged += 1
+            record(
+                Skip(
+                    source,
+                    raw.ref,
+                    _(
+                        "a poorer version of a stored article was not stored: {url}",
+                        url=article.url,
+                    ),
+                )
+            )
+            continue
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        if outcome != "unchanged":
+            report.stored.append(article_id)
+
+
+def drop_site_furniture(articles: list[Article]) -> list[Article]:
+    """Remove short lines that recur on most pages of one site (menus, bylines, promos)."""
+    by_site: dict[str, list[int]] = defaultdict(list)
+    for index, article in enumerate(articles):
+        by_site[domain(article.url) or ""].append(index)
+    cleaned = list(articles)
+    for site, indexes in by_site.items():
+        if not site:
+            continue
+        furniture = site_repeated_lines([articles[i].text for i in indexes])
+        if not furniture:
+            continue
+        for i in indexes:
+            text = "\n".join(
+                line for line in articles[i].text.split("\n") if fold(line) not in furniture
+            )
+            if text != articles[i].text:
+                cleaned[i] = replace(articles[i], text=text, content_hash=content_hash(text))
+    return cleaned
