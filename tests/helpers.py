@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import random
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -66,3 +68,51 @@ def write(path: Path, data: bytes | str) -> Path:
         data = data.encode("utf-8")
     path.write_bytes(data)
     return path
+
+
+def synthetic_records(
+    events: int, *, seed: int = 7, start: datetime = datetime(2024, 3, 1), days: int = 730
+) -> list[dict]:
+    """News-like JSONL records: `events` events spread over `days`, each reported by two to
+    five outlets within two days, each event with its own vocabulary (invented words, so
+    no two events share more than chance). For grouping tests that need many stories."""
+    rng = random.Random(seed)
+    syllables = ["ba", "ce", "di", "fo", "gu", "la", "me", "ni", "po", "ru", "sa", "te", "vo"]
+
+    def word() -> str:
+        return "".join(rng.choice(syllables) for _ in range(rng.randint(3, 4)))
+
+    common = [word() for _ in range(60)]
+    sites = [f"journal-{n}.example" for n in range(12)]
+    records = []
+    for event in range(events):
+        own = [word() for _ in range(12)]
+        names = [word().capitalize() for _ in range(3)]
+        when = start + timedelta(days=rng.uniform(0, days))
+        for outlet in rng.sample(sites, rng.randint(2, 5)):
+            sentences = []
+            for _ in range(6):
+                picked = rng.sample(own, 4) + rng.sample(common, 3) + [rng.choice(names)]
+                rng.shuffle(picked)
+                sentences.append(" ".join(picked).capitalize() + ".")
+            records.append(
+                {
+                    "url": f"https://www.{outlet}/{event}/{word()}",
+                    "title": " ".join([names[0], *rng.sample(own, 4)]).capitalize(),
+                    "text": " ".join(sentences),
+                    "date": (when + timedelta(hours=rng.uniform(0, 48))).isoformat(
+                        timespec="seconds"
+                    ),
+                    "site": outlet,
+                }
+            )
+    return records
+
+
+def story_partition(store) -> set[frozenset[str]]:
+    """The stories as sets of canonical URLs (ids differ between stores)."""
+    urls = {a.id: a.canonical_url for a in store.articles()}
+    groups: dict[int, set[str]] = {}
+    for article_id, story_id in store.stories_of(list(urls)).items():
+        groups.setdefault(story_id, set()).add(urls[article_id])
+    return {frozenset(g) for g in groups.values()}

@@ -6,10 +6,12 @@ import re
 import socket
 from datetime import datetime
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
-from tests.servers import FixtureServer
+from tests.helpers import article_html
+from tests.servers import RSS, FixtureServer, seed_day_dir
 from veille.cli import app
 from veille.config import Settings
 from veille.pipeline import send_digests
@@ -176,3 +178,102 @@ def test_the_main_job_follows_the_config_and_writes_due_digests(veille, server, 
     assert "## 1. Cybercriminalité" in digest
     assert send_digests(store, settings, now=datetime(2026, 2, 4, 9, 0)) == []  # sent once
     store.close()
+
+
+def _full(articles: dict) -> dict:
+    return {
+        u: (a.url, a.title, a.text, a.published, a.author, a.site_name, a.language)
+        for u, a in articles.items()
+    }
+
+
+def test_an_offline_run_of_the_seed_day_feeds_leaves_the_stored_articles_as_extracted(
+    veille, tmp_path, monkeypatch
+):
+    """The seed day's pages ingested, then its feeds added and run with the network down:
+    no feed snippet replaces a page's article (cut titles, domains for site names)."""
+    veille("ingest", str(seed_day_dir() / "pages"))
+    before = _full(_articles(tmp_path / "veille.db"))
+    assert len(before) == 24
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("offline", request=request)
+
+    def offline(*args, **kwargs):
+        return httpx.MockTransport(refuse)
+
+    monkeypatch.setattr("veille.fetch.client.guarded_transport", offline)
+    for feed in FEEDS:
+        veille("source", "add", str(seed_day_dir() / "feeds" / feed))
+    veille("run", "--all")
+    assert _full(_articles(tmp_path / "veille.db")) == before
+
+
+def test_a_page_is_never_marked_fetched_without_its_article(veille, server, tmp_path, monkeypatch):
+    """A run that dies while storing leaves the pages it had not stored unfetched: the next
+    run fetches them (before, the page was marked fetched first, its article lost)."""
+    veille("source", "add", server.feed_url("outlets.rss"))
+    real = Store.save_article
+
+    def dies(self, article):
+        raise KeyboardInterrupt  # the process killed mid-store
+
+    monkeypatch.setattr(Store, "save_article", dies)
+    assert CliRunner().invoke(app, ["run"]).exit_code == 130
+    store = Store(f"sqlite:///{tmp_path / 'veille.db'}")
+    assert store.counts()["pages"] == 0
+    monkeypatch.setattr(Store, "save_article", real)
+    veille("run", "--all")
+    assert len(_articles(tmp_path / "veille.db")) == 4
+
+
+def test_a_huge_feed_is_read_a_bounded_number_of_entries_a_poll(tmp_path, monkeypatch):
+    """A feed of 1,000 entries: each poll takes at most `max_new_entries` new pages, says
+    how many it left, and keeps no validator until the feed is read whole, so the next
+    poll gets the whole feed again and takes the next ones."""
+    items = "".join(
+        f"<item><title>Dépêche {n}</title><link>https://big.example/{n}</link>"
+        f"<pubDate>Tue, 03 Feb 2026 10:00:00 GMT</pubDate></item>"
+        for n in range(1000)
+    )
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Gros</title>{items}'
+    extra: dict[str, bytes | tuple[bytes, str]] = {
+        "https://big.example/feed.xml": ((feed + "</channel></rss>").encode(), RSS)
+    }
+    for n in range(1000):
+        extra[f"https://big.example/{n}"] = article_html(
+            f"Dépêche numéro {n}", [f"Le texte numéro {n} de la dépêche du jour, assez long."]
+        ).encode()
+    try:
+        server = FixtureServer(extra=extra).start()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        "[fetch]\nhost_delay = 0.0\nmax_new_entries = 40\n[archive]\nenabled = false\n", "utf-8"
+    )
+    monkeypatch.setenv("VEILLE_HOME", str(home))
+    monkeypatch.setenv("VEILLE_DB", str(tmp_path / "veille.db"))
+    monkeypatch.setattr(
+        "veille.fetch.client.guarded_transport", lambda *args, **kwargs: server.transport()
+    )
+    runner = CliRunner()
+    try:
+        assert runner.invoke(app, ["source", "add", "https://big.example/feed.xml"]).exit_code == 0
+        server.clear()
+        assert runner.invoke(app, ["run", "--all"]).exit_code == 0
+        pages = [r for r in server.requests if r.path not in ("/feed.xml", "/robots.txt")]
+        assert len(pages) == 40
+        logged = runner.invoke(app, ["errors", "--all"], env={"COLUMNS": "300"}).output
+        assert "960 nouvelles entrées laissées aux prochains relevés" in logged
+        store = Store(f"sqlite:///{tmp_path / 'veille.db'}")
+        assert store.sources()[0].etag is None  # not read whole: no validator kept
+        server.clear()
+        assert runner.invoke(app, ["run", "--all"]).exit_code == 0
+        feeds = [r for r in server.requests if r.path == "/feed.xml"]
+        assert [r.header("If-None-Match") for r in feeds] == [None]
+        pages = [r for r in server.requests if r.path not in ("/feed.xml", "/robots.txt")]
+        assert len(pages) == 40 and len(list(store.articles())) == 80
+    finally:
+        server.stop()

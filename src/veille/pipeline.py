@@ -79,7 +79,7 @@ def ingest(
                         documents.append((source, item, None))
                     else:
                         record(item)
-                store_documents(documents, store, report, record)
+                store_documents(documents, store, report, record, stop)
                 if _stopped(stop, report):
                     return report
         process(store, settings, report, stop)
@@ -117,6 +117,7 @@ async def run_once(
             if len(documents) >= BATCH_SIZE:
                 store_documents(documents, store, report, record)
                 documents = []
+        # Pages fetched are stored even after a stop: fetching them again would cost more.
         store_documents(documents, store, report, record)
         if _stopped(stop, report):
             return report

@@ -107,6 +107,10 @@ def group(store: Store, stop: threading.Event | None = None) -> GroupOutcome:
             break
         checkpoints = []
         for key, article in batch:
+            if stop is not None and stop.is_set():
+                # Nothing of this chunk is written: the next run places it again.
+                outcome.stopped = True
+                return outcome
             if state.key is not None and key[:10] > state.key[:10]:
                 _end_day(state, key[:10])
                 checkpoints.append((key[:10], state.to_bytes(settled=True)))

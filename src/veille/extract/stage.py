@@ -8,6 +8,7 @@ marked fetched without what it gave."""
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
@@ -29,10 +30,15 @@ def store_documents(
     store: Store,
     report: IngestReport,
     record: Callable[[Failure | Skip], None],
+    stop: threading.Event | None = None,
 ) -> None:
-    """Extract, clean across one site's pages, store; failures are recorded, not raised."""
+    """Extract, clean across one site's pages, store; failures are recorded, not raised.
+    After `stop`, the documents not yet extracted are left for the next run."""
     extracted: list[tuple[Document, Article | None]] = []
     for document in documents:
+        if stop is not None and stop.is_set():
+            report.stopped = True
+            break
         source, raw, _page = document
         report.read += 1
         try:

@@ -62,6 +62,12 @@ class StoreBase:
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         with self.transaction() as connection:
+            if connection.dialect.name == "postgresql":
+                # Two processes opening a new database would both create its tables; on
+                # SQLite, BEGIN IMMEDIATE already makes the second wait.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY + 1}
+                )
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
