@@ -66,3 +66,8 @@ def write(path: Path, data: bytes | str) -> Path:
         data = data.encode("utf-8")
     path.write_bytes(data)
     return path
+
+
+# The address the web tests call the app at: a loopback name, as `veille serve` answers
+# only to those (and configured ones); TestClient's default "testserver" is refused.
+LOCAL = "http://127.0.0.1"

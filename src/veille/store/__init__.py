@@ -14,6 +14,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, or_, select
 
 from veille.model import Article, Copy, Failure, Skip, Source, Story
+from veille.store.reading import ReadingStore
 from veille.store.schema import (
     article_copies,
     articles,
@@ -26,6 +27,7 @@ from veille.store.schema import (
     story_related,
     utc_now,
 )
+from veille.store.sessions import SessionStore
 from veille.store.understanding import UnderstandingStore
 from veille.store.users import UserStore
 from veille.store.watches import WatchStore
@@ -59,7 +61,7 @@ class LogEntry:
     last_seen: datetime
 
 
-class Store(UnderstandingStore, WatchStore, UserStore):
+class Store(UnderstandingStore, WatchStore, UserStore, SessionStore, ReadingStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = create_engine(url)
