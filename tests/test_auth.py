@@ -70,9 +70,7 @@ def test_a_read_token_reads_and_writes_nothing(guarded):
     _, secret = accounts.add_token(store, "ana", "dashboard", "read")
     bearer = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/watches", headers=bearer).status_code == 200
-    refused = client.post(
-        "/api/v1/watches", json={"name": "x", "query": "Musk"}, headers=bearer
-    )
+    refused = client.post("/api/v1/watches", json={"name": "x", "query": "Musk"}, headers=bearer)
     assert refused.status_code == 403 and "read" in refused.json()["detail"]
     assert store.watch("x") is None
     # Nor can it mint itself a token that writes.
@@ -112,7 +110,7 @@ def test_login_then_pages_then_logout_ends_the_session(guarded):
 
 @pytest.mark.parametrize("how", ["passwd", "remove"])
 def test_a_new_password_or_the_users_removal_ends_sessions(guarded, tmp_path, how):
-    client, store, token = guarded
+    client, _, token = guarded
     _login(client, PASSWORD)
     assert client.get("/entities").status_code == 200
     runner = CliRunner()

@@ -35,7 +35,8 @@ def veille(tmp_path, monkeypatch, server):
     home.mkdir()
     (home / "config.toml").write_text(
         '[fetch]\nhost_delay = 0.0\ncontact = "https://example.org/tests"\n'
-        f'[archive]\nfolder = "{tmp_path / "warc"}"\n',
+        f'[archive]\nfolder = "{tmp_path / "warc"}"\n'
+        f'[delivery]\nfolder = "{tmp_path}"\n',
         "utf-8",
     )
     monkeypatch.setenv("VEILLE_HOME", str(home))

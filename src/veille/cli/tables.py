@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rich.table import Table
 from rich.text import Text
 
-TEXT_MIN = 12  # a wrapping column narrower than this reads one word a line
+TEXT_MIN = 16  # a wrapping column narrower than this reads one word a line
 # What a column costs besides its content with rich's default box: one space of padding
 # each side and one border to its left; the table adds the last border.
 _PER_COLUMN, _EDGE = 3, 1
@@ -38,11 +38,11 @@ def _header_min(column: Col) -> int:
 
 
 def _minimum(column: Col, cells: list[str]) -> int:
-    head = _header_min(column)
     if column.wrap:
         longest = max((_width(c) for c in cells), default=0)
-        return max(head, min(TEXT_MIN, longest))
-    return max([head] + [_width(c) for c in cells])
+        return max(_header_min(column), min(TEXT_MIN, longest))
+    # A column kept on one line keeps its header on one line too.
+    return max([_width(column.header)] + [_width(c) for c in cells])
 
 
 def fit(

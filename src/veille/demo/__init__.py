@@ -98,9 +98,7 @@ def run_demo(folder: Path, lang: str = "fr") -> DemoResult:
     for feed in day["feeds"]:
         store.add_source(Source(name=feed["outlet"], kind="feed", location=feed["url"]))
     example = day["watch_examples"][0]
-    watch, _ = store.save_watch(
-        Watch(example["name"], example["query"], targets=("file:.",))
-    )
+    watch, _ = store.save_watch(Watch(example["name"], example["query"], targets=("file:.",)))
 
     async def replay() -> RunReport:
         async with Fetcher(settings.fetch, transport=WarcReplayTransport([warc])) as fetcher:

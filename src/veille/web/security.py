@@ -135,6 +135,24 @@ class _TooLarge(Exception):
     pass
 
 
+def _too_large(error: BaseException | None) -> bool:
+    """Whether `error` is the size limit's, however wrapped (task groups of the middleware
+    below gather exceptions into groups; handlers may chain them)."""
+    seen: set[int] = set()
+    todo = [error]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, _TooLarge):
+            return True
+        if isinstance(current, BaseExceptionGroup):
+            todo.extend(current.exceptions)
+        todo.extend((current.__cause__, current.__context__))
+    return False
+
+
 class BodyLimit:
     def __init__(self, app: App, limit: int) -> None:
         self.app = app
@@ -167,7 +185,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited, watched)
-        except _TooLarge:
-            if started:
+        except BaseException as error:
+            if started or not _too_large(error):
                 raise
             await _answer(send, 413, f"request body over {self.limit} bytes")
