@@ -71,8 +71,10 @@ def watch_preview(request: Request) -> Response:
     response = render(
         request, "preview.html", "/watches", stories=stories, error=error, query=query
     )
-    if error is not None:
-        response.status_code = 400  # the page's htmx config swaps a 400 in: the fault shows
+    if error is not None and request.headers.get("hx-request") != "true":
+        # Asked directly, a query that cannot be read is the request's fault. Asked by the
+        # form's live preview, the fault is the preview asked for: shown, not an error.
+        response.status_code = 400
     return response
 
 
