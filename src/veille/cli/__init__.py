@@ -8,7 +8,8 @@ import csv
 import json
 import signal
 import sys
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -55,6 +56,19 @@ DbOption = Annotated[
 
 def _store(db: str | None) -> Store:
     return Store(database_url(db))
+
+
+@contextmanager
+def _operating(db: str | None) -> Iterator[Store]:
+    """The store for one command, closed after it; an operation's refusal is said and
+    ends the command (see `_fail`)."""
+    store = _store(db)
+    try:
+        yield store
+    except OperationError as error:
+        raise _fail(error) from None
+    finally:
+        store.close()
 
 
 def _fail(error: OperationError) -> typer.Exit:
@@ -362,15 +376,10 @@ def source_add(
 ) -> None:
     """Suivre un flux ou un sitemap. / Follow a feed or a sitemap."""
     settings = _settings(config)
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         added = following.add_source(
             store, settings, location, name=name, every=every, kind=kind, local=True
         )
-    except OperationError as error:
-        store.close()
-        raise _fail(error) from None
-    store.close()
     source = added.source
     verb = _("added") if added.created else _("already followed")
     console.print(
@@ -430,13 +439,8 @@ def source_remove(
     db: DbOption = None,
 ) -> None:
     """Ne plus suivre une source. / Stop following a source."""
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         removed = following.remove_source(store, key)
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     console.print(_("Source removed: {name}", name=escape(removed.name)))
 
 
@@ -452,13 +456,8 @@ def opml_import(
     except OSError as exc:
         errors.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(1) from None
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         done = following.import_opml(store, data, every)
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     console.print(
         n_("{count} feed added", "{count} feeds added", done.added, count=done.added)
         + ", "
@@ -629,13 +628,8 @@ def stories_command(
     config: ConfigOption = None,
 ) -> None:
     """Les sujets, les plus récents d'abord. / Stories, latest first."""
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         found = archive.stories_of(store, _settings(config), _parse_day(day), watch, limit)
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     _print(
         [
             Col("id", justify="right"),
@@ -674,13 +668,8 @@ def story_command(
 ) -> None:
     """Un sujet : ses articles, ses sources, ses copies. / One story: articles, sources,
     copies."""
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         view = archive.story_view(store, story_id, follow=True)
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     story = view.story
     console.print(f"[bold]{escape(story.title)}[/]")
     console.print(
@@ -848,13 +837,8 @@ def entity_command(
 ) -> None:
     """Une entité : ses graphies et ses sujets dans le temps. / One entity: its spellings
     and its stories over time."""
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         view = archive.entity_view(store, name)
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     _print_entity(view.entity)
     _print(
         [

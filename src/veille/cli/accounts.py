@@ -11,7 +11,7 @@ from rich.markup import escape
 from veille.cli import (
     ConfigOption,
     DbOption,
-    _fail,
+    _operating,
     _print,
     _settings,
     _store,
@@ -22,7 +22,7 @@ from veille.cli import (
 from veille.cli.tables import Col
 from veille.config import LOOPBACK_HOSTS
 from veille.i18n import _
-from veille.operations import OperationError, accounts
+from veille.operations import accounts
 
 user_app = typer.Typer(help=_("Web UI accounts."), no_args_is_help=True)
 app.add_typer(user_app, name="user")
@@ -49,13 +49,8 @@ def user_add(
 ) -> None:
     """Ajoute un compte (ou change son mot de passe) et donne un jeton d'API. / Add an
     account (or reset its password) and give an API token."""
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         _created, secret = accounts.add_user(store, name, password, scope)
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     console.print(_("Account {name} ready. API token (shown once):", name=escape(name)))
     console.print(secret, markup=False, highlight=False)
 
@@ -85,13 +80,8 @@ def user_passwd(
 ) -> None:
     """Change le mot de passe ; ses sessions se ferment. / Change the password; the user's
     sessions end."""
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         accounts.change_password(store, name, password)
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     console.print(_("Password changed: {name}; their sessions are closed.", name=escape(name)))
 
 
@@ -102,13 +92,8 @@ def user_remove(
 ) -> None:
     """Supprime un compte, ses sessions et ses jetons. / Remove an account, its sessions
     and its tokens."""
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         accounts.remove_user(store, name)
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     console.print(_("Account removed: {name}", name=escape(name)))
 
 
@@ -122,8 +107,7 @@ def user_token(
 ) -> None:
     """Un jeton d'API de plus (ou --remove ID), puis la liste. / One more API token (or
     --remove ID), then the list."""
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         if remove is not None:
             accounts.remove_token(store, name, remove)
         else:
@@ -131,10 +115,6 @@ def user_token(
             console.print(_("API token (shown once):"))
             console.print(secret, markup=False, highlight=False)
         tokens = accounts.list_tokens(store, name)
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     _print(
         [
             Col("id", justify="right"),

@@ -14,6 +14,7 @@ from veille.cli import (
     ConfigOption,
     DbOption,
     _fail,
+    _operating,
     _parse_day,
     _print,
     _settings,
@@ -71,15 +72,10 @@ def watch_add(
     except QueryError as error:
         raise _query_error(error) from None
     settings = _settings(config)
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         saved, new = following.save_watch(
             store, settings, following.make_watch(name, query, lang, site, schedule, to)
         )
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     shown = f"[bold]{escape(saved.name)}[/] ({saved.id})"
     console.print(
         _("Watch added: {name}", name=shown) if new else _("Watch updated: {name}", name=shown)
@@ -116,14 +112,9 @@ def watch_list(db: DbOption = None) -> None:
 @watch_app.command("show")
 def watch_show(name: str, db: DbOption = None) -> None:
     """Une veille et ses derniers envois. / One watch and its last deliveries."""
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         watch = following.get_watch(store, name)
         sent = following.deliveries(store, watch)
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     console.print(f"[bold]{escape(watch.name)}[/] ({watch.id})")
     console.print(_("query: {query}", query=escape(watch.query)))
     if watch.languages:
@@ -144,13 +135,8 @@ def watch_show(name: str, db: DbOption = None) -> None:
 @watch_app.command("remove")
 def watch_remove(name: str, db: DbOption = None) -> None:
     """Supprime une veille. / Remove a watch."""
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         removed = following.remove_watch(store, name)
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     console.print(_("Watch removed: {name}", name=escape(removed.name)))
 
 
@@ -219,8 +205,7 @@ def digest_command(
     """Le résumé d'une veille pour un jour : écrit, affiché ou envoyé. / A watch's digest
     for a day: written, printed or sent."""
     settings = _settings(config)
-    store = _store(db)
-    try:
+    with _operating(db) as store:
         watch = following.get_watch(store, name)
         when = _parse_day(day) or digests.today()
         if send:
@@ -229,10 +214,6 @@ def digest_command(
             text = digests.render_digest(
                 digests.digest_of_day(store, settings, watch, when), fmt, lang
             )
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
     if not send:
         if output is not None:
             output.write_text(text, "utf-8")

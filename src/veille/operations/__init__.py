@@ -47,4 +47,10 @@ class Refused(OperationError):
     status = 403
 
 
-__all__ = ["Invalid", "NotFound", "OperationError", "Refused"]
+class SignInNeeded(OperationError):
+    """Something only a user has (their tokens), asked by nobody in particular."""
+
+    status = 401
+
+
+__all__ = ["Invalid", "NotFound", "OperationError", "Refused", "SignInNeeded"]

@@ -77,6 +77,7 @@ def create_app(
     app.add_middleware(HostGuard, allowed=settings.web.allowed_hosts)
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    api.answer_refusals(app)
     app.include_router(api.router)
     app.include_router(docs.router)
     app.include_router(pages.router)

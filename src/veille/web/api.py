@@ -18,7 +18,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -30,7 +30,7 @@ from veille.model import EntityRecord, Source, Story, Watch
 from veille.operations import (
     Invalid,
     OperationError,
-    Refused,
+    SignInNeeded,
     accounts,
     archive,
     following,
@@ -92,6 +92,14 @@ Day = Annotated[date, Path(description="YYYY-MM-DD")]
 
 def problem(status: int, detail: str, **more: Any) -> JSONResponse:
     return JSONResponse({"detail": detail, "position": None, **more}, status_code=status)
+
+
+def answer_refusals(app: FastAPI) -> None:
+    """Refusals raised by the operations become this API's problems: handlers call the
+    operations and let them raise."""
+    app.add_exception_handler(OperationError, lambda _request, error: operation_problem(error))
+    app.add_exception_handler(QueryError, lambda _request, error: query_problem(error))
+    app.add_exception_handler(SearchUnavailable, lambda _request, error: search_problem(error))
 
 
 def operation_problem(error: OperationError) -> Response:
@@ -550,10 +558,7 @@ def stories(
 ) -> Response:
     """Stories of a day (all of them without `date`), latest first; with `watch`, those
     matching it that day (today without `date`), ranked for it."""
-    try:
-        found = archive.stories_of(store, settings, day, watch)
-    except OperationError as error:
-        return operation_problem(error)
+    found = archive.stories_of(store, settings, day, watch)
     items = _stories_out(store, who, [(r.story, r.score, None) for r in found])
     return _tagged(request, _paged(items, cursor, limit))
 
@@ -567,10 +572,7 @@ def stories(
 def story(story_id: Id, store: StoreDep, who: ReaderDep, lang: Literal["fr", "en"] = "fr") -> Any:
     """A story whole: its summary, key facts, disagreements, entities, articles with their
     copies, related stories. A story merged into another redirects to it."""
-    try:
-        view = archive.story_view(store, story_id)
-    except OperationError as error:
-        return operation_problem(error)
+    view = archive.story_view(store, story_id)
     brief = view.brief
     understood = brief_json(brief.summary, brief.facts, brief.disagreements, lang) if brief else {}
     state = reading.read_states(store, who, [view.story.id])[view.story.id]
@@ -619,10 +621,7 @@ def story(story_id: Id, store: StoreDep, who: ReaderDep, lang: Literal["fr", "en
 def story_timeline(story_id: Id, store: StoreDep) -> Any:
     """The story's original articles in order of publication, each with the copies that
     reprinted it."""
-    try:
-        view = archive.story_view(store, story_id)
-    except OperationError as error:
-        return operation_problem(error)
+    view = archive.story_view(store, story_id)
     return Timeline(
         story_id=view.story.id,
         items=[
@@ -668,20 +667,14 @@ def reading_state(story_id: Id, store: StoreDep, who: ReaderDep) -> Any:
 )
 def set_reading_state(story_id: Id, change: ReadingIn, store: StoreDep, who: ReaderDep) -> Any:
     """Mark the story seen or unseen, starred or not (what is left out is kept)."""
-    try:
-        states = reading.mark(store, who, [story_id], change.seen, change.starred)
-    except OperationError as error:
-        return operation_problem(error)
+    states = reading.mark(store, who, [story_id], change.seen, change.starred)
     return _state(states[story_id])
 
 
 @router.post("/reading", response_model=ReadStates, responses=NOT_FOUND, tags=["reading"])
 def set_reading_states(change: ReadingBatch, store: StoreDep, who: ReaderDep) -> Any:
     """Mark several stories at once (a day read through, say)."""
-    try:
-        states = reading.mark(store, who, change.story_ids, change.seen, change.starred)
-    except OperationError as error:
-        return operation_problem(error)
+    states = reading.mark(store, who, change.story_ids, change.seen, change.starred)
     return ReadStates(items=[_state(s) for s in states.values()])
 
 
@@ -727,14 +720,7 @@ def search_stories(
 ) -> Response:
     """The stories most of whose articles a query finds, most found first."""
     query, filters, watch = terms
-    try:
-        found = archive.search_archive(store, query, filters, watch=watch, limit=0, stories=limit)
-    except QueryError as error:
-        return query_problem(error)
-    except SearchUnavailable as error:
-        return search_problem(error)
-    except OperationError as error:
-        return operation_problem(error)
+    found = archive.search_archive(store, query, filters, watch=watch, limit=0, stories=limit)
     rows = [(h.story, None, h.matched) for h in found.stories]
     return _tagged(request, {"items": _stories_out(store, who, rows)})
 
@@ -754,16 +740,7 @@ def search_articles(
 ) -> Response:
     """Articles matching a query in the watch language, best first, with snippets."""
     query, filters, watch = terms
-    try:
-        results = archive.search_archive(
-            store, query, filters, watch=watch, limit=limit, cursor=cursor
-        )
-    except QueryError as error:
-        return query_problem(error)
-    except SearchUnavailable as error:
-        return search_problem(error)
-    except OperationError as error:
-        return operation_problem(error)
+    results = archive.search_archive(store, query, filters, watch=watch, limit=limit, cursor=cursor)
     return _tagged(
         request,
         {
@@ -827,10 +804,7 @@ def entity_list(
 def entity(entity_id: Id, store: StoreDep, who: ReaderDep) -> Any:
     """One entity: its spellings, the stories naming it (oldest first), its mentions by
     day, the entities named with it most often."""
-    try:
-        view = archive.entity_view(store, entity_id)
-    except OperationError as error:
-        return operation_problem(error)
+    view = archive.entity_view(store, entity_id)
     states = reading.read_states(store, who, [s.id for s, _ in view.stories])
     return EntityDetail(
         **{
@@ -909,19 +883,13 @@ def opml_export(store: StoreDep) -> Response:
 async def opml_import(request: Request, store: StoreDep) -> Any:
     """Follow the feeds of an OPML file sent as the body."""
     data = await request.body()
-    try:
-        done = await run_in_threadpool(following.import_opml, store, data)
-    except OperationError as error:
-        return operation_problem(error)
+    done = await run_in_threadpool(following.import_opml, store, data)
     return Imported(added=done.added, known=done.known)
 
 
 @router.get("/sources/{source_id}", response_model=SourceOut, responses=NOT_FOUND, tags=["sources"])
 def source(source_id: Id, store: StoreDep) -> Any:
-    try:
-        return _source(following.get_source(store, source_id))
-    except OperationError as error:
-        return operation_problem(error)
+    return _source(following.get_source(store, source_id))
 
 
 @router.post(
@@ -933,12 +901,9 @@ def source(source_id: Id, store: StoreDep) -> Any:
 )
 def source_add(added: SourceIn, store: StoreDep, settings: SettingsDep) -> Any:
     """Follow a feed or a sitemap (with `kind`), or what a page announces (without)."""
-    try:
-        done = following.add_source(
-            store, settings, added.url, name=added.name, every=added.every, kind=added.kind
-        )
-    except OperationError as error:
-        return operation_problem(error)
+    done = following.add_source(
+        store, settings, added.url, name=added.name, every=added.every, kind=added.kind
+    )
     body = SourceAdded(
         **_source(done.source).model_dump(),
         created=done.created,
@@ -950,10 +915,7 @@ def source_add(added: SourceIn, store: StoreDep, settings: SettingsDep) -> Any:
 @router.delete("/sources/{source_id}", status_code=204, responses=NOT_FOUND, tags=["sources"])
 def source_remove(source_id: Id, store: StoreDep) -> Response:
     """Stop following a source."""
-    try:
-        following.remove_source(store, source_id)
-    except OperationError as error:
-        return operation_problem(error)
+    following.remove_source(store, source_id)
     return Response(status_code=204)
 
 
@@ -988,10 +950,7 @@ def preview(
 ) -> Any:
     """What a query would find as a watch, over `days` days up to `date` (the archive's
     last week when it stops before), best first; nothing is saved or sent."""
-    try:
-        digest = following.try_watch(store, settings, query, end, days, limit)
-    except QueryError as error:
-        return query_problem(error)
+    digest = following.try_watch(store, settings, query, end, days, limit)
     return Preview(
         start=_aware(digest.start),
         end=_aware(digest.end),
@@ -1022,19 +981,13 @@ def watch_add(added: WatchIn, store: StoreDep, settings: SettingsDep) -> Any:
     )
     if watch.name and store.watch(watch.name) is not None:
         return problem(409, f"a watch named {watch.name!r} exists: PUT /watches/{{id}}")
-    try:
-        saved, _ = following.save_watch(store, settings, watch)
-    except OperationError as error:
-        return operation_problem(error)
+    saved, _ = following.save_watch(store, settings, watch)
     return JSONResponse(_watch(saved).model_dump(mode="json"), status_code=201)
 
 
 @router.get("/watches/{watch_id}", response_model=WatchOut, responses=NOT_FOUND, tags=["watches"])
 def watch(watch_id: Id, store: StoreDep) -> Any:
-    try:
-        return _watch(following.get_watch(store, watch_id))
-    except OperationError as error:
-        return operation_problem(error)
+    return _watch(following.get_watch(store, watch_id))
 
 
 @router.put(
@@ -1045,31 +998,25 @@ def watch(watch_id: Id, store: StoreDep) -> Any:
 )
 def watch_replace(watch_id: Id, fields: WatchFields, store: StoreDep, settings: SettingsDep) -> Any:
     """Replace the watch's query, filters, schedule and targets (its name stays)."""
-    try:
-        found = following.get_watch(store, watch_id)
-        saved, _ = following.save_watch(
-            store,
-            settings,
-            following.make_watch(
-                found.name,
-                fields.query,
-                fields.languages,
-                fields.sites,
-                fields.schedule,
-                fields.targets,
-            ),
-        )
-    except OperationError as error:
-        return operation_problem(error)
+    found = following.get_watch(store, watch_id)
+    saved, _ = following.save_watch(
+        store,
+        settings,
+        following.make_watch(
+            found.name,
+            fields.query,
+            fields.languages,
+            fields.sites,
+            fields.schedule,
+            fields.targets,
+        ),
+    )
     return _watch(saved)
 
 
 @router.delete("/watches/{watch_id}", status_code=204, responses=NOT_FOUND, tags=["watches"])
 def watch_remove(watch_id: Id, store: StoreDep) -> Response:
-    try:
-        following.remove_watch(store, watch_id)
-    except OperationError as error:
-        return operation_problem(error)
+    following.remove_watch(store, watch_id)
     return Response(status_code=204)
 
 
@@ -1083,10 +1030,7 @@ def watch_deliveries(
     watch_id: Id, store: StoreDep, limit: Annotated[int, Query(ge=1, le=100)] = 20
 ) -> Any:
     """The watch's last deliveries, latest first: which digest, where, and how it went."""
-    try:
-        sent = following.deliveries(store, following.get_watch(store, watch_id), limit)
-    except OperationError as error:
-        return operation_problem(error)
+    sent = following.deliveries(store, following.get_watch(store, watch_id), limit)
     return DeliveryList(
         items=[
             DeliveryOut(
@@ -1144,10 +1088,7 @@ def watch_digest(
 ) -> Response:
     """The watch's digest for a day, as it would be sent (stories already sent to its
     targets come back only when they grew)."""
-    try:
-        found = following.get_watch(store, watch_id)
-    except OperationError as error:
-        return operation_problem(error)
+    found = following.get_watch(store, watch_id)
     digest = digest_ops.digest_of_day(store, settings, found, day)
     if fmt == "json":
         return JSONResponse(to_json(digest, lang))
@@ -1177,10 +1118,7 @@ async def watch_send(
         period = Period.day(send.day or digest_ops.today())
         return digest_ops.send_digest(store, settings, watch, period, send.lang)
 
-    try:
-        outcomes = await run_in_threadpool(deliver)
-    except OperationError as error:
-        return operation_problem(error)
+    outcomes = await run_in_threadpool(deliver)
     return Outcomes(
         items=[
             OutcomeOut(target=o.target, status=o.status, attempts=o.attempts, error=o.error)  # type: ignore[arg-type]
@@ -1228,7 +1166,7 @@ def me(request: Request) -> Any:
 def _user(request: Request) -> str:
     found = credential(request)
     if found is None:
-        raise Refused("sign in (or give a token) to manage API tokens")
+        raise SignInNeeded("sign in (or give a token) to manage API tokens")
     return found.user
 
 
@@ -1245,10 +1183,7 @@ def _token(token: Any) -> TokenOut:
 @router.get("/tokens", response_model=TokenList, responses=NO_USER, tags=["account"])
 def tokens(request: Request, store: StoreDep) -> Any:
     """The caller's API tokens (never their secrets)."""
-    try:
-        return TokenList(items=[_token(t) for t in accounts.list_tokens(store, _user(request))])
-    except OperationError as error:
-        return problem(401, error.reason)
+    return TokenList(items=[_token(t) for t in accounts.list_tokens(store, _user(request))])
 
 
 @router.post(
@@ -1260,16 +1195,9 @@ def tokens(request: Request, store: StoreDep) -> Any:
 )
 def token_add(request: Request, added: TokenIn, store: StoreDep) -> Any:
     """A new API token for the caller; its secret is in this answer only."""
-    try:
-        user = _user(request)
-    except OperationError as error:
-        return problem(401, error.reason)
-    try:
-        token, secret = accounts.add_token(
-            store, user, added.name, added.scope, credential(request)
-        )
-    except OperationError as error:
-        return operation_problem(error)
+    token, secret = accounts.add_token(
+        store, _user(request), added.name, added.scope, credential(request)
+    )
     body = TokenCreated(**_token(token).model_dump(), secret=secret)
     return JSONResponse(body.model_dump(mode="json"), status_code=201)
 
@@ -1279,12 +1207,5 @@ def token_add(request: Request, added: TokenIn, store: StoreDep) -> Any:
 )
 def token_remove(request: Request, token_id: Id, store: StoreDep) -> Response:
     """Revoke one of the caller's tokens."""
-    try:
-        user = _user(request)
-    except OperationError as error:
-        return problem(401, error.reason)
-    try:
-        accounts.remove_token(store, user, token_id)
-    except OperationError as error:
-        return operation_problem(error)
+    accounts.remove_token(store, _user(request), token_id)
     return Response(status_code=204)
