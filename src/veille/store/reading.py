@@ -33,6 +33,8 @@ story_reads = Table(
 
 # Pages asked closer together than this are one visit.
 VISIT_GAP = timedelta(minutes=30)
+# The last page asked is written down at most this often: not one write per page.
+_SEEN_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class ReadingStore:
                 return None
             values: dict = {"seen_at": now}
             previous = row["previous_visit_at"]
+            if now - row["seen_at"] < _SEEN_PRECISION:
+                return previous
             if now - row["seen_at"] > VISIT_GAP:
                 values |= {"visit_at": now, "previous_visit_at": row["seen_at"]}
                 previous = row["seen_at"]
