@@ -92,7 +92,7 @@ def ingest(
 ) -> None:
     """Lire des fichiers locaux et stocker leurs articles. / Read local files, store articles."""
     store = _store(db)
-    settings = Settings.from_env()
+    settings = _settings(None)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -26,7 +26,7 @@ class Col:
     header: str
     drop: int = 0  # 0: always shown; otherwise the higher, the sooner it goes
     justify: str = "left"
-    wrap: bool = False  # long values wrap (text); otherwise kept on one line
+    wrap: bool = False  # long values wrap (text); otherwise each value is kept whole
 
 
 def _width(markup: str) -> int:
@@ -38,11 +38,29 @@ def _header_min(column: Col) -> int:
 
 
 def _minimum(column: Col, cells: list[str]) -> int:
+    longest = max((_width(c) for c in cells), default=0)
     if column.wrap:
-        longest = max((_width(c) for c in cells), default=0)
         return max(_header_min(column), min(TEXT_MIN, longest))
-    # A column kept on one line keeps its header on one line too.
-    return max([_width(column.header)] + [_width(c) for c in cells])
+    # Values stay whole on their line (the column is never narrower than the widest);
+    # the header may wrap between its words.
+    return max(_header_min(column), longest)
+
+
+def _widths(minimum: list[int], natural: list[int], wrap: list[bool], room: int) -> list[int]:
+    """Each column's width: its minimum, then the room left given first to the short
+    columns (so their headers stay on one line), then to text, in proportion to what
+    each would still take."""
+    widths = list(minimum)
+    for group in ([i for i, w in enumerate(wrap) if not w], [i for i, w in enumerate(wrap) if w]):
+        want = {i: natural[i] - widths[i] for i in group if natural[i] > widths[i]}
+        total = sum(want.values())
+        if not total or room <= 0:
+            continue
+        share = min(1.0, room / total)
+        for i, more in want.items():
+            widths[i] += int(more * share)
+        room -= sum(widths[i] - minimum[i] for i in group)
+    return widths
 
 
 def fit(
@@ -58,15 +76,17 @@ def fit(
 
     while needed() > width and any(columns[i].drop for i in kept):
         kept.remove(max((i for i in kept if columns[i].drop), key=lambda i: columns[i].drop))
+    natural = [max([_width(columns[i].header)] + [_width(c) for c in cells[i]]) for i in kept]
+    widths = _widths(
+        [minimum[i] for i in kept], natural, [columns[i].wrap for i in kept], width - needed()
+    )
     table = Table(title=title)
-    for i in kept:
-        column = columns[i]
+    for i, column_width in zip(kept, widths, strict=True):
         table.add_column(
-            column.header,
-            justify=column.justify,  # type: ignore[arg-type]
-            no_wrap=not column.wrap,
+            columns[i].header,
+            justify=columns[i].justify,  # type: ignore[arg-type]
             overflow="fold",
-            min_width=minimum[i],
+            width=column_width,
         )
     for row in rows:
         table.add_row(*(row[i] for i in kept))
