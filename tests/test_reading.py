@@ -66,7 +66,7 @@ def test_the_home_page_says_what_is_new_since_the_last_visit(site):
 
 
 def test_seen_and_starred_through_the_api_and_the_pages(site):
-    client, store = site
+    client, _ = site
     first, second = (s["id"] for s in client.get("/api/v1/stories").json()["items"][:2])
     starred = client.put(f"/api/v1/stories/{first}/reading", json={"starred": True})
     assert starred.json() == {"story_id": first, "seen": False, "starred": True}
