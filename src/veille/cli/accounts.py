@@ -168,6 +168,14 @@ def serve_command(
         hosts = (*hosts, host)  # the address it listens on is a name it answers to
     web = settings.web.model_copy(update={"allowed_hosts": tuple(dict.fromkeys(hosts))})
     console.print(_("veille on http://{host}:{port}/", host=host, port=port))
+    if beyond:
+        console.print(
+            _(
+                "It answers to these names only: {names} (add others with --allowed-host "
+                "or [web] allowed_hosts).",
+                names=", ".join((*LOOPBACK_HOSTS, *web.allowed_hosts)),
+            )
+        )
     try:
         uvicorn.run(
             create_app(store, settings.model_copy(update={"web": web}), require_login=beyond),

@@ -64,7 +64,7 @@ def reader(request: Request) -> str:
 
 def _refuse(request: Request, status: int, detail: str) -> Response:
     path = request.url.path
-    if status == 401 and not (path.startswith("/api/") or path in ("/openapi.json", "/docs")):
+    if status == 401 and not (path.startswith("/api/") or path == "/openapi.json"):
         return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
