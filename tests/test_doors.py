@@ -239,3 +239,12 @@ def test_removing_a_watch_through_every_door(doors):
     assert client.delete(f"/api/v1/watches/{store.watch('r-api').id}").status_code == 204
     client.post("/watches/r-page/delete", data={"csrf": _csrf(client)})
     assert not {"r-cli", "r-api", "r-page"} & {w.name for w in store.watches()}
+
+
+def test_a_watch_named_by_a_number_is_refused_at_every_door(doors):
+    """Doors name watches by name or id: a name that is a number would be taken for an id."""
+    store, _, _, client, _ = doors
+    answer = client.post("/api/v1/watches", json={"name": "0", "query": "Musk"})
+    assert answer.status_code == 422 and "nombre" in answer.json()["detail"]
+    refused = CliRunner().invoke(app, ["watch", "add", "12", "Musk", "--db", str(store.url)])
+    assert refused.exit_code == 2 and "nombre" in refused.output

@@ -8,15 +8,18 @@ from veille.watch.query import FIELDS, And, Node, Not, Or, QueryError, Term, par
 
 
 def watch_problems(watch: Watch, delivery: DeliverySettings | None = None) -> list[str]:
-    """Why a watch cannot be saved, in words (empty: it can): no name, a query that cannot
-    be read, an unknown schedule, a target veille does not know or may not reach (see
-    `veille.digest.deliver.target_problem`)."""
+    """Why a watch cannot be saved, in words (empty: it can): no name (or a number), a
+    query that cannot be read, an unknown schedule, a target veille does not know or may
+    not reach (see `veille.digest.deliver.target_problem`)."""
     # Imported here: digests are built from watches, so the digest package imports this one.
     from veille.digest.deliver import target_problem
     from veille.digest.schedule import ScheduleError, parse_schedule
 
     delivery = delivery or DeliverySettings()
     problems = [] if watch.name.strip() else [_("a watch needs a name")]
+    if watch.name.strip().isdigit():
+        # A number names a watch by its id, everywhere a watch is asked for.
+        problems.append(_("a watch's name cannot be a number: « {name} »", name=watch.name))
     try:
         parse(watch.query)
     except QueryError as error:
