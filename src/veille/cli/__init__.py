@@ -140,6 +140,16 @@ def ingest(
                 paths, store, settings, on_item=advance, stop=stop, on_wait=_waiting
             )
 
+    _print_ingest(report, _("Ingest"))
+    for skip in report.skipped:
+        console.print(f"[yellow]{_('skipped')}[/] {escape(skip.ref)} : {escape(skip.reason)}")
+    for failure in report.failed:
+        console.print(f"[red]{_('failed')}[/] {escape(failure.ref)} : {escape(failure.reason)}")
+    store.close()
+    _exit_if_stopped(report)
+
+
+def _print_ingest(report: IngestReport, title: str) -> None:
     labels = (
         _("read"),
         _("new"),
@@ -156,16 +166,8 @@ def ingest(
         len(report.skipped),
         len(report.failed),
     )
-    _print(
-        [Col(label, justify="right") for label in labels], [[str(n) for n in counts]], _("Ingest")
-    )
+    _print([Col(label, justify="right") for label in labels], [[str(n) for n in counts]], title)
     _print_grouping(report)
-    for skip in report.skipped:
-        console.print(f"[yellow]{_('skipped')}[/] {escape(skip.ref)} : {escape(skip.reason)}")
-    for failure in report.failed:
-        console.print(f"[red]{_('failed')}[/] {escape(failure.ref)} : {escape(failure.reason)}")
-    store.close()
-    _exit_if_stopped(report)
 
 
 def _exit_if_stopped(report: IngestReport) -> None:
@@ -924,4 +926,5 @@ def _print_entity(entity: EntityRecord) -> None:
 
 # The watch, digest, account and server commands register themselves on `app`.
 from veille.cli import accounts as _accounts  # noqa: E402, F401
+from veille.cli import reprocess as _reprocess  # noqa: E402, F401
 from veille.cli import watches as _watches  # noqa: E402, F401

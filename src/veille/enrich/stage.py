@@ -144,7 +144,7 @@ def _mentions(
     article with no text (a link and its headline) is not read: a headline alone names
     too little to be worth the model."""
     texts = {a.id: entity_text(a.title, a.text) for a in articles if a.text.strip()}
-    hashes = {i: hashlib.sha256(t.encode()).hexdigest() for i, t in texts.items()}
+    hashes = {i: text_key(t) for i, t in texts.items()}
     kept = store.mentions(sorted(texts))
     found = {i: (m, skipped) for i, (h, m, skipped) in kept.items() if h == hashes[i]}
     missing = {
@@ -159,6 +159,11 @@ def _mentions(
         found[article_id] = (mentions, None)
     store.save_mentions([(i, hashes[i], found[i][0], found[i][1]) for i in sorted(missing)])
     return found, skipped
+
+
+def text_key(text: str) -> str:
+    """What kept mentions are keyed by: the text they were found in (`entity_text`)."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _entity_updates(

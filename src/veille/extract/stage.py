@@ -19,7 +19,7 @@ from veille.extract import ExtractError, content_hash, extract
 from veille.extract.clean import fold, site_repeated_lines
 from veille.i18n import _
 from veille.model import Article, Failure, IngestReport, PageFetch, RawDocument, Skip
-from veille.store import Store
+from veille.store import Outcome, Store
 from veille.urls import domain
 
 Document = tuple[str, RawDocument, PageFetch | None]  # source, document, page fetched
@@ -42,16 +42,46 @@ def store_documents(
         source, raw, _page = document
         report.read += 1
         try:
-            article = extract(raw, source)
+            article = extract_document(source, raw)
         except ExtractError as exc:
             record(Failure(source, raw.ref, "extract", str(exc)))
             extracted.append((document, None))
             continue
-        # What a feed said of a page is only a stand-in for the page.
-        extracted.append((document, replace(article, partial=raw.kind == "fragment")))
+        extracted.append((document, article))
     cleaned = iter(drop_site_furniture([a for _, a in extracted if a is not None]))
-    for (source, raw, page), found in extracted:
-        article = next(cleaned) if found is not None else None
+    save_extracted(
+        [
+            (source, raw.ref, page, next(cleaned) if found is not None else None)
+            for (source, raw, page), found in extracted
+        ],
+        store,
+        report,
+        record,
+    )
+
+
+def extract_document(source: str, raw: RawDocument) -> Article:
+    """One document's article (before the cleaning across its site's pages); ExtractError
+    when it holds none."""
+    # What a feed said of a page is only a stand-in for the page.
+    return replace(extract(raw, source), partial=raw.kind == "fragment")
+
+
+# A document to store: its source, its ref, the page fetch it came from, its article (None
+# when extraction failed).
+Extracted = tuple[str, str, PageFetch | None, Article | None]
+
+
+def save_extracted(
+    extracted: list[Extracted],
+    store: Store,
+    report: IngestReport,
+    record: Callable[[Failure | Skip], None],
+    on_saved: Callable[[int, Outcome, Article], None] | None = None,
+) -> None:
+    """Store each document's article, one transaction each; `on_saved` runs inside it, so
+    what it writes commits with the article."""
+    for source, ref, page, article in extracted:
         try:
             with store.transaction():
                 if page is not None:
@@ -59,10 +89,12 @@ def store_documents(
                 if article is None:
                     continue
                 outcome, article_id = store.save_article(article)
+                if on_saved is not None:
+                    on_saved(article_id, outcome, article)
         except DataError as exc:
             # A value this database cannot hold: that article fails, the batch goes on.
             reason = _("the database refused it: {error}", error=str(exc.orig).splitlines()[0])
-            record(Failure(source, raw.ref, "store", reason))
+            record(Failure(source, ref, "store", reason))
             if page is not None:
                 store.record_page(**vars(replace(page, error=reason)))
             continue
@@ -71,7 +103,7 @@ def store_documents(
             record(
                 Skip(
                     source,
-                    raw.ref,
+                    ref,
                     _(
                         "a poorer version of a stored article was not stored: {url}",
                         url=article.url,

@@ -27,15 +27,15 @@ def read_path(path: Path, settings: Settings) -> Iterator[Item]:
     if not path.exists():
         yield Failure(source, source, "read", _("no such file or folder"))
         return
-    for file in _walk(path):
+    for file in files_under(path):
         yield from read_file(file, source, settings)
 
 
 def count_files(paths: Iterable[Path]) -> int:
-    return sum(1 for path in paths if path.exists() for _ in _walk(path))
+    return sum(1 for path in paths if path.exists() for _ in files_under(path))
 
 
-def _walk(path: Path) -> Iterator[Path]:
+def files_under(path: Path) -> Iterator[Path]:
     if path.is_file():
         yield path
         return
@@ -45,13 +45,17 @@ def _walk(path: Path) -> Iterator[Path]:
             yield child
 
 
-def read_file(path: Path, source: str, settings: Settings) -> Iterator[Item]:
-    ref = str(path)
+def read_file(
+    path: Path, source: str, settings: Settings, ref: str | None = None
+) -> Iterator[Item]:
+    """The documents of one file; `ref` names it in what they point back to (its path by
+    default)."""
+    ref = ref or str(path)
     try:
         size = path.stat().st_size
         with path.open("rb") as stream:
             head = stream.read(65536)
-            if _is_warc(head):
+            if is_warc(head):
                 stream.seek(0)
                 yield from read_warc(stream, ref, source, settings.max_bytes)
                 return
@@ -76,7 +80,7 @@ def read_file(path: Path, source: str, settings: Settings) -> Iterator[Item]:
     yield from read_bytes(data, ref, source, settings)
 
 
-def _is_warc(head: bytes) -> bool:
+def is_warc(head: bytes) -> bool:
     kind = sniff(head)
     if kind is Kind.GZIP:
         try:

@@ -2,10 +2,16 @@
 
 A corrupt record is reported and skipped: reading resumes at the next record boundary,
 so one bad record never costs the rest of an archive.
+
+An archive can be read in byte ranges (`start`, `end`), one per worker: a range reads the
+records that begin inside it, from the first confirmed record boundary at or after
+`start`, so the ranges of a file read together give the records (and the damage) of
+reading it whole.
 """
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,25 +25,42 @@ from veille.model import Failure, RawDocument
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _SCAN_CHUNK = 1 << 20
+_MEMBER_LIMIT = 64 << 20
 
 
 def read_warc(
-    stream: BinaryIO, ref: str, source: str, max_bytes: int
+    stream: BinaryIO,
+    ref: str,
+    source: str,
+    max_bytes: int,
+    start: int = 0,
+    end: int | None = None,
 ) -> Iterator[RawDocument | Failure]:
+    """The HTML pages of the records beginning in [`start`, `end`), and the damage found
+    there; the whole archive by default."""
+    stream.seek(0)
     gzipped = stream.read(2) == b"\x1f\x8b"
-    start: int | None = 0
+    position = _range_start(stream, start, end, gzipped) if start else 0
     # Damage seen after a good record: reported once we know whether the next boundary
     # parses (the damage was before it) or not (that record is the damaged one).
     suspect: tuple[int, Exception] | None = None
-    while start is not None:
-        stream.seek(start)
+    while position is not None:
+        stream.seek(position)
         records = ArchiveIterator(stream, no_record_parse=False)
         last_done: int | None = None
         try:
             for record in records:
                 doc = _record_to_document(record, ref, source, max_bytes)
                 # Asking for the offset reads the record to its end: only after the body.
-                last_done = start + records.get_record_offset()
+                # warcio counts it from the file's start (the stream's position), wherever
+                # reading began.
+                offset = records.get_record_offset()
+                if end is not None and offset >= end:
+                    # The next range's first record: the damage before it is this range's.
+                    if suspect:
+                        yield _damage(source, ref, *suspect)
+                    return
+                last_done = offset
                 if suspect:
                     yield _damage(source, ref, *suspect)
                     suspect = None
@@ -46,14 +69,69 @@ def read_warc(
             break
         except Exception as exc:  # warcio raises many types on damaged input
             if last_done is None:
-                yield _damage(source, ref, start, exc)
+                if end is not None and position >= end:
+                    return  # a damaged record the next range reports
+                yield _damage(source, ref, position, exc)
                 suspect = None
-                start = _next_record_start(stream, start + 1, gzipped)
+                position = _next_record_start(stream, position + 1, gzipped)
             else:
                 suspect = (last_done + 1, exc)
-                start = _next_record_start(stream, last_done + 1, gzipped)
+                position = _next_record_start(stream, last_done + 1, gzipped)
     if suspect:
         yield _damage(source, ref, *suspect)
+
+
+def splittable(stream: BinaryIO) -> bool:
+    """Whether the archive can be read in byte ranges: uncompressed, or gzipped one record
+    per member as WARC files are written (not one gzip stream over the whole file)."""
+    stream.seek(0)
+    if stream.read(2) != b"\x1f\x8b":
+        return True
+    stream.seek(0)
+    inflater = zlib.decompressobj(31)
+    # A record member is a few kilobytes to a few megabytes; a first member longer than
+    # this is a whole-file stream, which only one reader can take from its start.
+    for _chunk in range(_MEMBER_LIMIT // _SCAN_CHUNK):
+        chunk = stream.read(_SCAN_CHUNK)
+        if not chunk:
+            return False
+        try:
+            inflater.decompress(chunk, 1 << 16)
+            while inflater.unconsumed_tail and not inflater.eof:
+                inflater.decompress(inflater.unconsumed_tail, 1 << 16)
+        except zlib.error:
+            return False
+        if inflater.eof:
+            return bool(inflater.unused_data or stream.read(1))
+    return False
+
+
+def _range_start(stream: BinaryIO, start: int, end: int | None, gzipped: bool) -> int | None:
+    """The first record boundary at or after `start` (and before `end`), or None. Outside
+    gzip members, "WARC/1." after a newline may be a page quoting one: a boundary is taken
+    only where a whole record parses and ends where the next one (or the file) begins."""
+    position = start
+    while (found := _next_record_start(stream, position, gzipped)) is not None:
+        if end is not None and found >= end:
+            return None
+        if gzipped or _whole_record_at(stream, found):
+            return found
+        position = found + 1
+    return None
+
+
+def _whole_record_at(stream: BinaryIO, offset: int) -> bool:
+    stream.seek(offset)
+    head = stream.read(65536)
+    header_end = head.find(b"\r\n\r\n")
+    if header_end < 0:
+        return False
+    length = re.search(rb"\r\nContent-Length:\s*(\d+)", head[:header_end], re.IGNORECASE)
+    if length is None:
+        return False
+    stream.seek(offset + header_end + 4 + int(length.group(1)))
+    tail = stream.read(4 + 7)
+    return tail[:4] == b"\r\n\r\n" and tail[4:] in (b"", b"WARC/1.")
 
 
 def _damage(source: str, ref: str, offset: int, exc: Exception) -> Failure:

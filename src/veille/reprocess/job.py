@@ -1,0 +1,440 @@
+"""Reprocess archives on Apache Spark: the per-record work spread over a cluster, the
+store written and the stories built as on one machine.
+
+1. Workers read the inputs as splits (byte ranges of WARC archives, whole files
+   otherwise; URLs through Spark's Hadoop filesystems, a whole file per task) and extract
+   every document (`work.read_split`, `work.extract_items`).
+2. The items are numbered as `veille ingest` meets them and cut into its batches; workers
+   clean each batch across its sites' pages and find its articles' entity mentions, the
+   costliest step, with the model loaded once per worker process (`work.finish_batch`).
+3. The driver takes the batches in order and stores them as `veille ingest` does, each
+   article with its mentions in one transaction (`save_extracted`); then the pipeline's
+   own stages after storing run over the store's queue (`pipeline.process`): the copies
+   and stories are built in their one canonical order, and the understanding reuses the
+   mentions kept, so the stories are those of `veille ingest` on the same inputs.
+
+Idempotent and resumable: the store is only written in step 3, by the same calls as
+`veille ingest`, so a job run again (after a crash of the driver, say) reports the
+articles stored "unchanged" and finishes what was left; a worker that dies has its tasks
+run again by Spark.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from veille.config import Settings
+from veille.enrich.entities import Mention
+from veille.enrich.stage import text_key
+from veille.enrich.story import entity_text
+from veille.extract.stage import save_extracted
+from veille.i18n import _
+from veille.model import Article, Failure, IngestReport, Skip, Source
+from veille.pipeline import BATCH_SIZE, process
+from veille.reprocess import work
+from veille.sources.local import files_under
+from veille.store import Outcome, Store
+
+# Splits are cut so each worker gets several (a slow one does not hold the job), within
+# these bounds.
+_MIN_SPLIT = 1 << 20
+_MAX_SPLIT = 128 << 20
+_SPLITS_PER_CORE = 4
+# Batches per partition of the final stage: a few thousand articles each.
+_BATCHES_PER_PARTITION = 20
+# A task that fails (a worker killed, a node lost) is tried again this many times.
+_TASK_TRIES = 4
+
+
+class SparkUnavailable(RuntimeError):
+    """pyspark (or Java) is missing; the message says what to install."""
+
+
+@dataclass
+class ReprocessReport(IngestReport):
+    records: int = 0  # items read from the inputs: documents, and records that failed
+    splits: int = 0
+    tasks_failed: int = 0  # tasks Spark ran again (a worker lost, a task killed)
+    map_seconds: float = 0.0  # read, extract, clean, mentions: on the workers
+    store_seconds: float = 0.0  # articles and mentions written by the driver
+    process_seconds: float = 0.0  # index, copies, stories, understanding
+
+
+def reprocess(
+    inputs: list[str],
+    store: Store,
+    settings: Settings,
+    master: str = "local[*]",
+    conf: dict[str, str] | None = None,
+    *,
+    split_bytes: int | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    on_wait: Callable[[], None] | None = None,
+    stop: threading.Event | None = None,
+) -> ReprocessReport:
+    """Read `inputs` (paths, or URLs Spark reads) on Spark, store what `veille ingest`
+    would, then group and understand."""
+    report = ReprocessReport()
+    context = _context(master, conf or {})
+    watcher = _Watcher(context, report, on_progress, stop)
+    try:
+        began = time.perf_counter()
+        results = _map(context, inputs, settings, split_bytes, report, watcher)
+        report.map_seconds = time.perf_counter() - began
+        if results is None:
+            return report
+        with store.writer(on_wait):
+            for source in _sources(inputs):
+                store.ensure_source(source)
+            began = time.perf_counter()
+            watcher.phase(_("storing"))
+            record = partial(_record, store, report)
+            for _ordinal, batch in results.toLocalIterator():
+                if stop is not None and stop.is_set():
+                    report.stopped = True
+                    return report
+                _store_batch(batch, store, report, record)
+            report.store_seconds = time.perf_counter() - began
+            began = time.perf_counter()
+            watcher.phase(_("grouping and understanding"))
+            process(store, settings, report, stop)
+            report.process_seconds = time.perf_counter() - began
+    finally:
+        watcher.close()
+        context.stop()
+    return report
+
+
+def _context(master: str, conf: dict[str, str]) -> Any:
+    try:
+        from pyspark import SparkConf, SparkContext
+    except ImportError:
+        raise SparkUnavailable(
+            _("pyspark is not installed: pip install 'veille[spark]' (and a Java runtime)")
+        ) from None
+    local = master.startswith("local")
+    if local:
+        # Workers run the Python named here (pyspark reads it when the context starts):
+        # on one machine, the driver's own, where veille is installed.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    settings = {
+        "spark.app.name": "veille reprocess",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.log.level": "ERROR",
+        # No web UI for a job on one machine (a cluster's driver may want it).
+        **({"spark.ui.enabled": "false"} if local else {}),
+        "spark.task.maxFailures": str(_TASK_TRIES),
+        **conf,
+    }
+    spark_conf = SparkConf().setMaster(_with_retries(master)).setAll(list(settings.items()))
+    try:
+        return SparkContext(conf=spark_conf)
+    except Exception as exc:  # no Java, a master that cannot be reached...
+        raise SparkUnavailable(
+            _("Spark could not start ({error})", error=str(exc).strip().splitlines()[0])
+        ) from exc
+
+
+def _with_retries(master: str) -> str:
+    """local[N] gives a failed task no second try; local[N,F] does."""
+    if master == "local":
+        return f"local[1,{_TASK_TRIES}]"
+    if master.startswith("local[") and "," not in master:
+        return f"{master[:-1]},{_TASK_TRIES}]"
+    return master
+
+
+def is_url(value: str) -> bool:
+    """A URL that Spark's filesystems read (hdfs://, s3a://, file://...), not a path."""
+    scheme = urlsplit(value).scheme
+    return len(scheme) > 1 and "://" in value
+
+
+def _sources(inputs: list[str]) -> Iterator[Source]:
+    for value in inputs:
+        if is_url(value):
+            name = value.rstrip("/").rsplit("/", 1)[-1] or value
+            yield Source(name=name, kind="file", location=value)
+        else:
+            path = Path(value)
+            yield Source(name=path.name or value, kind="file", location=str(path.resolve()))
+
+
+def _map(
+    context: Any,
+    inputs: list[str],
+    settings: Settings,
+    split_bytes: int | None,
+    report: ReprocessReport,
+    watcher: _Watcher,
+) -> Any:
+    """The batches, final and in order, kept on the workers: (ordinal, [(outcome,
+    mentions)]). None when stopped."""
+    from pyspark import StorageLevel
+
+    local = [(n, Path(v)) for n, v in enumerate(inputs) if not is_url(v)]
+    total = sum(_size(path) for _, path in local)
+    cores = context.defaultParallelism
+    target = split_bytes or max(_MIN_SPLIT, min(_MAX_SPLIT, total // (cores * _SPLITS_PER_CORE)))
+    splits = work.plan(local, target)
+    report.splits = len(splits)
+    parts = []
+    if splits:
+        rdd = context.parallelize(splits, len(splits))
+        parts.append(rdd.flatMap(partial(_read_local, settings)))
+    for number, url in ((n, v) for n, v in enumerate(inputs) if is_url(v)):
+        files = context.binaryFiles(url)
+        parts.append(files.flatMap(partial(_read_remote, settings, number, url)))
+    if not parts:
+        return None
+    items = context.union(parts).persist(StorageLevel.MEMORY_AND_DISK)
+    watcher.phase(_("reading and extracting"))
+    found: list[tuple[work.RangeKey, int]] = []
+    if not watcher.run(lambda: found.extend(items.mapPartitions(_count).collect())):
+        return None
+    counts: Counter = Counter()
+    for key, count in found:
+        counts[key] += count
+    report.records = sum(counts.values())
+    if not counts:
+        return None
+    numbering = _numbering(counts)
+    ordinals = context.broadcast(numbering)
+    batches = numbering.batches
+    partitions = max(1, min(batches, max(cores * 2, batches // _BATCHES_PER_PARTITION)))
+    results = (
+        items.map(partial(_place, ordinals))
+        .repartitionAndSortWithinPartitions(
+            partitions, partitionFunc=partial(_partition, partitions, batches)
+        )
+        .mapPartitions(_finish)
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    watcher.phase(_("cleaning and finding entities"))
+    if not watcher.run(results.count):
+        return None
+    items.unpersist()
+    return results
+
+
+def _size(path: Path) -> int:
+    try:
+        return sum(f.stat().st_size for f in files_under(path)) if path.exists() else 0
+    except OSError:
+        return 0
+
+
+def _read_local(settings: Settings, split: work.Split) -> Iterator[tuple[Any, work.Outcome]]:
+    items = work.extract_items(work.read_split(split, settings), split.source)
+    for rank, outcome in enumerate(items):
+        yield (split.key, rank), outcome
+
+
+def _read_remote(
+    settings: Settings, number: int, url: str, file: tuple[str, bytes]
+) -> Iterator[tuple[Any, work.Outcome]]:
+    path, data = file
+    items = work.extract_items(work.read_remote(url, path, data, settings), url)
+    for rank, outcome in enumerate(items):
+        yield ((number, 0, path, 0), rank), outcome
+
+
+def _count(items: Iterable[tuple[Any, work.Outcome]]) -> Iterator[tuple[work.RangeKey, int]]:
+    yield from Counter(key for (key, _rank), _outcome in items).items()
+
+
+@dataclass(frozen=True)
+class _Numbering:
+    """Where each range's items fall in its input's sequence, and the batches' ordinals
+    across all inputs."""
+
+    first: dict[work.RangeKey, int]  # a range's first item's place in its input
+    base: dict[int, int]  # an input's first batch's ordinal
+    batches: int
+
+
+def _numbering(counts: Counter) -> _Numbering:
+    first: dict[work.RangeKey, int] = {}
+    per_input: Counter = Counter()
+    for key in sorted(counts):
+        first[key] = per_input[key[0]]
+        per_input[key[0]] += counts[key]
+    base, batches = {}, 0
+    for number in sorted(per_input):
+        base[number] = batches
+        batches += -(-per_input[number] // BATCH_SIZE)
+    return _Numbering(first, base, batches)
+
+
+def _place(ordinals: Any, item: tuple[tuple[work.RangeKey, int], work.Outcome]) -> Any:
+    (key, rank), outcome = item
+    numbering: _Numbering = ordinals.value
+    place = numbering.first[key] + rank
+    return (numbering.base[key[0]] + place // BATCH_SIZE, place), outcome
+
+
+def _partition(partitions: int, batches: int, key: tuple[int, int]) -> int:
+    # Consecutive batches share a partition, in order: the driver reads them in order.
+    return key[0] * partitions // batches
+
+
+def _finish(items: Iterable[tuple[tuple[int, int], work.Outcome]]) -> Iterator[Any]:
+    for ordinal, batch in groupby(items, key=lambda item: item[0][0]):
+        yield ordinal, work.finish_batch([outcome for _key, outcome in batch])
+
+
+def _record(store: Store, report: IngestReport, problem: Failure | Skip) -> None:
+    store.log(problem)
+    (report.failed if isinstance(problem, Failure) else report.skipped).append(problem)
+
+
+def _store_batch(
+    batch: list[tuple[work.Outcome, list[Mention] | None]],
+    store: Store,
+    report: ReprocessReport,
+    record: Callable[[Failure | Skip], None],
+) -> None:
+    """One batch stored as `veille ingest` stores it: the read problems recorded, then
+    each document counted and its extraction failure recorded, then the articles saved,
+    each with its mentions."""
+    documents = []
+    for outcome, mentions in batch:
+        if isinstance(outcome, Article) or (
+            isinstance(outcome, Failure) and outcome.stage == "extract"
+        ):
+            documents.append((outcome, mentions))
+        else:
+            record(outcome)
+    found: dict[str, list[Mention] | None] = {}
+    for outcome, mentions in documents:
+        report.read += 1
+        if isinstance(outcome, Failure):
+            record(outcome)
+        else:
+            found[outcome.raw_ref] = mentions
+    save_extracted(
+        [(a.source, a.raw_ref, None, a) for a, _m in documents if isinstance(a, Article)],
+        store,
+        report,
+        record,
+        on_saved=partial(_keep_mentions, store, found),
+    )
+
+
+def _keep_mentions(
+    store: Store,
+    found: dict[str, list[Mention] | None],
+    article_id: int,
+    outcome: Outcome,
+    article: Article,
+) -> None:
+    """Keep the mentions found for `article` if the store holds that text as read (an
+    update may keep the stored language, say): the understanding stage then reads them
+    instead of running the model."""
+    mentions = found.get(article.raw_ref)
+    if mentions is None or outcome == "kept":
+        return
+    if outcome != "new":
+        stored = store.articles_by_id([article_id])[0]
+        if (stored.title, stored.text, stored.language) != (
+            article.title,
+            article.text,
+            article.language,
+        ):
+            return
+    key = text_key(entity_text(article.title, article.text))
+    kept = store.mentions([article_id]).get(article_id)
+    if kept is None or kept[0] != key:
+        store.save_mentions([(article_id, key, mentions, None)])
+
+
+class _Watcher:
+    """Reports the job's progress every few seconds, counts the tasks Spark ran again,
+    and cancels the job when asked to stop."""
+
+    def __init__(
+        self,
+        context: Any,
+        report: ReprocessReport,
+        on_progress: Callable[[str], None] | None,
+        stop: threading.Event | None,
+    ) -> None:
+        self.context, self.report, self.on_progress, self.stop = context, report, on_progress, stop
+        self.label = ""
+        self.failed: dict[int, int] = {}
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def phase(self, label: str) -> None:
+        self.label = label
+        if self.on_progress:
+            self.on_progress(label)
+
+    def run(self, action: Callable[[], Any]) -> bool:
+        """Run a Spark action; False if it was cancelled by a stop."""
+        try:
+            action()
+        except Exception:
+            if self.stop is not None and self.stop.is_set():
+                self.report.stopped = True
+                return False
+            raise
+        finally:
+            self._poll()
+        return True
+
+    def close(self) -> None:
+        self.done.set()
+        self.thread.join()
+        self.report.tasks_failed = sum(self.failed.values())
+
+    def _loop(self) -> None:
+        while not self.done.wait(2.0):
+            if self.stop is not None and self.stop.is_set():
+                self.context.cancelAllJobs()
+            line = self._poll()
+            if line and self.on_progress:
+                self.on_progress(line)
+
+    def _poll(self) -> str:
+        tracker = self.context.statusTracker()
+        done = total = 0
+        for stage_id in tracker.getActiveStageIds():
+            info = tracker.getStageInfo(stage_id)
+            if info is None:
+                continue
+            done += info.numCompletedTasks
+            total += info.numTasks
+            self.failed[stage_id] = max(self.failed.get(stage_id, 0), info.numFailedTasks)
+        if not total:
+            return ""
+        return _("{phase}: {done}/{total} tasks", phase=self.label, done=done, total=total)
+
+
+def environment_ready() -> str | None:
+    """Why Spark cannot run here (None when it can): pyspark and a Java runtime."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return _("pyspark is not installed: pip install 'veille[spark]' (and a Java runtime)")
+    java_home = os.environ.get("JAVA_HOME")
+    java = Path(java_home, "bin", "java") if java_home else None
+    if (java is None or not java.exists()) and not _on_path("java"):
+        return _("no Java runtime found (install OpenJDK 17 or set JAVA_HOME)")
+    return None
+
+
+def _on_path(name: str) -> bool:
+    return any(Path(d, name).exists() for d in os.environ.get("PATH", "").split(os.pathsep) if d)

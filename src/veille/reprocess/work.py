@@ -1,0 +1,153 @@
+"""What the Spark job's workers do, as plain functions over plain data: read a byte range
+of an archive, extract its documents, clean a batch across its sites' pages and find the
+entity mentions of its articles. Each calls the single-machine pipeline's own functions
+(`read_warc`, `read_file`, `extract_document`, `drop_site_furniture`, `find_mentions`),
+so the job and `veille ingest` share every transform.
+
+The job numbers the items of each input as `veille ingest` meets them (files in its order,
+records in file order), and cuts them into the same batches: the furniture lines dropped
+are those `veille ingest` drops.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from veille.config import Settings
+from veille.enrich.entities import Mention, find_mentions
+from veille.enrich.story import entity_text
+from veille.extract import ExtractError
+from veille.extract.stage import drop_site_furniture, extract_document
+from veille.i18n import _
+from veille.model import Article, Failure, RawDocument, Skip
+from veille.sources.local import files_under, is_warc, read_bytes, read_file
+from veille.sources.warc import read_warc, splittable
+
+# What one item of an input becomes on a worker: its article, or why there is none.
+Outcome = Article | Failure | Skip
+# An item's place: (input, file, remote path, range start), then its rank in the range.
+RangeKey = tuple[int, int, str, int]
+
+
+@dataclass(frozen=True)
+class Split:
+    """A piece of work: a byte range of an archive, or a whole file."""
+
+    input: int  # which input argument, in the order given
+    file: int  # the file's rank among the input's files (`veille ingest`'s order)
+    source: str  # the input argument as given: the articles' source
+    ref: str  # the file as `veille ingest` names it
+    path: str  # where a worker opens it
+    start: int = 0
+    end: int | None = None
+    warc: bool = False  # a byte range of an archive; else the whole file, read by content
+
+    @property
+    def key(self) -> RangeKey:
+        return (self.input, self.file, "", self.start)
+
+
+def plan(inputs: list[tuple[int, Path]], target_bytes: int) -> list[Split]:
+    """The splits of local inputs (numbered), in `veille ingest`'s order: an archive that
+    can be read in ranges is cut into ranges of about `target_bytes`; any other file is
+    one split."""
+    splits: list[Split] = []
+    for number, path in inputs:
+        source = str(path)
+        if not path.exists():
+            # `read_file` of a missing path says so, as `veille ingest` does.
+            splits.append(Split(number, 0, source, source, os.path.abspath(path)))
+            continue
+        for rank, file in enumerate(files_under(path)):
+            ref, where = str(file), os.path.abspath(file)
+            ranges = _ranges(file, target_bytes)
+            if ranges is None:
+                splits.append(Split(number, rank, source, ref, where))
+                continue
+            splits.extend(
+                Split(number, rank, source, ref, where, start, end, warc=True)
+                for start, end in ranges
+            )
+    return splits
+
+
+def _ranges(file: Path, target_bytes: int) -> list[tuple[int, int | None]] | None:
+    """Byte ranges of an archive readable in ranges; None for any other file."""
+    try:
+        with file.open("rb") as stream:
+            if not is_warc(stream.read(65536)):
+                return None
+            whole = not splittable(stream)
+        size = file.stat().st_size
+    except OSError:
+        return None  # `read_file` says why, on the worker
+    if whole or size <= target_bytes:
+        return [(0, None)]
+    count = -(-size // target_bytes)
+    bounds = [size * i // count for i in range(count)]
+    return [(a, b) for a, b in zip(bounds, [*bounds[1:], None], strict=True)]
+
+
+def read_split(split: Split, settings: Settings) -> Iterator[RawDocument | Failure | Skip]:
+    """The items of one split, as `veille ingest` reads them."""
+    if not split.warc:
+        yield from read_file(Path(split.path), split.source, settings, ref=split.ref)
+        return
+    try:
+        with open(split.path, "rb") as stream:
+            yield from read_warc(
+                stream, split.ref, split.source, settings.max_bytes, split.start, split.end
+            )
+    except OSError as exc:
+        yield Failure(
+            split.source,
+            split.ref,
+            "read",
+            _("cannot read the file: {error}", error=exc.strerror or exc),
+        )
+
+
+def read_remote(
+    source: str, path: str, data: bytes, settings: Settings
+) -> Iterator[RawDocument | Failure | Skip]:
+    """The items of one file read whole through Spark's filesystems (hdfs://, s3a://...)."""
+    if is_warc(data[:65536]):
+        yield from read_warc(io.BytesIO(data), path, source, settings.max_bytes)
+    else:
+        yield from read_bytes(data, path, source, settings)
+
+
+def extract_items(items: Iterable[RawDocument | Failure | Skip], source: str) -> Iterator[Outcome]:
+    """Each document's article (before the cleaning across pages), or its failure; read
+    problems pass through. A document that breaks the extractor is a failure of its own,
+    never the end of the job."""
+    for item in items:
+        if not isinstance(item, RawDocument):
+            yield item
+            continue
+        try:
+            yield extract_document(source, item)
+        except ExtractError as exc:
+            yield Failure(source, item.ref, "extract", str(exc))
+        except Exception as exc:  # a page the extractor cannot take: that page fails
+            reason = _("the extractor failed: {error}", error=f"{type(exc).__name__}: {exc}")
+            yield Failure(source, item.ref, "extract", reason)
+
+
+def finish_batch(outcomes: list[Outcome]) -> list[tuple[Outcome, list[Mention] | None]]:
+    """One `veille ingest` batch made final: lines repeated across a site's pages dropped,
+    then each article's entity mentions (None when it has no text, or no model reads its
+    language: the understanding stage finds those itself)."""
+    cleaned = iter(drop_site_furniture([o for o in outcomes if isinstance(o, Article)]))
+    final = [next(cleaned) if isinstance(o, Article) else o for o in outcomes]
+    texts = {
+        i: (entity_text(o.title, o.text), o.language)
+        for i, o in enumerate(final)
+        if isinstance(o, Article) and o.text.strip()
+    }
+    found, _skipped = find_mentions(texts)
+    return [(o, found.get(i)) for i, o in enumerate(final)]
