@@ -27,7 +27,6 @@ import json
 import os
 import random
 import re
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -171,31 +170,41 @@ def write_warc(
 # --------------------------------------------------------------------------- the stores
 
 
-def snapshot(database: Path) -> dict:
-    """What a store holds, keyed by canonical URL (ids may differ between two stores)."""
-    with sqlite3.connect(database) as db:
+def snapshot(database: Path | str) -> dict:
+    """What a store holds, keyed by canonical URL (ids may differ between two stores);
+    a SQLite file or any SQLAlchemy URL."""
+    from sqlalchemy import create_engine, text
+
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    engine = create_engine(url)
+    with engine.connect() as db:
+
+        def rows(query: str) -> list:
+            return [tuple(row) for row in db.execute(text(query))]
+
         articles = {
-            row[0]: row[1:]
-            for row in db.execute(
+            row[0]: (row[1], _when(row[2]), *row[3:])
+            for row in rows(
                 "SELECT canonical_url, title, published, content_hash, language, id FROM articles"
             )
         }
         url_of = {row[-1]: url for url, row in articles.items()}
         stories: dict[int, set[str]] = defaultdict(set)
-        for article_id, story_id in db.execute("SELECT article_id, story_id FROM story_articles"):
+        for article_id, story_id in rows("SELECT article_id, story_id FROM story_articles"):
             stories[story_id].add(url_of[article_id])
         copies = {
             (url_of[c], url_of[o])
-            for c, o in db.execute("SELECT copy_id, original_id FROM article_copies")
+            for c, o in rows("SELECT copy_id, original_id FROM article_copies")
         }
         entities: dict[int, set[tuple[str, str]]] = defaultdict(set)
-        for story_id, name, kind in db.execute(
+        for story_id, name, kind in rows(
             "SELECT se.story_id, se.name, e.kind FROM story_entities se "
             "JOIN entities e ON e.id = se.entity_id"
         ):
             entities[story_id].add((name, kind))
-        problems = set(db.execute("SELECT ref, stage, level, reason FROM ingest_log"))
-        briefs = {sid for (sid,) in db.execute("SELECT story_id FROM story_briefs")}
+        problems = set(rows("SELECT ref, stage, level, reason FROM ingest_log"))
+        briefs = {sid for (sid,) in rows("SELECT story_id FROM story_briefs")}
+    engine.dispose()
     by_members = {frozenset(m): sid for sid, m in stories.items()}
     return {
         "articles": {url: row[:-1] for url, row in articles.items()},
@@ -206,6 +215,11 @@ def snapshot(database: Path) -> dict:
         "problems": problems,
         "briefs": len(briefs),
     }
+
+
+def _when(value: datetime | str | None) -> datetime | None:
+    # SQLite gives dates back as text to a plain query; PostgreSQL as datetimes.
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _pairs(groups) -> set[tuple[str, str]]:

@@ -132,8 +132,17 @@ def _context(master: str, conf: dict[str, str]) -> Any:
         "spark.app.name": "veille reprocess",
         "spark.ui.showConsoleProgress": "false",
         "spark.log.level": "ERROR",
-        # No web UI for a job on one machine (a cluster's driver may want it).
-        **({"spark.ui.enabled": "false"} if local else {}),
+        # On one machine: no web UI, and the driver listens on loopback only (a cluster's
+        # driver must be reachable, and may want its UI).
+        **(
+            {
+                "spark.ui.enabled": "false",
+                "spark.driver.host": "127.0.0.1",
+                "spark.driver.bindAddress": "127.0.0.1",
+            }
+            if local
+            else {}
+        ),
         "spark.task.maxFailures": str(_TASK_TRIES),
         **conf,
     }

@@ -15,6 +15,7 @@ import io
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from veille.config import Settings
@@ -89,7 +90,7 @@ def _ranges(file: Path, target_bytes: int) -> list[tuple[int, int | None]] | Non
         return [(0, None)]
     count = -(-size // target_bytes)
     bounds = [size * i // count for i in range(count)]
-    return [(a, b) for a, b in zip(bounds, [*bounds[1:], None], strict=True)]
+    return list(pairwise([*bounds, None]))
 
 
 def read_split(split: Split, settings: Settings) -> Iterator[RawDocument | Failure | Skip]:

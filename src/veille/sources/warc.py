@@ -3,15 +3,14 @@
 A corrupt record is reported and skipped: reading resumes at the next record boundary,
 so one bad record never costs the rest of an archive.
 
-An archive can be read in byte ranges (`start`, `end`), one per worker: a range reads the
-records that begin inside it, from the first confirmed record boundary at or after
-`start`, so the ranges of a file read together give the records (and the damage) of
-reading it whole.
+A gzipped archive (one member per record) can be read in byte ranges (`start`, `end`),
+one per worker: a range reads the records that begin inside it, from the first member at
+or after `start` that holds a record, so the ranges of a file read together give the
+records (and the damage) of reading it whole.
 """
 
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
@@ -40,7 +39,7 @@ def read_warc(
     there; the whole archive by default."""
     stream.seek(0)
     gzipped = stream.read(2) == b"\x1f\x8b"
-    position = _range_start(stream, start, end, gzipped) if start else 0
+    position = _range_start(stream, start, end) if start else 0
     # Damage seen after a good record: reported once we know whether the next boundary
     # parses (the damage was before it) or not (that record is the damaged one).
     suspect: tuple[int, Exception] | None = None
@@ -48,6 +47,7 @@ def read_warc(
         stream.seek(position)
         records = ArchiveIterator(stream, no_record_parse=False)
         last_done: int | None = None
+        last_end = position
         try:
             for record in records:
                 doc = _record_to_document(record, ref, source, max_bytes)
@@ -60,7 +60,7 @@ def read_warc(
                     if suspect:
                         yield _damage(source, ref, *suspect)
                     return
-                last_done = offset
+                last_done, last_end = offset, offset + records.get_record_length()
                 if suspect:
                     yield _damage(source, ref, *suspect)
                     suspect = None
@@ -75,18 +75,22 @@ def read_warc(
                 suspect = None
                 position = _next_record_start(stream, position + 1, gzipped)
             else:
-                suspect = (last_done + 1, exc)
+                # The error as read from where the damage begins: the one raised here
+                # depends on how far the reader had buffered, so on where it started.
+                suspect = (last_done + 1, _error_at(stream, last_end) or exc)
                 position = _next_record_start(stream, last_done + 1, gzipped)
     if suspect:
         yield _damage(source, ref, *suspect)
 
 
 def splittable(stream: BinaryIO) -> bool:
-    """Whether the archive can be read in byte ranges: uncompressed, or gzipped one record
-    per member as WARC files are written (not one gzip stream over the whole file)."""
+    """Whether the archive can be read in byte ranges: gzipped one record per member, as
+    WARC files are written. Not an uncompressed archive: a record whose Content-Length
+    lies takes the next one with it when read from the start, and a range starting
+    between them would not; nor one gzip stream over the whole file."""
     stream.seek(0)
     if stream.read(2) != b"\x1f\x8b":
-        return True
+        return False
     stream.seek(0)
     inflater = zlib.decompressobj(31)
     # A record member is a few kilobytes to a few megabytes; a first member longer than
@@ -106,32 +110,23 @@ def splittable(stream: BinaryIO) -> bool:
     return False
 
 
-def _range_start(stream: BinaryIO, start: int, end: int | None, gzipped: bool) -> int | None:
-    """The first record boundary at or after `start` (and before `end`), or None. Outside
-    gzip members, "WARC/1." after a newline may be a page quoting one: a boundary is taken
-    only where a whole record parses and ends where the next one (or the file) begins."""
-    position = start
-    while (found := _next_record_start(stream, position, gzipped)) is not None:
-        if end is not None and found >= end:
-            return None
-        if gzipped or _whole_record_at(stream, found):
-            return found
-        position = found + 1
-    return None
+def _range_start(stream: BinaryIO, start: int, end: int | None) -> int | None:
+    """The first gzip member holding a record at or after `start` (before `end`), or
+    None."""
+    found = _next_record_start(stream, start, gzipped=True)
+    return None if found is None or (end is not None and found >= end) else found
 
 
-def _whole_record_at(stream: BinaryIO, offset: int) -> bool:
+def _error_at(stream: BinaryIO, offset: int) -> Exception | None:
+    """What reading the record at `offset` from there raises (None if it reads)."""
     stream.seek(offset)
-    head = stream.read(65536)
-    header_end = head.find(b"\r\n\r\n")
-    if header_end < 0:
-        return False
-    length = re.search(rb"\r\nContent-Length:\s*(\d+)", head[:header_end], re.IGNORECASE)
-    if length is None:
-        return False
-    stream.seek(offset + header_end + 4 + int(length.group(1)))
-    tail = stream.read(4 + 7)
-    return tail[:4] == b"\r\n\r\n" and tail[4:] in (b"", b"WARC/1.")
+    try:
+        for record in ArchiveIterator(stream, no_record_parse=False):
+            record.content_stream().read()
+            break
+    except Exception as exc:  # warcio raises many types on damaged input
+        return exc
+    return None
 
 
 def _damage(source: str, ref: str, offset: int, exc: Exception) -> Failure:

@@ -1,0 +1,235 @@
+"""`veille reprocess`: archives read in byte ranges, a small job on Spark (local[2]) that
+must leave the store `veille ingest` leaves, with a worker killed mid-job, with the driver
+killed and the job run again, and with broken records among the pages."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, postgres_database, require_french_model
+from tests.helpers import article_html, warc_records, write
+from veille.config import Settings
+from veille.pipeline import ingest
+from veille.reprocess import environment_ready, reprocess
+from veille.reprocess.work import plan
+from veille.sources.warc import read_warc, splittable
+from veille.store import Store
+
+RECORDS = 200
+MAX_BYTES = 1 << 20
+
+
+def _bench():
+    """bench/reprocess.py: the archive generator and the store comparison."""
+    sys.path.insert(0, str(REPO / "bench"))
+    spec = importlib.util.spec_from_file_location("bench_reprocess", REPO / "bench/reprocess.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _bench()
+
+
+def _items(stream: io.BytesIO, start: int = 0, end: int | None = None) -> list[tuple]:
+    return [
+        (item.ref, getattr(item, "reason", None), getattr(item, "content", None))
+        for item in read_warc(stream, "a.warc", "a.warc", MAX_BYTES, start, end)
+    ]
+
+
+def _in_ranges(data: bytes, step: int) -> list[tuple]:
+    stream = io.BytesIO(data)
+    bounds = [*range(0, len(data), step), None]
+    return [item for a, b in pairwise(bounds) for item in _items(stream, a, b)]
+
+
+def test_an_archive_read_in_ranges_gives_the_records_and_damage_of_reading_it_whole():
+    pages = {f"https://www.exemple.fr/{n}": article_html(f"Titre {n}").encode() for n in range(40)}
+    # A page quoting a record header.
+    pages["https://www.exemple.fr/quote"] = (
+        article_html("Le format WARC").replace("</article>", "\nWARC/1.0\r\n</article>").encode()
+    )
+    records = warc_records(pages)
+    records[10] = records[10][: len(records[10]) // 2]  # truncated
+    records[20] = b"\x00garbage\xff" * 50 + records[20]  # damage before a good record
+    data = b"".join(records)
+    whole = _items(io.BytesIO(data))
+    assert len([i for i in whole if i[2] is not None]) >= 38
+    assert [i for i in whole if i[1] is not None]  # the damage is reported
+    for step in (97, 1000, 4096, 25_000, len(data)):
+        assert _in_ranges(data, step) == whole, step
+    assert splittable(io.BytesIO(data))
+
+
+def test_an_uncompressed_archive_or_one_gzip_stream_is_read_by_one_task(tmp_path):
+    plain = b"".join(warc_records({"https://www.exemple.fr/a": b"<html></html>"}, gzip=False))
+    for name, data in (("one.warc.gz", gzip.compress(plain * 50)), ("plain.warc", plain * 50)):
+        whole = write(tmp_path / name, data)
+        assert not splittable(whole.open("rb"))
+        assert [(s.start, s.end) for s in plan([(0, whole)], 100)] == [(0, None)]
+
+
+# --------------------------------------------------------------------------- on Spark
+
+
+@pytest.fixture(scope="module")
+def spark_case(tmp_path_factory):
+    """A small archive of pages (the demo day's templates and sentences, broken records
+    among them) and the store `veille ingest` makes of it."""
+    missing = environment_ready()
+    if missing:
+        pytest.skip(missing)
+    require_french_model()
+    folder = tmp_path_factory.mktemp("reprocess")
+    archive = folder / "small.warc.gz"
+    written = bench.write_warc(archive, RECORDS, bench.demo_pool(), seed=3)
+    settings = Settings(max_bytes=MAX_BYTES)
+    reference = folder / "ingest.db"
+    with Store(f"sqlite:///{reference}") as store:
+        report = ingest([archive], store, settings)
+    assert report.new > 150 and report.failed
+    return archive, written, settings, bench.snapshot(reference)
+
+
+def _same(reference: dict, database: Path | str) -> dict:
+    found = bench.compare(reference, bench.snapshot(database))
+    assert found["same_urls"] and found["same_ids"], found
+    assert found["same_article_rows"] == 1.0, found
+    assert found["story_pair_agreement"] == 1.0 and found["same_stories"] == 1.0, found
+    assert found["copy_pair_agreement"] == 1.0, found
+    assert found["same_entities_per_story"] == 1.0, found
+    assert found["same_problems"], found
+    return found
+
+
+def test_spark_stores_what_ingest_stores_broken_records_failing_alone(spark_case, tmp_path):
+    archive, written, settings, reference = spark_case
+    database = tmp_path / "spark.db"
+    with Store(f"sqlite:///{database}") as store:
+        report = reprocess([str(archive)], store, settings, "local[2]", split_bytes=50_000)
+    assert report.splits >= 4  # the archive was read in ranges, in parallel
+    assert report.records == RECORDS - written["others"]
+    found = _same(reference, database)
+    assert found["copies"][0] > 0 and found["stories"][0] > 10
+    # Each broken record is a failure of its own, recorded; the job went on.
+    with sqlite3.connect(database) as db:
+        stages = [s for (s,) in db.execute("SELECT stage FROM ingest_log WHERE level='error'")]
+    assert stages.count("read") >= 3 and stages.count("extract") >= 1
+    assert len(stages) == sum(written["broken"].values())
+
+
+def _workers() -> list[int]:
+    """Spark's Python workers on this machine: the processes forked by pyspark's daemon."""
+    daemons, children = set(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            command = Path(f"/proc/{entry}/cmdline").read_bytes()
+            parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+        if b"pyspark.daemon" in command:
+            daemons.add(int(entry))
+            children.append((int(entry), parent))
+    return [pid for pid, parent in children if parent in daemons]
+
+
+def test_a_worker_killed_mid_job_leaves_the_same_store(spark_case, tmp_path):
+    archive, _written, settings, reference = spark_case
+    killed: list[int] = []
+    done = threading.Event()
+
+    def kill_one() -> None:
+        # Wait until workers are busy (the model loaded, pages being read), kill one.
+        while not done.is_set():
+            workers = _workers()
+            if workers:
+                time.sleep(3)
+                for pid in _workers():
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
+                        return
+                    except ProcessLookupError:
+                        continue
+            time.sleep(0.2)
+
+    killer = threading.Thread(target=kill_one)
+    killer.start()
+    database = tmp_path / "spark.db"
+    try:
+        with Store(f"sqlite:///{database}") as store:
+            report = reprocess([str(archive)], store, settings, "local[2]", split_bytes=50_000)
+    finally:
+        done.set()
+        killer.join()
+    assert killed and report.tasks_failed >= 1  # a task died with its worker, ran again
+    _same(reference, database)
+
+
+def _veille(*args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "VEILLE_MAX_BYTES": str(MAX_BYTES), "VEILLE_LANG": "en"}
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("veille")), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        **kwargs,
+    )
+
+
+def _articles(database: Path) -> int:
+    try:
+        with sqlite3.connect(database, timeout=1) as db:
+            return db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_the_driver_killed_then_the_job_run_again_leaves_the_same_store(spark_case, tmp_path):
+    archive, _written, _settings, reference = spark_case
+    database = tmp_path / "spark.db"
+    command = ("reprocess", str(archive), "--master", "local[2]", "--db", str(database))
+    job = _veille(*command)
+    deadline = time.monotonic() + 600
+    while _articles(database) < 20 and job.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.poll() is None, job.stdout.read().decode()
+    os.killpg(job.pid, signal.SIGKILL)  # the driver and its JVM, mid-way through storing
+    job.wait()
+    stored = _articles(database)
+    assert 20 <= stored < len(reference["articles"])
+    again = _veille(*command)
+    output = again.communicate(timeout=900)[0].decode()
+    assert again.returncode == 0, output
+    assert "Traceback" not in output and "Reprocess" in output
+    _same(reference, database)
+    # Run once more on the finished store: everything unchanged, the same store.
+    last = _veille(*command)
+    output = last.communicate(timeout=900)[0].decode()
+    assert last.returncode == 0, output
+    _same(reference, database)
+
+
+def test_a_postgresql_store_gets_the_same_as_ingest(spark_case):
+    archive, _written, settings, reference = spark_case
+    with postgres_database() as url, Store(url) as store:
+        reprocess([str(archive)], store, settings, "local[2]")
+        store.close()
+        _same(reference, url)
