@@ -23,7 +23,7 @@ from veille.cli import (
     errors,
 )
 from veille.cli.tables import Col
-from veille.i18n import _
+from veille.i18n import _, p_
 from veille.model import Failure, Skip
 from veille.reprocess import SparkUnavailable, environment_ready, reprocess
 
@@ -113,7 +113,11 @@ def _print_problems(failed: list[Failure], skipped: list[Skip]) -> None:
     an archive's thousands of records are summed up; `veille errors` lists each."""
     counts: Counter[tuple[str, str, str]] = Counter()
     for problem in [*failed, *skipped]:
-        level = _("failed") if isinstance(problem, Failure) else _("skipped")
+        level = (
+            p_("table column", "failed")
+            if isinstance(problem, Failure)
+            else p_("table column", "skipped")
+        )
         stage = problem.stage if isinstance(problem, Failure) else "read"
         counts[(level, stage, _NUMBER.sub("N", problem.reason))] += 1
     if not counts:
