@@ -24,7 +24,8 @@ from tests.helpers import article_html, warc_records, write
 from veille.config import Settings
 from veille.pipeline import ingest
 from veille.reprocess import environment_ready, reprocess
-from veille.reprocess.work import plan
+from veille.reprocess.work import plan, read_split
+from veille.sources.local import read_path
 from veille.sources.warc import read_warc, splittable
 from veille.store import Store
 
@@ -233,3 +234,29 @@ def test_a_postgresql_store_gets_the_same_as_ingest(spark_case):
         reprocess([str(archive)], store, settings, "local[2]")
         store.close()
         _same(reference, url)
+
+
+def test_the_splits_of_inputs_read_as_veille_ingest_reads_them(tmp_path):
+    """Folders, files of every kind, archives cut in ranges, a missing path: the splits in
+    order give the items of `read_path`, in its order."""
+    settings = Settings(max_bytes=MAX_BYTES)
+    pages = {f"https://www.exemple.fr/{n}": article_html(f"Titre {n}").encode() for n in range(30)}
+    folder = tmp_path / "in"
+    write(folder / "b" / "a.warc.gz", b"".join(warc_records(pages)))
+    write(folder / "a-b" / "page.html", article_html("Une page"))
+    write(folder / "a" / "notes.jsonl", '{"url": "https://www.exemple.fr/j", "text": "Du texte."}')
+    write(folder / "a" / "empty.html", b"")
+    write(folder / "plain.warc", b"".join(warc_records(pages, gzip=False)))
+    inputs = [folder, tmp_path / "missing", folder / "b" / "a.warc.gz"]
+
+    def summary(items):
+        return [(i.ref, type(i).__name__, getattr(i, "reason", None)) for i in items]
+
+    expected = [summary(read_path(path, settings)) for path in inputs]
+    splits = plan(list(enumerate(inputs)), 2_000)
+    assert sum(s.warc for s in splits) > 4
+    found = [
+        summary(item for s in splits if s.input == n for item in read_split(s, settings))
+        for n in range(len(inputs))
+    ]
+    assert found == expected

@@ -46,6 +46,7 @@ class Split:
     start: int = 0
     end: int | None = None
     warc: bool = False  # a byte range of an archive; else the whole file, read by content
+    missing: bool = False  # the input is not there: said as `veille ingest` says it
 
     @property
     def key(self) -> RangeKey:
@@ -60,8 +61,7 @@ def plan(inputs: list[tuple[int, Path]], target_bytes: int) -> list[Split]:
     for number, path in inputs:
         source = str(path)
         if not path.exists():
-            # `read_file` of a missing path says so, as `veille ingest` does.
-            splits.append(Split(number, 0, source, source, os.path.abspath(path)))
+            splits.append(Split(number, 0, source, source, source, missing=True))
             continue
         for rank, file in enumerate(files_under(path)):
             ref, where = str(file), os.path.abspath(file)
@@ -95,6 +95,9 @@ def _ranges(file: Path, target_bytes: int) -> list[tuple[int, int | None]] | Non
 
 def read_split(split: Split, settings: Settings) -> Iterator[RawDocument | Failure | Skip]:
     """The items of one split, as `veille ingest` reads them."""
+    if split.missing:
+        yield Failure(split.source, split.ref, "read", _("no such file or folder"))
+        return
     if not split.warc:
         yield from read_file(Path(split.path), split.source, settings, ref=split.ref)
         return
