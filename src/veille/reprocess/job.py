@@ -410,12 +410,14 @@ class _Watcher:
         self.report.tasks_failed = sum(self.failed.values())
 
     def _loop(self) -> None:
+        said = ""
         while not self.done.wait(2.0):
             if self.stop is not None and self.stop.is_set():
                 self.context.cancelAllJobs()
             line = self._poll()
-            if line and self.on_progress:
+            if line and line != said and self.on_progress:
                 self.on_progress(line)
+                said = line
 
     def _poll(self) -> str:
         tracker = self.context.statusTracker()
