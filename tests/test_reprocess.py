@@ -4,6 +4,7 @@ killed and the job run again, and with broken records among the pages."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import importlib.util
 import io
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, postgres_database, require_french_model
+from tests.conftest import POSTGRES, REPO, postgres_database, require_french_model
 from tests.helpers import article_html, warc_records, write
 from veille.config import Settings
 from veille.pipeline import ingest
@@ -29,7 +30,7 @@ from veille.sources.local import read_path
 from veille.sources.warc import read_warc, splittable
 from veille.store import Store
 
-RECORDS = 200
+RECORDS = 160
 MAX_BYTES = 1 << 20
 
 
@@ -102,7 +103,7 @@ def spark_case(tmp_path_factory):
     reference = folder / "ingest.db"
     with Store(f"sqlite:///{reference}") as store:
         report = ingest([archive], store, settings)
-    assert report.new > 150 and report.failed
+    assert report.new > 120 and report.failed
     return archive, written, settings, bench.snapshot(reference)
 
 
@@ -150,6 +151,14 @@ def _workers() -> list[int]:
     return [pid for pid, parent in children if parent in daemons]
 
 
+def _server_or_file(tmp_path: Path) -> contextlib.AbstractContextManager[str]:
+    """A PostgreSQL database when a server is named (as in CI: a cluster's store), else a
+    SQLite file."""
+    if os.environ.get(POSTGRES):
+        return postgres_database()
+    return contextlib.nullcontext(f"sqlite:///{tmp_path / 'spark.db'}")
+
+
 def test_a_worker_killed_mid_job_leaves_the_same_store(spark_case, tmp_path):
     archive, _written, settings, reference = spark_case
     killed: list[int] = []
@@ -172,15 +181,15 @@ def test_a_worker_killed_mid_job_leaves_the_same_store(spark_case, tmp_path):
 
     killer = threading.Thread(target=kill_one)
     killer.start()
-    database = tmp_path / "spark.db"
-    try:
-        with Store(f"sqlite:///{database}") as store:
-            report = reprocess([str(archive)], store, settings, "local[2]", split_bytes=50_000)
-    finally:
-        done.set()
-        killer.join()
-    assert killed and report.tasks_failed >= 1  # a task died with its worker, ran again
-    _same(reference, database)
+    with _server_or_file(tmp_path) as url:
+        try:
+            with Store(url) as store:
+                report = reprocess([str(archive)], store, settings, "local[2]", split_bytes=50_000)
+        finally:
+            done.set()
+            killer.join()
+        assert killed and report.tasks_failed >= 1  # a task died with its worker, ran again
+        _same(reference, url)
 
 
 def _veille(*args: str, **kwargs) -> subprocess.Popen:
@@ -221,14 +230,6 @@ def test_the_driver_killed_then_the_job_run_again_leaves_the_same_store(spark_ca
     assert again.returncode == 0, output
     assert "Traceback" not in output and str(RECORDS - written["others"]) in output
     _same(reference, database)
-
-
-def test_a_postgresql_store_gets_the_same_as_ingest(spark_case):
-    archive, _written, settings, reference = spark_case
-    with postgres_database() as url, Store(url) as store:
-        reprocess([str(archive)], store, settings, "local[2]")
-        store.close()
-        _same(reference, url)
 
 
 def test_the_splits_of_inputs_read_as_veille_ingest_reads_them(tmp_path):
