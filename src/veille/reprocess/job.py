@@ -92,7 +92,7 @@ def reprocess(
         began = time.perf_counter()
         results = _map(context, inputs, settings, split_bytes, report, watcher)
         report.map_seconds = time.perf_counter() - began
-        if results is None:
+        if report.stopped:
             return report
         with store.writer(on_wait):
             for source in _sources(inputs):
@@ -100,7 +100,7 @@ def reprocess(
             began = time.perf_counter()
             watcher.phase(_("storing"))
             record = partial(_record, store, report)
-            for _ordinal, batch in results.toLocalIterator():
+            for _ordinal, batch in results.toLocalIterator() if results is not None else []:
                 if stop is not None and stop.is_set():
                     report.stopped = True
                     return report
@@ -189,7 +189,7 @@ def _map(
     watcher: _Watcher,
 ) -> Any:
     """The batches, final and in order, kept on the workers: (ordinal, [(outcome,
-    mentions)]). None when stopped."""
+    mentions)]). None when there are none, or when stopped (the report says so)."""
     from pyspark import StorageLevel
 
     local = [(n, Path(v)) for n, v in enumerate(inputs) if not is_url(v)]
