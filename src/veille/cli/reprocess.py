@@ -119,7 +119,9 @@ def _print_problems(failed: list[Failure], skipped: list[Skip]) -> None:
             else p_("table column", "skipped")
         )
         stage = problem.stage if isinstance(problem, Failure) else "read"
-        counts[(level, stage, _NUMBER.sub("N", problem.reason))] += 1
+        reason = _NUMBER.sub("N", problem.reason)
+        # The start of a reason names it; damaged data quoted after that only widens it.
+        counts[(level, stage, reason if len(reason) <= 60 else reason[:59] + "…")] += 1
     if not counts:
         return
     _print(
