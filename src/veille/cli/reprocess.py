@@ -98,11 +98,13 @@ def reprocess_command(
     _print_problems(report.failed, report.skipped)
     console.print(
         _(
-            "Spark {map:.0f} s · storing {store:.0f} s · grouping and understanding "
-            "{process:.0f} s",
+            "Spark {map:.0f} s · storing {store:.0f} s (CPU {store_cpu:.0f} s) · grouping and "
+            "understanding {process:.0f} s (CPU {process_cpu:.0f} s)",
             map=report.map_seconds,
             store=report.store_seconds,
+            store_cpu=report.store_cpu,
             process=report.process_seconds,
+            process_cpu=report.process_cpu,
         )
     )
     _exit_if_stopped(report)
