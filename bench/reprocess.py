@@ -343,7 +343,10 @@ def main() -> None:
             f"CPU {cpu:7.0f} s; load {load_before} -> {load()}",
             flush=True,
         )
-        print("           " + " | ".join(line.strip() for line in output.splitlines()[-4:]))
+        # The job's own account: records and tasks run again, and where its time went.
+        said = [line.strip() for line in output.splitlines() if line.startswith("Spark ")]
+        said += [line.strip() for line in output.splitlines() if " splits; " in line]
+        print("           " + " | ".join(said))
         stores[name] = snapshot(database)
     if "local[1]" in results and "local[2]" in results:
         speedup = results["local[1]"][0] / results["local[2]"][0]
