@@ -325,7 +325,12 @@ def main() -> None:
         flush=True,
     )
     veille = str(Path(sys.executable).with_name("veille"))
-    env = {**os.environ, "VEILLE_MAX_BYTES": str(MAX_BYTES), "VEILLE_HOME": str(folder)}
+    env = {
+        **os.environ,
+        "VEILLE_MAX_BYTES": str(MAX_BYTES),
+        "VEILLE_HOME": str(folder),
+        "COLUMNS": "200",  # the job's account on one line each
+    }
     results: dict[str, tuple[float, float]] = {}
     stores: dict[str, dict] = {}
     for name in args.runs.split(","):
