@@ -256,7 +256,7 @@ def compare(reference: dict, other: dict) -> dict:
 
 
 def load() -> str:
-    return os.getloadavg().__repr__()
+    return "/".join(f"{n:.1f}" for n in os.getloadavg())
 
 
 def _tree_cpu(root: int, seen: dict[int, float]) -> None:
@@ -331,10 +331,12 @@ def main() -> None:
         "VEILLE_HOME": str(folder),
         "COLUMNS": "200",  # the job's account on one line each
     }
-    results: dict[str, tuple[float, float]] = {}
+    # A name may come back (local[2],local[1],local[2]): its runs are averaged, so a load
+    # that changes during the bench weighs on both sides.
+    results: dict[str, list[float]] = defaultdict(list)
     stores: dict[str, dict] = {}
-    for name in args.runs.split(","):
-        database = folder / f"{re.sub(r'[^a-z0-9]+', '-', name).strip('-')}.db"
+    for number, name in enumerate(args.runs.split(",")):
+        database = folder / f"{number}-{re.sub(r'[^a-z0-9]+', '-', name).strip('-')}.db"
         database.unlink(missing_ok=True)
         if name == "ingest":
             command = [veille, "ingest", str(archive), "--db", str(database)]
@@ -342,7 +344,7 @@ def main() -> None:
             command = [veille, "reprocess", str(archive), "--master", name, "--db", str(database)]
         load_before = load()
         wall, cpu, output = run(command, env)
-        results[name] = (wall, cpu)
+        results[name].append(wall)
         print(
             f"{name:>9}: {wall:7.0f} s wall, {written['records'] / wall:6.1f} records/s, "
             f"CPU {cpu:7.0f} s; load {load_before} -> {load()}",
@@ -351,15 +353,15 @@ def main() -> None:
         # The job's own account: records and tasks run again, and where its time went.
         said = [line.strip() for line in output.splitlines() if line.startswith("Spark ")]
         said += [line.strip() for line in output.splitlines() if " splits; " in line]
-        print("           " + " | ".join(said))
-        stores[name] = snapshot(database)
-    if "local[1]" in results and "local[2]" in results:
-        speedup = results["local[1]"][0] / results["local[2]"][0]
-        print(f"speed-up local[2] / local[1]: {speedup:.2f}x")
-    if "ingest" in results:
-        for name in results:
+        print("           " + " | ".join(said), flush=True)
+        stores.setdefault(name, snapshot(database))
+    wall = {name: sum(runs) / len(runs) for name, runs in results.items()}
+    if "local[1]" in wall and "local[2]" in wall:
+        print(f"speed-up local[2] / local[1]: {wall['local[1]'] / wall['local[2]']:.2f}x")
+    if "ingest" in wall:
+        for name in wall:
             if name != "ingest":
-                print(f"speed-up {name} / ingest: {results['ingest'][0] / results[name][0]:.2f}x")
+                print(f"speed-up {name} / ingest: {wall['ingest'] / wall[name]:.2f}x")
         for name, store in stores.items():
             if name != "ingest":
                 print(f"{name} against ingest: {json.dumps(compare(stores['ingest'], store))}")
