@@ -8,17 +8,19 @@ stores what comes out as a `StoryBrief`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from veille.enrich.conflicts import Disagreement, disagreements
 from veille.enrich.entities import Entity, Mention, merge
 from veille.enrich.facts import Fact, FactSource, key_facts
+from veille.enrich.quotes import Quote, QuoteText, story_quotes
 from veille.model import (
     BriefDisagreement,
     BriefFact,
     BriefNote,
+    BriefQuote,
     BriefSentence,
     SourceRef,
     StoryBrief,
@@ -28,7 +30,7 @@ from veille.summarize.llm import LlmOptions
 
 # Part of each brief's signature: raise it when what understanding produces changes, so
 # stored briefs are computed again.
-VERSION = 4
+VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Understanding:
     facts: list[Fact]
     disagreements: list[Disagreement]
     entities: list[Entity]  # merged within the story
+    quotes: list[Quote] = field(default_factory=list)
 
 
 def entity_text(title: str, text: str) -> str:
@@ -90,7 +93,10 @@ def understand(
     if llm is not None and llm.enabled:
         summary = summarize_llm(texts, summary, [f.text for f in facts], llm)
     entities = merge({a.id: mentions[a.id] for a in ordered if a.id in mentions})
-    return Understanding(summary, facts, conflicts, entities)
+    quotes = story_quotes(
+        [QuoteText(a.id, a.site, a.url, a.text, a.original_id) for a in ordered], entities
+    )
+    return Understanding(summary, facts, conflicts, entities, quotes)
 
 
 def brief(story_id: int, understood: Understanding, articles: Sequence[StoryArticle]) -> StoryBrief:
@@ -137,4 +143,8 @@ def brief(story_id: int, understood: Understanding, articles: Sequence[StoryArti
         summary_error=understood.summary.error,
         facts=facts,
         disagreements=conflicts,
+        quotes=tuple(
+            BriefQuote(q.text, q.speaker, q.entity, tuple(ref_of(s) for s in q.sources))
+            for q in understood.quotes
+        ),
     )

@@ -20,7 +20,6 @@ def token_hash(token: str) -> str:
 
 
 class UserStore(StoreBase):
-
     def add_user(self, name: str, password: str) -> str:
         """Add or reset a user; returns their new API token (shown once, stored hashed)."""
         token = secrets.token_urlsafe(32)

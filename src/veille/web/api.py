@@ -177,12 +177,17 @@ def story(story_id: Id, store: StoreDep, lang: str = "fr") -> Any:
     articles = store.story_articles(story_id)
     copies = {c.copy_id: c.original_id for c in store.copies([a.id for a in articles if a.id])}
     brief = store.brief(story_id)
-    understood = brief_json(brief.summary, brief.facts, brief.disagreements, lang) if brief else {}
+    understood = (
+        brief_json(brief.summary, brief.facts, brief.disagreements, lang, brief.quotes)
+        if brief
+        else {}
+    )
     return {
         **_story_out(found).model_dump(mode="json"),
         "summary": understood.get("summary", []),
         "facts": understood.get("facts", []),
         "disagreements": understood.get("disagreements", []),
+        "quotes": understood.get("quotes", []),
         "entities": [
             {
                 "id": e.entity_id,
