@@ -204,10 +204,23 @@ def find_quotes(text: str) -> list[_Found]:
                 speaker = last_speaker
         if speaker is None:
             continue
+        if found and found[-1].speaker == speaker and _same_sentence(text, found[-1], start):
+            # un « acte judiciaire abusif » reposant « sur des motivations politiques »
+            joined = f"{found[-1].text} […] {_tidy(words)}"
+            found[-1] = _Found(joined, speaker, found[-1].start)
+            continue
         found.append(_Found(_tidy(words), speaker, start))
         stop = re.search(r"[.!?…](?=\s|$)", text[end:])
         last_end, last_speaker = (end + stop.end()) if stop else len(text), speaker
     return found
+
+
+def _same_sentence(text: str, previous: _Found, start: int) -> bool:
+    """The quotation at `start` continues `previous`'s sentence, a few words after it."""
+    between = text[previous.start : start]
+    close = max(between.rfind("»"), between.rfind("”"), between.rfind('"'))
+    gap = between[close + 1 :] if close >= 0 else between
+    return len(gap.split()) <= 4 and not re.search(r"[.!?…]", gap)
 
 
 def _tidy(words: str) -> str:

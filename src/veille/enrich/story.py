@@ -77,10 +77,12 @@ def understand(
         FactSource(a.id, a.site, a.url, a.text, a.published, a.language, a.original_id)
         for a in ordered
     ]
-    facts = key_facts(sources, limit=facts_limit)
     # A copy's headline is its original's: counting it twice would make any word "key".
     titles = [a.title for a in ordered if a.original_id is None and a.title]
     conflicts = disagreements(sources, titles)
+    # A sentence giving the minority side of a disagreement is no fact of the story.
+    disputed = [s for d in conflicts for s in d.disputed]
+    facts = key_facts(sources, limit=facts_limit, avoid=disputed)
     # A syndicated copy says what its original says: as input it would only make the
     # dispatch's sentences look stated by several sources.
     texts = [
@@ -89,7 +91,7 @@ def understand(
         if a.original_id is None
     ]
     # A sentence giving the minority side of a disagreement would state it as the story's.
-    summary = summarize(texts, summary_options, avoid=[s for d in conflicts for s in d.disputed])
+    summary = summarize(texts, summary_options, avoid=disputed)
     if llm is not None and llm.enabled:
         summary = summarize_llm(texts, summary, [f.text for f in facts], llm)
     entities = merge({a.id: mentions[a.id] for a in ordered if a.id in mentions})
