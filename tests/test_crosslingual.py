@@ -122,3 +122,28 @@ def test_pair_similarity_across_languages(encoder: encoders.Encoder) -> None:
     )
     assert fr.dense is not None
     assert score(fr, en) > 0.6 > score(fr, elected)
+
+
+def test_entities_of_an_english_article_by_the_story_s_known_names() -> None:
+    from tests.conftest import require_french_model
+    from veille.enrich.entities import find_mentions, match_names, readable
+    from veille.enrich.story import StoryArticle, understand
+
+    require_french_model()
+    if readable("en"):
+        pytest.skip("an English model is installed: English is read by it")
+    articles = [
+        StoryArticle(i, title, text, f"https://fr{i}.example/a", f"fr{i}", WHEN, "fr")
+        for i, (title, text) in enumerate(RAID_FR, 1)
+    ]
+    articles.append(StoryArticle(10, *RAID_EN, "https://en.example/a", "en", WHEN, "en"))
+    found, skipped = find_mentions({a.id: (f"{a.title}\n\n{a.text}", a.language) for a in articles})
+    assert 10 in skipped  # no English model: its reason is still recorded by the stage
+    mentions = {i: m for i, m in found.items()}
+    understood = understand(articles, mentions)
+    delorme = next(e for e in understood.entities if e.name == "Marc Delorme")
+    assert 10 in delorme.article_ids
+    nordvalia = next(e for e in understood.entities if e.name == "Nordvalia")
+    assert 10 in nordvalia.article_ids
+    # The limit: a name no French article gives is not found in the English one.
+    assert not match_names("Chief executive Anne Berthier resigned.", understood.entities)

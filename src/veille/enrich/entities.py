@@ -597,6 +597,46 @@ def find_mentions(
     return found, skipped
 
 
+# --------------------------------------------------------------------------- by name
+
+
+def readable(language: str | None) -> bool:
+    """Whether a named-entity model reads the language here."""
+    try:
+        model_name(language)
+    except EntityModelMissing:
+        return False
+    return True
+
+
+def match_names(text: str, known: list[Entity]) -> list[Mention]:
+    """Mentions of `known` entities in a text no model reads (an English or German article
+    of a French story), found by their spellings as whole words, longest first.
+
+    The limit: only names already known are found (from the story's other articles, in a
+    language a model reads), written as they were there; a new name, or one declined or
+    transliterated otherwise ("Dourov" for a known "Durov" only through its known
+    spellings), is missed."""
+    spellings = sorted(
+        {(alias, entity.label) for entity in known for alias in entity.aliases},
+        key=lambda al: -len(al[0]),
+    )
+    taken: list[tuple[int, int]] = []
+    found: list[Mention] = []
+    for alias, label in spellings:
+        # Short spellings only as acronyms or names in capitals ("UE", "X"): "Le" is no name.
+        if len(alias) < 3 and not alias.isupper():
+            continue
+        for match in re.finditer(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", text):
+            start, end = match.span()
+            if any(a < end and start < b for a, b in taken):
+                continue
+            taken.append((start, end))
+            sentence = text.count("\n", 0, start) + text.count(". ", 0, start)
+            found.append(Mention(alias, label, start, end, sentence))
+    return sorted(found, key=lambda m: m.start)
+
+
 # --------------------------------------------------------------------------- merging
 
 _KEY_TITLES = re.compile(r"^(?:(?:m|mm|mme|mmes|mlle|mr|mrs|ms|dr|pr|sir)\s+)+")

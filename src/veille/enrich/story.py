@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from veille.enrich.conflicts import Disagreement, disagreements
-from veille.enrich.entities import Entity, Mention, merge
+from veille.enrich.entities import Entity, Mention, match_names, merge, readable
 from veille.enrich.facts import Fact, FactSource, key_facts
 from veille.enrich.quotes import Quote, QuoteText, story_quotes
 from veille.model import (
@@ -94,7 +94,14 @@ def understand(
     summary = summarize(texts, summary_options, avoid=disputed)
     if llm is not None and llm.enabled:
         summary = summarize_llm(texts, summary, [f.text for f in facts], llm)
-    entities = merge({a.id: mentions[a.id] for a in ordered if a.id in mentions})
+    read = {a.id: mentions[a.id] for a in ordered if a.id in mentions}
+    entities = merge(read)
+    # Articles in a language no model reads: the story's known names, found by spelling.
+    unread = [a for a in ordered if not read.get(a.id) and a.text and not readable(a.language)]
+    if unread and entities:
+        for article in unread:
+            read[article.id] = match_names(entity_text(article.title, article.text), entities)
+        entities = merge(read)
     quotes = story_quotes(
         [QuoteText(a.id, a.site, a.url, a.text, a.original_id) for a in ordered], entities
     )
