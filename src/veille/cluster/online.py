@@ -70,6 +70,7 @@ class ClusterSettings:
     features: tuple[str, ...] = model.FEATURES
     weights: tuple[float, ...] = model.WEIGHTS
     bias: float = model.BIAS
+    sparse_bias: float = model.SPARSE_BIAS  # headlines without a dense vector: cosine alone
     text_threshold: float = model.TEXT_THRESHOLD
     # Dense vectors (`veille.encoder`): the default encoder when installed, else none.
     dense: bool = True
@@ -365,6 +366,8 @@ class StoryClusterer:
             # Shared names make the words of another event of the same people meet:
             # meaning must agree too.
             return min(sparse, feats["dense"] - s.dense_floor)
+        if doc.dense is None and "dense" in s.features:
+            return feats["cos"] + s.sparse_bias
         return s.bias + sum(w * feats[f] for f, w in zip(s.features, s.weights, strict=True))
 
     def decide(self, found: list[Candidate]) -> Candidate | None:
