@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from veille.enrich.entities import Entity, name_key, phonetic
+from veille.model import SourceRef
 from veille.text import fold
 
 # Verbs of speech, as news writes them after a quotation or before one.
@@ -81,13 +82,6 @@ _STRAIGHT = re.compile(r'"([^"\n]{10,600})"')
 
 
 @dataclass(frozen=True)
-class QuoteSource:
-    article_id: int
-    site: str | None
-    url: str
-
-
-@dataclass(frozen=True)
 class QuoteText:
     """An article as quote finding needs it."""
 
@@ -103,7 +97,7 @@ class Quote:
     text: str  # the words quoted, without the marks
     speaker: str  # as the story's entities name them, else as written
     entity: str | None  # the entity's name when the speaker is one of the story's
-    sources: list[QuoteSource] = field(default_factory=list)
+    sources: list[SourceRef] = field(default_factory=list)
 
     @property
     def independent_sources(self) -> int:
@@ -314,9 +308,7 @@ def story_quotes(
             entity = resolve(speaker, entities)
             name = entity.name if entity else speaker
             words = set(fold(found.text).split())
-            source = QuoteSource(
-                article.original_id or article.article_id, article.site, article.url
-            )
+            source = SourceRef(article.original_id or article.article_id, article.site, article.url)
             for quote, seen in zip(quotes, keys, strict=True):
                 shared = len(words & seen) / max(1, min(len(words), len(seen)))
                 if shared >= 0.8 and (quote.entity or quote.speaker) == name:

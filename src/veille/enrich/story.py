@@ -153,7 +153,6 @@ def brief(story_id: int, understood: Understanding, articles: Sequence[StoryArti
         facts=facts,
         disagreements=conflicts,
         quotes=tuple(
-            BriefQuote(q.text, q.speaker, q.entity, tuple(ref_of(s) for s in q.sources))
-            for q in understood.quotes
+            BriefQuote(q.text, q.speaker, q.entity, tuple(q.sources)) for q in understood.quotes
         ),
     )
