@@ -5,6 +5,10 @@ stream (one order per seed); a story is (section, group). Printed: BCubed precis
 and F1 (per-item precision and recall averaged over headlines, F1 of the two means), as
 mean ± sd over the seeds, and articles per second.
 
+* ``veille.cluster``: with the dense encoder's headline vectors (`veille.encoder`, encoded
+  in one batch before the stream, so the speed printed leaves the encoder out: about 10-15 ms
+  an article on one core, see ``bench/similarity.py``); ``VEILLE_ENCODER=none`` gives the
+  sparse clusterer alone.
 * ``--baseline``: the plain single-pass TF-IDF centroid clusterer (same IDF from past
   documents, same index, words only, cosine threshold tuned on dev). Measured in the README
   on test: F1 0.771.
