@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from veille.encoding import decode
+from veille.encoding import as_utf8, decode
 from veille.extract.clean import clean_inline
 from veille.fetch import Fetcher, FetchError
 from veille.i18n import _
@@ -87,6 +87,7 @@ def _read_local(location: str) -> bytes:
 
 
 def _poll_feed(data: bytes, source: Source) -> Poll:
+    data = as_utf8(data)
     if not looks_like_feed(data):
         head = data[:2048].lower()
         if b"<html" in head or b"<!doctype html" in head:
@@ -191,6 +192,7 @@ async def identify(location: str, fetcher: Fetcher | None) -> Found:
 
 
 def _identify_bytes(data: bytes, location: str) -> Found:
+    data = as_utf8(data)
     if looks_like_feed(data):
         title = feedparser.parse(data).feed.get("title")
         return Found("feed", location, clean_inline(title) if title else None)
