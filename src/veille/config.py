@@ -29,14 +29,24 @@ from typing import Any
 from platformdirs import user_data_path
 
 from veille import __version__
+from veille.i18n import _
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 USER_AGENT_TOKEN = "veille"  # the name robots.txt rules address
 
 
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the file or variable."""
+
+
 def data_dir() -> Path:
     override = os.environ.get("VEILLE_HOME")
     return Path(override) if override else user_data_path("veille", appauthor=False)
+
+
+def config_path(config: Path | None = None) -> Path:
+    """The configuration file: `--config`, else VEILLE_CONFIG, else the data folder's."""
+    return config or Path(os.environ.get("VEILLE_CONFIG", data_dir() / "config.toml"))
 
 
 def database_url(db: str | None = None) -> str:
@@ -121,14 +131,24 @@ class Settings:
 
     @classmethod
     def from_env(cls, config: Path | None = None) -> Settings:
-        path = config or Path(os.environ.get("VEILLE_CONFIG", data_dir() / "config.toml"))
+        """The settings of the configuration file and VEILLE_MAX_BYTES; ConfigError (the
+        file or variable named, and why) when they cannot be used."""
+        path = config_path(config)
+        budget = os.environ.get("VEILLE_MAX_BYTES", "0")
+        if not budget.strip().isdigit():
+            raise ConfigError(_("VEILLE_MAX_BYTES: not a number of bytes: “{value}”", value=budget))
+        try:
+            return cls._read(path, int(budget))
+        except (OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise ConfigError(_("configuration {path}: {error}", path=path, error=exc)) from exc
+
+    @classmethod
+    def _read(cls, path: Path, max_bytes: int) -> Settings:
         values: dict[str, Any] = {}
         if path.is_file():
             with path.open("rb") as stream:
                 values = tomllib.load(stream)
-        max_bytes = int(os.environ.get("VEILLE_MAX_BYTES", 0)) or int(
-            values.get("fetch", {}).get("max_bytes", DEFAULT_MAX_BYTES)
-        )
+        max_bytes = max_bytes or int(values.get("fetch", {}).get("max_bytes", DEFAULT_MAX_BYTES))
         archive = values.get("archive", {})
         return cls(
             max_bytes=max_bytes,

@@ -7,9 +7,9 @@ import csv
 import json
 import signal
 import sys
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager, nullcontext, suppress
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -20,15 +20,28 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from veille.config import Settings, database_url
+from veille.cli.usage import (
+    MAX_ID,
+    MAX_LIMIT,
+    Commands,
+    UserError,
+    bounded,
+    errors,
+    input_paths,
+    interval,
+    open_store,
+    output_file,
+    parse_day,
+)
+from veille.cli.usage import settings as load_settings
+from veille.config import Settings
 from veille.enrich.conflicts import WeekdayNote, about
 from veille.enrich.entities import Entity, lookup_keys
-from veille.fetch import Fetcher, WarcArchive, WarcReplayTransport
+from veille.fetch import ArchiveError, Fetcher, WarcArchive, WarcReplayTransport
 from veille.i18n import _, n_, p_
 from veille.model import EntityRecord, Source, SourceRef, StoryBrief
 from veille.pipeline import IngestReport, RunReport, run_once, send_digests, sync_config
 from veille.pipeline import ingest as run_ingest
-from veille.schedule import parse_every
 from veille.sources.local import count_files
 from veille.sources.opml import OpmlError, OpmlFeed, parse_opml, write_opml
 from veille.sources.web import Found, PollError, identify
@@ -38,9 +51,9 @@ app = typer.Typer(
     help=_("veille: news monitoring, one entry per story."),
     no_args_is_help=True,
     add_completion=False,
+    cls=Commands,
 )
 console = Console()
-errors = Console(stderr=True)
 
 DbOption = Annotated[
     str | None,
@@ -50,10 +63,7 @@ DbOption = Annotated[
         help=_("SQLite file or SQLAlchemy URL (PostgreSQL...)."),
     ),
 ]
-
-
-def _store(db: str | None) -> Store:
-    return Store(database_url(db))
+LimitOption = Annotated[int, typer.Option(help=_("Maximum rows"), callback=bounded(1, MAX_LIMIT))]
 
 
 @app.command()
@@ -65,8 +75,9 @@ def ingest(
     db: DbOption = None,
 ) -> None:
     """Lire des fichiers locaux et stocker leurs articles. / Read local files, store articles."""
-    store = _store(db)
-    settings = Settings.from_env()
+    input_paths(paths)
+    settings = load_settings(None)
+    store = open_store(db)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -135,10 +146,6 @@ def _print_grouping(report: IngestReport) -> None:
         console.print(f"{copies} · {stories}")
 
 
-def _parse_day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
 @app.command()
 def articles(
     since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
@@ -146,12 +153,15 @@ def articles(
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
     site: Annotated[str | None, typer.Option(help=_("Site name (contains)"))] = None,
     language: Annotated[str | None, typer.Option("--lang", help="fr, en...")] = None,
-    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 100,
+    limit: LimitOption = 100,
     db: DbOption = None,
 ) -> None:
     """Lister les articles stockés. / List stored articles."""
-    store = _store(db)
-    start, end = _parse_day(day or since), _parse_day(day or until)
+    store = open_store(db)
+    if day:
+        start = end = parse_day(day)
+    else:
+        start, end = parse_day(since, "--since"), parse_day(until, "--until")
     table = Table(show_lines=False)
     for column in (
         "id",
@@ -185,12 +195,13 @@ def show(
     db: DbOption = None,
 ) -> None:
     """Afficher un article, nettoyé. / Show one article, clean."""
-    store = _store(db)
-    article = store.article(key)
+    store = open_store(db)
+    # A number is an id, and ids are bounded: a larger one names nothing.
+    named = not key.isdigit() or (key.isascii() and 1 <= int(key) <= MAX_ID)
+    article = store.article(key) if named else None
     store.close()
     if article is None:
-        errors.print(_("No article for '{key}'.", key=key))
-        raise typer.Exit(1)
+        raise UserError(_("No article for '{key}'.", key=key), code=1)
     console.print(f"[bold]{escape(article.title)}[/]")
     details = [article.site_name, _day(article.published), article.author, article.language]
     console.print(" · ".join(escape(d) for d in details if d))
@@ -230,11 +241,9 @@ def export(
 ) -> None:
     """Exporter les articles en JSONL ou CSV. / Export articles as JSONL or CSV."""
     if fmt not in ("jsonl", "csv"):
-        errors.print(_("Unknown format: jsonl or csv."))
-        raise typer.Exit(2)
-    store = _store(db)
-    stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-    try:
+        raise UserError(_("Unknown format: jsonl or csv."))
+    store = open_store(db)
+    with output_file(output) if output else nullcontext(sys.stdout) as stream:
         writer = csv.DictWriter(stream, EXPORT_FIELDS) if fmt == "csv" else None
         if writer:
             writer.writeheader()
@@ -245,10 +254,7 @@ def export(
                 writer.writerow(row)
             else:
                 stream.write(json.dumps(row, ensure_ascii=False) + "\n")
-    finally:
-        if output:
-            stream.close()
-        store.close()
+    store.close()
 
 
 @app.command("errors")
@@ -257,11 +263,11 @@ def show_errors(
         bool,
         typer.Option("--all", help=_("Include skipped inputs")),
     ] = False,
-    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 200,
+    limit: LimitOption = 200,
     db: DbOption = None,
 ) -> None:
     """Les échecs enregistrés, les plus récents d'abord. / Recorded failures, newest first."""
-    store = _store(db)
+    store = open_store(db)
     entries = store.log_entries(level=None if all_levels else "error", limit=limit)
     store.close()
     if not entries:
@@ -305,14 +311,10 @@ ConfigOption = Annotated[
 ]
 
 
-def _settings(config: Path | None) -> Settings:
-    return Settings.from_env(config)
-
-
 @asynccontextmanager
-async def _fetcher(settings: Settings, replay: list[Path] | None = None):
+async def _fetcher(settings: Settings, replay: WarcReplayTransport | None = None):
     """A fetcher on the network (archiving to WARC if enabled) or on WARC files."""
-    transport = WarcReplayTransport(replay) if replay else None
+    transport = replay
     archive = WarcArchive(settings.archive_dir) if settings.archive and not replay else None
     try:
         async with Fetcher(settings.fetch, transport=transport, archive=archive) as fetcher:
@@ -344,18 +346,13 @@ def source_add(
     config: ConfigOption = None,
 ) -> None:
     """Suivre un flux ou un sitemap. / Follow a feed or a sitemap."""
-    settings = _settings(config)
-    try:
-        interval = parse_every(every)
-    except ValueError:
-        errors.print(_("Unreadable interval: {every}", every=every))
-        raise typer.Exit(2) from None
+    settings = load_settings(config)
+    every_seconds = int(interval(every).total_seconds())
     try:
         found = asyncio.run(_identify(location, settings))
     except PollError as exc:
-        errors.print(f"[red]{escape(exc.reason)}[/]")
-        raise typer.Exit(1) from None
-    store = _store(db)
+        raise UserError(exc.reason, code=1) from None
+    store = open_store(db)
     source, created = store.add_source(
         Source(
             name=name
@@ -364,7 +361,7 @@ def source_add(
             or Path(found.location).name,
             kind=found.kind,
             location=found.location,
-            every_seconds=int(interval.total_seconds()),
+            every_seconds=every_seconds,
         )
     )
     store.close()
@@ -379,7 +376,7 @@ def source_add(
 @source_app.command("list")
 def source_list(db: DbOption = None) -> None:
     """Les sources et leur santé, en échec d'abord. / Sources and health, failing first."""
-    store = _store(db)
+    store = open_store(db)
     rows = store.sources()
     store.close()
     table = Table()
@@ -421,12 +418,11 @@ def source_remove(
     db: DbOption = None,
 ) -> None:
     """Ne plus suivre une source. / Stop following a source."""
-    store = _store(db)
+    store = open_store(db)
     removed = store.remove_source(key)
     store.close()
     if removed is None:
-        errors.print(_("No source '{key}'.", key=key))
-        raise typer.Exit(1)
+        raise UserError(_("No source '{key}'.", key=key), code=1)
     console.print(_("Source removed: {name}", name=removed.name))
 
 
@@ -437,18 +433,21 @@ def opml_import(
     db: DbOption = None,
 ) -> None:
     """Suivre les flux d'un fichier OPML. / Follow the feeds of an OPML file."""
+    every_seconds = int(interval(every).total_seconds())
+    (path,) = input_paths([path])
     try:
         feeds = parse_opml(path.read_bytes())
     except (OSError, OpmlError) as exc:
-        errors.print(f"[red]{escape(str(exc))}[/]")
-        raise typer.Exit(1) from None
-    store = _store(db)
-    interval = int(parse_every(every).total_seconds())
+        raise UserError(str(exc), code=1) from None
+    store = open_store(db)
     added = 0
     for feed in feeds:
         created = store.add_source(
             Source(
-                name=feed.title or feed.url, kind="feed", location=feed.url, every_seconds=interval
+                name=feed.title or feed.url,
+                kind="feed",
+                location=feed.url,
+                every_seconds=every_seconds,
             )
         )[1]
         added += created
@@ -468,7 +467,7 @@ def opml_export(
     db: DbOption = None,
 ) -> None:
     """Écrire les flux suivis en OPML. / Write the followed feeds as OPML."""
-    store = _store(db)
+    store = open_store(db)
     feeds = [
         OpmlFeed(url=s.location, title=s.name)
         for s in store.sources()
@@ -477,7 +476,8 @@ def opml_export(
     store.close()
     data = write_opml(feeds, title="veille")
     if output:
-        output.write_bytes(data)
+        with output_file(output, binary=True) as stream:
+            stream.write(data)
     else:
         sys.stdout.write(data.decode("utf-8"))
 
@@ -520,29 +520,36 @@ def run(
 ) -> None:
     """Relever les sources dues, récupérer les nouvelles pages. / Poll due sources, fetch new
     pages."""
-    settings = _settings(config)
-    files = _warc_files(archives or []) if replay else None
-    if replay and not files:
-        errors.print(_("--replay: no WARC file given."))
-        raise typer.Exit(2)
-    store = _store(db)
+    settings = load_settings(config)
+    transport = _replay(archives or []) if replay else None
+    store = open_store(db)
     try:
-        asyncio.run(_run_loop(store, settings, files, forever, everything))
+        asyncio.run(_run_loop(store, settings, transport, forever, everything))
     except KeyboardInterrupt:
         # Each article is committed as it is stored: nothing done is lost.
         errors.print(_("Stopped."))
     store.close()
 
 
-def _warc_files(paths: list[Path]) -> list[Path]:
+def _replay(paths: list[Path]) -> WarcReplayTransport:
+    """The WARC files given to --replay (folders: the archives inside), read."""
     found: list[Path] = []
-    for path in paths:
+    for path in input_paths(paths):
         found.extend(sorted(path.glob("*.warc*")) if path.is_dir() else [path])
-    return found
+    if not found:
+        raise UserError(_("--replay: no WARC file given."))
+    try:
+        return WarcReplayTransport(found)
+    except ArchiveError as exc:
+        raise UserError(str(exc)) from None
 
 
 async def _run_loop(
-    store: Store, settings: Settings, replay: list[Path] | None, forever: bool, everything: bool
+    store: Store,
+    settings: Settings,
+    replay: WarcReplayTransport | None,
+    forever: bool,
+    everything: bool,
 ) -> None:
     """Ctrl-C (or SIGTERM) lets the pages in flight be stored, then stops."""
     stop = asyncio.Event()
@@ -633,12 +640,12 @@ def _print_run(report: RunReport) -> None:
 @app.command("stories")
 def stories_command(
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
-    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 50,
+    limit: LimitOption = 50,
     db: DbOption = None,
 ) -> None:
     """Les sujets, les plus récents d'abord. / Stories, latest first."""
-    store = _store(db)
-    found = store.stories(day=_parse_day(day), limit=limit)
+    store = open_store(db)
+    found = store.stories(day=parse_day(day), limit=limit)
     store.close()
     table = Table()
     table.add_column("id", justify="right")
@@ -667,19 +674,18 @@ def _span(first: datetime | None, last: datetime | None) -> str:
 
 @app.command("story")
 def story_command(
-    story_id: Annotated[int, typer.Argument(help=_("Story id"))],
+    story_id: Annotated[int, typer.Argument(help=_("Story id"), callback=bounded(1, MAX_ID))],
     db: DbOption = None,
 ) -> None:
     """Un sujet : ses articles, ses sources, ses copies. / One story: articles, sources,
     copies."""
-    store = _store(db)
+    store = open_store(db)
     story = store.story(story_id)
     if story is not None and story.merged_into is not None:
         story = store.story(story.merged_into)
     if story is None:
         store.close()
-        errors.print(_("No story {id}.", id=story_id))
-        raise typer.Exit(1)
+        raise UserError(_("No story {id}.", id=story_id), code=1)
     members = store.story_articles(story.id)
     copies = store.copies([a.id for a in members if a.id is not None])
     related = store.related(story.id)
@@ -802,17 +808,18 @@ def _print_brief(brief: StoryBrief) -> None:
 
 @app.command("entities")
 def entities_command(
-    story: Annotated[int | None, typer.Option(help=_("Those of one story"))] = None,
+    story: Annotated[
+        int | None, typer.Option(help=_("Those of one story"), callback=bounded(1, MAX_ID))
+    ] = None,
     kind: Annotated[str | None, typer.Option(help=_("PER, ORG or LOC"))] = None,
-    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 50,
+    limit: LimitOption = 50,
     db: DbOption = None,
 ) -> None:
     """Personnes, organisations et lieux, les plus cités d'abord. / People, organisations
     and places, most mentioned first."""
     if kind and kind.upper() not in _KINDS:
-        errors.print(_("Unknown kind: {kind} (PER, ORG, LOC).", kind=kind))
-        raise typer.Exit(2)
-    store = _store(db)
+        raise UserError(_("Unknown kind: {kind} (PER, ORG, LOC).", kind=kind))
+    store = open_store(db)
     found = store.entities(story_id=story, kind=kind, limit=limit)
     store.close()
     table = Table()
@@ -843,13 +850,12 @@ def entity_command(
 ) -> None:
     """Une entité : ses graphies et ses sujets dans le temps. / One entity: its spellings
     and its stories over time."""
-    store = _store(db)
+    store = open_store(db)
     keys = lookup_keys(Entity(name, "PER", [name], 0)) | lookup_keys(Entity(name, "ORG", [name], 0))
     found = store.find_entities(name, keys)
     if not found:
         store.close()
-        errors.print(_("No entity “{name}”.", name=name))
-        raise typer.Exit(1)
+        raise UserError(_("No entity “{name}”.", name=name), code=1)
     entity = found[0]
     stories = store.entity_stories(entity.id)
     store.close()

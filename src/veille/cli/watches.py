@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +10,19 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from veille.cli import ConfigOption, DbOption, _settings, _span, _store, app, console, errors
+from veille.cli import ConfigOption, DbOption, LimitOption, _span, app, console
+from veille.cli.usage import (
+    MAX_PAGE,
+    UserError,
+    bounded,
+    errors,
+    open_store,
+    output_file,
+    output_folder,
+    parse_day,
+    today,
+)
+from veille.cli.usage import settings as load_settings
 from veille.demo import run_demo
 from veille.digest import Period, build
 from veille.digest.deliver import deliver, smtp_from_config
@@ -26,15 +38,6 @@ watch_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(watch_app, name="watch")
-
-
-def _check_query(query: str) -> None:
-    try:
-        parse(query)
-    except QueryError as error:
-        errors.print(_("Invalid query: {error}", error=escape(str(error))))
-        errors.print(escape(error.pointer()), highlight=False)
-        raise typer.Exit(2) from None
 
 
 @watch_app.command("add")
@@ -54,10 +57,14 @@ def watch_add(
             help=_("Target: file:FOLDER, mailto:ADDRESS, webhook:URL, slack:URL…"),
         ),
     ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help=_("Change the watch of that name if there is one"))
+    ] = False,
     db: DbOption = None,
 ) -> None:
-    """Ajoute ou modifie une veille. / Add or change a watch."""
-    _check_query(query)
+    """Ajoute une veille, ou la modifie avec --replace. / Add a watch, or change it with
+    --replace."""
+    parse(query)  # a query that cannot be read is refused with the position of the fault
     watch = Watch(
         name,
         query,
@@ -68,10 +75,14 @@ def watch_add(
     )
     problems = watch_problems(watch)
     if problems:
-        for problem in problems:
-            errors.print(escape(problem))
-        raise typer.Exit(2)
-    store = _store(db)
+        raise UserError("\n".join(problems))
+    store = open_store(db)
+    if not replace and store.watch(name) is not None:
+        store.close()
+        raise UserError(
+            _("A watch named “{name}” exists already: --replace to change it.", name=name),
+            code=1,
+        )
     saved, new = store.save_watch(watch)
     store.close()
     shown = f"[bold]{escape(saved.name)}[/] ({saved.id})"
@@ -83,7 +94,7 @@ def watch_add(
 @watch_app.command("list")
 def watch_list(db: DbOption = None) -> None:
     """Les veilles. / The watches."""
-    store = _store(db)
+    store = open_store(db)
     found = store.watches()
     store.close()
     table = Table()
@@ -107,15 +118,14 @@ def _find(store, name: str) -> Watch:
     watch = store.watch(name)
     if watch is None:
         store.close()
-        errors.print(_("No watch “{name}”.", name=name))
-        raise typer.Exit(1)
+        raise UserError(_("No watch “{name}”.", name=name), code=1)
     return watch
 
 
 @watch_app.command("show")
 def watch_show(name: str, db: DbOption = None) -> None:
     """Une veille et ses derniers envois. / One watch and its last deliveries."""
-    store = _store(db)
+    store = open_store(db)
     watch = _find(store, name)
     sent = store.deliveries(watch.id, limit=10)
     store.close()
@@ -139,12 +149,11 @@ def watch_show(name: str, db: DbOption = None) -> None:
 @watch_app.command("remove")
 def watch_remove(name: str, db: DbOption = None) -> None:
     """Supprime une veille. / Remove a watch."""
-    store = _store(db)
+    store = open_store(db)
     removed = store.remove_watch(name)
     store.close()
     if removed is None:
-        errors.print(_("No watch “{name}”.", name=name))
-        raise typer.Exit(1)
+        raise UserError(_("No watch “{name}”.", name=name), code=1)
     console.print(_("Watch removed: {name}", name=escape(removed.name)))
 
 
@@ -152,19 +161,19 @@ def watch_remove(name: str, db: DbOption = None) -> None:
 def watch_test(
     name_or_query: Annotated[str, typer.Argument(help=_("Watch or query"))],
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
-    days: Annotated[int, typer.Option(help=_("Days covered"))] = 30,
-    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 20,
+    days: Annotated[int, typer.Option(help=_("Days covered"), callback=bounded(1, 36_600))] = 30,
+    limit: LimitOption = 20,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Ce que la veille trouverait dans l'archive, mots trouvés en évidence. / What the watch
     would find in the archive, matched words highlighted."""
-    store = _store(db)
+    store = open_store(db)
+    end = parse_day(day) or today()
     watch = store.watch(name_or_query)
     if watch is None:
-        _check_query(name_or_query)
+        parse(name_or_query)
         watch = Watch("test", name_or_query)
-    end = date.fromisoformat(day) if day else datetime.now(UTC).date()
     period = Period(
         datetime.combine(end - timedelta(days=days - 1), datetime.min.time()),
         datetime.combine(end + timedelta(days=1), datetime.min.time()),
@@ -175,7 +184,7 @@ def watch_test(
         store,
         Watch(watch.name, watch.query, watch.languages, watch.sites),
         period,
-        weights_from_config(_settings(config).ranking),
+        weights_from_config(load_settings(config).ranking),
         limit=limit,
     )
     node = parse(watch.query)
@@ -219,24 +228,23 @@ def digest_command(
     """Le résumé d'une veille pour un jour : écrit, affiché ou envoyé. / A watch's digest
     for a day: written, printed or sent."""
     if fmt not in FORMATS:
-        errors.print(_("Unknown format: {format}.", format=fmt))
-        raise typer.Exit(2)
-    settings = _settings(config)
-    store = _store(db)
+        raise UserError(_("Unknown format: {format}.", format=fmt))
+    settings = load_settings(config)
+    store = open_store(db)
+    when = parse_day(day) or today()
     watch = _find(store, name)
-    when = date.fromisoformat(day) if day else datetime.now(UTC).date()
     digest = build(store, watch, Period.day(when), weights_from_config(settings.ranking))
     text = render(digest, fmt, lang)
     if output is not None:
-        output.write_text(text, "utf-8")
+        with output_file(output) as stream:
+            stream.write(text)
         console.print(_("Written: {path}", path=escape(str(output))))
     elif not send:
         console.print(text, markup=False, highlight=False, soft_wrap=True)
     if send:
         if not watch.targets:
             store.close()
-            errors.print(_("This watch has no target (--to)."))
-            raise typer.Exit(2)
+            raise UserError(_("This watch has no target (--to)."))
         outcomes = deliver(
             store, digest, list(watch.targets), lang, smtp_from_config(settings.smtp)
         )
@@ -263,6 +271,7 @@ def demo_command(
 ) -> None:
     """Une journée d'actualité fictive rejouée de bout en bout, hors ligne. / A fictional
     news day replayed end to end, offline."""
+    output_folder(output)
     with console.status(_("Replaying the demo day…")):
         result = run_demo(output, lang)
     console.print(result.digest_text, markup=False, highlight=False, soft_wrap=True)
@@ -289,30 +298,26 @@ def search_command(
     until: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
     site: Annotated[str | None, typer.Option(help=_("Site (contains)"))] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="fr, en…")] = None,
-    limit: Annotated[int, typer.Option(help=_("Results per page"))] = 20,
+    limit: Annotated[
+        int, typer.Option(help=_("Results per page"), callback=bounded(1, MAX_PAGE))
+    ] = 20,
     cursor: Annotated[str | None, typer.Option(help=_("Next page"))] = None,
     db: DbOption = None,
 ) -> None:
     """Recherche plein texte dans l'archive, mots trouvés en évidence. / Full-text search of
     the archive, matched words highlighted."""
-    store = _store(db)
+    filters = Filters(
+        start=parse_day(since, "--from"), end=parse_day(until, "--to"), site=site, language=lang
+    )
+    store = open_store(db)
     try:
-        filters = Filters(
-            start=date.fromisoformat(since) if since else None,
-            end=date.fromisoformat(until) if until else None,
-            site=site,
-            language=lang,
-        )
         results = search(store, query, filters, limit=limit, cursor=cursor)
-    except QueryError as error:
+    except QueryError:
+        raise
+    except (SearchUnavailable, ValueError) as error:  # no index; a cursor that is not ours
+        raise UserError(str(error)) from None
+    finally:
         store.close()
-        errors.print(_("Invalid query: {error}", error=escape(str(error))))
-        raise typer.Exit(2) from None
-    except (SearchUnavailable, ValueError) as error:
-        store.close()
-        errors.print(escape(str(error)))
-        raise typer.Exit(2) from None
-    store.close()
     console.print(n_("{count} result", "{count} results", results.total, count=results.total))
     for hit in results.hits:
         when = hit.published.strftime("%Y-%m-%d") if hit.published else "—"
@@ -345,10 +350,11 @@ def user_add(
 ) -> None:
     """Ajoute un compte (ou change son mot de passe) et donne son jeton d'API. / Add an
     account (or reset its password) and give its API token."""
+    if not name.strip():
+        raise UserError(_("An account needs a name."))
     if len(password) < 8:
-        errors.print(_("Eight characters at least."))
-        raise typer.Exit(2)
-    store = _store(db)
+        raise UserError(_("Eight characters at least."))
+    store = open_store(db)
     token = store.add_user(name, password)
     store.close()
     console.print(_("Account {name} ready. API token (shown once):", name=name))
@@ -358,7 +364,7 @@ def user_add(
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option(help=_("Address to listen on"))] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help=_("Port"))] = 8080,
+    port: Annotated[int, typer.Option(help=_("Port"), callback=bounded(1, 65535))] = 8080,
     db: DbOption = None,
 ) -> None:
     """L'interface web et l'API JSON. / The web UI and the JSON API."""
@@ -367,18 +373,17 @@ def serve_command(
 
     from veille.web import create_app
 
-    store = _store(db)
+    store = open_store(db)
     beyond = host not in LOOPBACK
     if beyond and not store.has_users():
         # Beyond loopback anyone could read and act: a login is required, so an account.
         store.close()
-        errors.print(
+        raise UserError(
             _(
                 "Beyond 127.0.0.1 a login is required: add an account first with "
                 "“veille user add NAME”."
             )
         )
-        raise typer.Exit(2)
     console.print(_("veille on http://{host}:{port}/", host=host, port=port))
     try:
         uvicorn.run(

@@ -258,7 +258,10 @@ class Fetcher:
 
     def _check_safe(self, url: str, current: str) -> None:
         try:
+            urlsplit(current)  # the gates and robots.txt parse it too: "http://[x" fails there
             check_url(current, allow=self.allow)
+        except ValueError as exc:
+            raise FetchError(url, "unsafe", _("invalid URL: {error}", error=exc)) from exc
         except UnsafeURLError as exc:
             raise FetchError(url, "unsafe", exc.reason) from exc
 

@@ -43,6 +43,8 @@ def path_problem(path: Path) -> str | None:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             return _("no such file or folder")
         return _("cannot read the file: {error}", error=exc.strerror or exc)
+    if not (path.is_file() or path.is_dir()):
+        return _("not a file or a folder (a device, a pipe...)")
     return None
 
 

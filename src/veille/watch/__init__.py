@@ -1,5 +1,6 @@
 """Watches: what a reader follows, as a query, and the stories that match it."""
 
+from veille.i18n import _
 from veille.model import Watch
 from veille.watch.match import Searchable, highlights, matches, searchable, term_hits
 from veille.watch.query import FIELDS, And, Node, Not, Or, QueryError, Term, parse, terms_of
@@ -11,7 +12,7 @@ def watch_problems(watch: Watch) -> list[str]:
     from veille.digest.deliver import DeliveryError, parse_target
     from veille.digest.schedule import ScheduleError, parse_schedule
 
-    problems = []
+    problems = [] if watch.name.strip() else [_("a watch needs a name")]
     try:
         parse(watch.query)
     except QueryError as error:

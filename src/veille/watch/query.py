@@ -21,6 +21,9 @@ from veille.i18n import _
 from veille.text import terms
 
 FIELDS = ("title", "text", "site", "lang", "entity")
+# Parentheses and NOTs nested deeper than this are refused: the parser and every walk of the
+# tree recurse once per level, and no real query comes near it.
+MAX_DEPTH = 32
 _OPERATORS = {"AND": "AND", "ET": "AND", "OR": "OR", "OU": "OR", "NOT": "NOT", "SAUF": "NOT"}
 
 
@@ -123,6 +126,7 @@ class _Parser:
         self.language = language
         self.tokens = _tokens(query)
         self.i = 0
+        self.depth = 0
 
     def error(self, message: str, position: int | None = None) -> QueryError:
         if position is None:
@@ -163,13 +167,20 @@ class _Parser:
         return operands[0] if len(operands) == 1 else And(tuple(operands))
 
     def unary(self) -> Node:
-        token = self.peek()
-        if token is not None and (
-            token.kind == "minus" or (token.kind == "op" and token.value == "NOT")
-        ):
-            self.i += 1
-            return Not(self.unary())
-        return self.primary()
+        # Every nesting (a parenthesis, a NOT) comes through here.
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(_("nested more than {depth} levels deep", depth=MAX_DEPTH))
+        try:
+            token = self.peek()
+            if token is not None and (
+                token.kind == "minus" or (token.kind == "op" and token.value == "NOT")
+            ):
+                self.i += 1
+                return Not(self.unary())
+            return self.primary()
+        finally:
+            self.depth -= 1
 
     def primary(self, field: str | None = None) -> Node:
         token = self.peek()
