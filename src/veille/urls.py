@@ -123,12 +123,14 @@ def unwrap_redirect(url: str) -> str:
 
 
 def _query_parts(query: str) -> list[str]:
-    """The query's `name=value` pieces as written, trackers left out."""
-    return [
+    """The query's `name=value` pieces as written, trackers left out, in name order (as
+    courlan ordered them before: URLs stored then keep their form)."""
+    kept = [
         quote(part, safe=_QUERY_SAFE)
         for part in query.split("&")
         if part and not is_tracker(unquote_plus(part.split("=", 1)[0]))
     ]
+    return sorted(kept, key=lambda part: part.split("=", 1)[0])
 
 
 def _clean(url: str) -> tuple[str, str, str, list[str], str] | None:
@@ -157,8 +159,7 @@ def clean_url(url: str) -> str:
 
 
 def canonical_url(url: str) -> str:
-    """The identity of a page: cleaned, lower-case host, no default port, one scheme,
-    parameters in name order."""
+    """The identity of a page: cleaned, lower-case host, no default port, one scheme."""
     cleaned = _clean(url)
     if cleaned is None:
         return url
@@ -169,7 +170,6 @@ def canonical_url(url: str) -> str:
         host = f"[{host}]"
     if parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
-    query.sort(key=lambda part: part.split("=", 1)[0])
     # http and https copies of one page are the same page.
     return urlunsplit(("https", host, path, "&".join(query), fragment))
 
