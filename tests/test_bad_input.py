@@ -280,6 +280,18 @@ def test_a_symlink_loop_is_reported_as_such(tmp_path):
     assert failure.reason == "boucle de liens symboliques"
 
 
+def test_a_symlink_loop_given_to_ingest_is_one_failure_and_the_batch_goes_on(
+    tmp_path, store, good_page
+):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    report = ingest([loop, good_page], store, Settings())
+    assert _reasons(report) == {"loop": "boucle de liens symboliques"}
+    assert report.new == 1
+    assert [entry.ref for entry in store.log_entries(level="error")] == [str(loop)]
+    assert [source.location for source in store.sources()] == [str(good_page.resolve())]
+
+
 @pytest.mark.parametrize(
     ("name", "encode"),
     [
