@@ -13,6 +13,7 @@ from veille.config import FetchSettings, Settings
 from veille.fetch import Fetcher, FetchError
 from veille.model import Source
 from veille.pipeline import run_once
+from veille.sources.polling import MAX_PAGE_ATTEMPTS
 from veille.urls import canonical_url
 
 pytestmark = pytest.mark.asyncio
@@ -148,3 +149,40 @@ async def test_a_page_held_back_by_robots_txt_is_fetched_once_the_site_recovers(
         assert store.page(canonical_url(refused))["permanent"]
         article = store.article(canonical_url(held))
         assert article.title == "Rennes vote son budget" and "412 millions" in article.text
+
+
+async def test_a_page_held_back_by_robots_txt_is_asked_again_whatever_the_number_of_outages(
+    store,
+):
+    """An outage of robots.txt is no attempt of the page's: after more outages than
+    MAX_PAGE_ATTEMPTS the page is still asked once the site recovers, where a page that
+    failed itself that many times is not asked again."""
+    held_site = _site(Route(b"", 503))
+    failing_site = RouteServer({"/robots.txt": Route(b"", 404), "/article": Route(b"", 503)})
+    with held_site, failing_site, RouteServer() as feeds:
+        held, failing = held_site.url("/article"), failing_site.url("/article")
+        items = "".join(
+            f"<item><title>{title}</title><link>{link}</link></item>"
+            for title, link in (("Budget", held), ("Panne", failing))
+        )
+        feed = f'<rss version="2.0"><channel><title>F</title>{items}</channel></rss>'
+        feeds.routes["/feed"] = Route(feed.encode(), headers={"Content-Type": RSS})
+        store.add_source(
+            Source(name="f", kind="feed", location=feeds.url("/feed"), every_seconds=60)
+        )
+        settings = Settings(fetch=SETTINGS.model_copy(update={"retries": 0}))
+        runs = MAX_PAGE_ATTEMPTS + 2
+        for _ in range(runs):
+            async with Fetcher(settings.fetch) as fetcher:  # a new job: robots.txt asked again
+                await run_once(store, settings, fetcher, everything=True)
+        assert held_site.count(path="/robots.txt") == runs
+        assert held_site.count(path="/article") == 0
+        assert store.page(canonical_url(held))["attempts"] == 0
+        assert failing_site.count(path="/article") == MAX_PAGE_ATTEMPTS
+
+        held_site.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow:\n")
+        async with Fetcher(settings.fetch) as fetcher:
+            recovered = await run_once(store, settings, fetcher, everything=True)
+        assert recovered.fetched == 1 and held_site.count(path="/article") == 1
+        assert failing_site.count(path="/article") == MAX_PAGE_ATTEMPTS
+        assert store.article(canonical_url(held)).title == "Rennes vote son budget"

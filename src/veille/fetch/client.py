@@ -76,6 +76,12 @@ class FetchError(Exception):
         wait until it can be."""
         return self.kind in ("unsafe", "robots", "too-large") or self.status in (404, 410, 451)
 
+    @property
+    def asked(self) -> bool:
+        """Whether the page itself was asked for: a page held back because its site's
+        robots.txt could not be read was not, so that is no attempt of the page's."""
+        return self.kind != "robots-unavailable"
+
 
 @dataclass(frozen=True)
 class _RobotsOutage:
