@@ -30,6 +30,10 @@ SETTINGS = FetchSettings(
 )
 
 
+# One request each: the robots.txt outages are seen at once.
+RUN_SETTINGS = Settings(fetch=SETTINGS.model_copy(update={"retries": 0}))
+
+
 class Clock:
     """A monotonic clock the test moves by hand."""
 
@@ -118,32 +122,31 @@ async def test_robots_txt_is_asked_again_after_a_back_off():
         assert result.status == 200 and site.count(path="/robots.txt") == 2
 
 
+def _follow(store, feeds: RouteServer, links: dict[str, str]) -> None:
+    """A feed served by `feeds` listing `links` ({title: url}), followed by the store."""
+    items = "".join(f"<item><title>{t}</title><link>{u}</link></item>" for t, u in links.items())
+    feed = f'<rss version="2.0"><channel><title>F</title>{items}</channel></rss>'
+    feeds.routes["/feed"] = Route(feed.encode(), headers={"Content-Type": RSS})
+    store.add_source(Source(name="f", kind="feed", location=feeds.url("/feed"), every_seconds=60))
+
+
 async def test_a_page_held_back_by_robots_txt_is_fetched_once_the_site_recovers(store):
     pages = _site(Route(b"", 503))
     with pages, RouteServer() as feeds:
         held, refused = pages.url("/article"), pages.url("/private")
         pages.routes["/private"] = Route(PAGE)
-        items = "".join(
-            f"<item><title>{title}</title><link>{link}</link></item>"
-            for title, link in (("Budget", held), ("Privé", refused))
-        )
-        feed = f'<rss version="2.0"><channel><title>F</title>{items}</channel></rss>'
-        feeds.routes["/feed"] = Route(feed.encode(), headers={"Content-Type": RSS})
-        store.add_source(
-            Source(name="f", kind="feed", location=feeds.url("/feed"), every_seconds=60)
-        )
-        settings = Settings(fetch=SETTINGS.model_copy(update={"retries": 0}))
+        _follow(store, feeds, {"Budget": held, "Privé": refused})
 
-        async with Fetcher(settings.fetch) as fetcher:
-            first = await run_once(store, settings, fetcher)
+        async with Fetcher(RUN_SETTINGS.fetch) as fetcher:
+            first = await run_once(store, RUN_SETTINGS, fetcher)
         assert first.links_only == 2
         for url in (held, refused):
             page = store.page(canonical_url(url))
             assert not page["permanent"] and "robots.txt" in page["error"]
 
         pages.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private\n")
-        async with Fetcher(settings.fetch) as fetcher:
-            second = await run_once(store, settings, fetcher, everything=True)
+        async with Fetcher(RUN_SETTINGS.fetch) as fetcher:
+            second = await run_once(store, RUN_SETTINGS, fetcher, everything=True)
         assert second.fetched == 1
         assert store.page(canonical_url(held))["error"] is None
         assert store.page(canonical_url(refused))["permanent"]
@@ -161,28 +164,19 @@ async def test_a_page_held_back_by_robots_txt_is_asked_again_whatever_the_number
     failing_site = RouteServer({"/robots.txt": Route(b"", 404), "/article": Route(b"", 503)})
     with held_site, failing_site, RouteServer() as feeds:
         held, failing = held_site.url("/article"), failing_site.url("/article")
-        items = "".join(
-            f"<item><title>{title}</title><link>{link}</link></item>"
-            for title, link in (("Budget", held), ("Panne", failing))
-        )
-        feed = f'<rss version="2.0"><channel><title>F</title>{items}</channel></rss>'
-        feeds.routes["/feed"] = Route(feed.encode(), headers={"Content-Type": RSS})
-        store.add_source(
-            Source(name="f", kind="feed", location=feeds.url("/feed"), every_seconds=60)
-        )
-        settings = Settings(fetch=SETTINGS.model_copy(update={"retries": 0}))
+        _follow(store, feeds, {"Budget": held, "Panne": failing})
         runs = MAX_PAGE_ATTEMPTS + 2
         for _ in range(runs):
-            async with Fetcher(settings.fetch) as fetcher:  # a new job: robots.txt asked again
-                await run_once(store, settings, fetcher, everything=True)
+            async with Fetcher(RUN_SETTINGS.fetch) as fetcher:  # a new job: robots.txt asked again
+                await run_once(store, RUN_SETTINGS, fetcher, everything=True)
         assert held_site.count(path="/robots.txt") == runs
         assert held_site.count(path="/article") == 0
         assert store.page(canonical_url(held))["attempts"] == 0
         assert failing_site.count(path="/article") == MAX_PAGE_ATTEMPTS
 
         held_site.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow:\n")
-        async with Fetcher(settings.fetch) as fetcher:
-            recovered = await run_once(store, settings, fetcher, everything=True)
+        async with Fetcher(RUN_SETTINGS.fetch) as fetcher:
+            recovered = await run_once(store, RUN_SETTINGS, fetcher, everything=True)
         assert recovered.fetched == 1 and held_site.count(path="/article") == 1
         assert failing_site.count(path="/article") == MAX_PAGE_ATTEMPTS
         assert store.article(canonical_url(held)).title == "Rennes vote son budget"
