@@ -103,8 +103,9 @@ def test_a_user_error_is_one_line_and_exit_code_2(run, tmp_path, args, expected)
     assert expected.format(**files) in _one_line(result)
 
 
-def test_a_bad_max_bytes_variable_is_named(run, tmp_path, monkeypatch):
-    monkeypatch.setenv("VEILLE_MAX_BYTES", "dix")
+@pytest.mark.parametrize("budget", ["dix", "-5", "²", "1e6"])
+def test_a_bad_max_bytes_variable_is_named(run, tmp_path, monkeypatch, budget):
+    monkeypatch.setenv("VEILLE_MAX_BYTES", budget)
     line = _one_line(run("ingest", str(write(tmp_path / "a.txt", "Un texte."))))
     assert line.startswith("VEILLE_MAX_BYTES : pas un nombre d'octets")
 

@@ -191,7 +191,7 @@ class Settings(_Section):
         file or variable named, and why) when they cannot be used."""
         path = config_path(config)
         budget = os.environ.get("VEILLE_MAX_BYTES", "0")
-        if not budget.strip().isdigit():
+        if not (budget.strip().isascii() and budget.strip().isdigit()):  # "²" is a digit
             raise ConfigError(_("VEILLE_MAX_BYTES: not a number of bytes: “{value}”", value=budget))
         values: dict[str, Any] = {}
         try:
