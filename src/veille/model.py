@@ -268,6 +268,9 @@ class PageFetch:
     last_modified: str | None = None
     error: str | None = None
     permanent: bool = False  # never asked again (gone, refused by robots.txt, not HTML)
+    # False: held back before the page was asked (its robots.txt unavailable); not counted
+    # among the page's attempts, so it is asked again whatever the number of outages.
+    asked: bool = True
 
 
 @dataclass

@@ -28,6 +28,7 @@ from veille.digest import Period
 from veille.digest.render import brief_json, to_json
 from veille.model import EntityRecord, Source, Story, Watch
 from veille.operations import (
+    Conflict,
     Invalid,
     OperationError,
     SignInNeeded,
@@ -992,9 +993,10 @@ def watch_add(added: WatchIn, store: StoreDep, settings: SettingsDep) -> Any:
     watch = following.make_watch(
         added.name, added.query, added.languages, added.sites, added.schedule, added.targets
     )
-    if watch.name and store.watch(watch.name) is not None:
+    try:
+        saved, _ = following.save_watch(store, settings, watch, replace=False)
+    except Conflict:
         return problem(409, f"a watch named {watch.name!r} exists: PUT /watches/{{id}}")
-    saved, _ = following.save_watch(store, settings, watch)
     return JSONResponse(_watch(saved).model_dump(mode="json"), status_code=201)
 
 
