@@ -77,6 +77,21 @@ def test_an_archive_read_in_ranges_gives_the_records_and_damage_of_reading_it_wh
     assert splittable(io.BytesIO(data))
 
 
+@pytest.mark.parametrize("kept", [30, 120, 0.5])
+def test_an_archive_cut_in_its_last_record_reads_the_same_in_ranges(kept):
+    """The cut inside the last record's headers (warcio ends quietly), at the start of
+    its payload, or in its body: one failure, in ranges as whole."""
+    pages = {f"https://www.exemple.fr/{n}": article_html(f"Titre {n}").encode() for n in range(20)}
+    records = warc_records(pages)
+    last = records[-1]
+    data = b"".join(records[:-1]) + last[: kept if isinstance(kept, int) else len(last) // 2]
+    whole = _items(io.BytesIO(data))
+    assert len([i for i in whole if i[2] is not None]) == 19
+    assert len([i for i in whole if i[1] is not None]) == 1
+    for step in (97, 1000, 4096, len(data)):
+        assert _in_ranges(data, step) == whole, step
+
+
 def test_an_uncompressed_archive_or_one_gzip_stream_is_read_by_one_task(tmp_path):
     plain = b"".join(warc_records({"https://www.exemple.fr/a": b"<html></html>"}, gzip=False))
     for name, data in (("one.warc.gz", gzip.compress(plain * 50)), ("plain.warc", plain * 50)):

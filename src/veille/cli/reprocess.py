@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,18 +15,18 @@ from veille.cli import (
     _exit_if_stopped,
     _print,
     _print_ingest,
-    _settings,
     _stop_on_signals,
-    _store,
     _waiting,
     app,
     console,
     errors,
 )
 from veille.cli.tables import Col
+from veille.cli.usage import UserError, input_paths, load_settings, open_store
 from veille.i18n import _, p_
 from veille.model import Failure, Skip
 from veille.reprocess import SparkUnavailable, environment_ready, reprocess
+from veille.reprocess.job import is_url
 
 _NUMBER = re.compile(r"\d[\d,.]*")
 
@@ -60,20 +61,21 @@ def reprocess_command(
     for item in conf or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            errors.print(_("--conf takes KEY=VALUE, not “{item}”.", item=escape(item)))
-            raise typer.Exit(2)
+            raise UserError(_("--conf takes KEY=VALUE, not “{item}”.", item=item))
         settings[key.strip()] = value
+    # Local inputs are checked as `veille ingest` checks them; URLs are Spark's to read.
+    input_paths([Path(value) for value in inputs if not is_url(value)])
     missing = environment_ready()
     if missing:
-        errors.print(f"[red]{escape(missing)}[/]")
-        raise typer.Exit(2)
-    store = _store(db)
+        raise UserError(missing)
+    configuration = load_settings(None)
+    store = open_store(db)
     try:
         with _stop_on_signals() as stop:
             report = reprocess(
                 inputs,
                 store,
-                _settings(None),
+                configuration,
                 master,
                 settings,
                 split_bytes=split_size,
@@ -82,8 +84,7 @@ def reprocess_command(
                 stop=stop,
             )
     except SparkUnavailable as error:
-        errors.print(f"[red]{escape(str(error))}[/]")
-        raise typer.Exit(2) from None
+        raise UserError(str(error)) from None
     finally:
         store.close()
     console.print(

@@ -25,7 +25,7 @@ from veille.extract import ExtractError
 from veille.extract.stage import drop_site_furniture, extract_document
 from veille.i18n import _
 from veille.model import Article, Failure, RawDocument, Skip
-from veille.sources.local import files_under, is_warc, read_bytes, read_file
+from veille.sources.local import files_under, is_warc, path_problem, read_bytes, read_file
 from veille.sources.warc import read_warc, splittable
 
 # What one item of an input becomes on a worker: its article, or why there is none.
@@ -46,7 +46,7 @@ class Split:
     start: int = 0
     end: int | None = None
     warc: bool = False  # a byte range of an archive; else the whole file, read by content
-    missing: bool = False  # the input is not there: said as `veille ingest` says it
+    problem: str = ""  # why the input cannot be read, said as `veille ingest` says it
 
     @property
     def key(self) -> RangeKey:
@@ -60,8 +60,9 @@ def plan(inputs: list[tuple[int, Path]], target_bytes: int) -> list[Split]:
     splits: list[Split] = []
     for number, path in inputs:
         source = str(path)
-        if not path.exists():
-            splits.append(Split(number, 0, source, source, source, missing=True))
+        problem = path_problem(path)
+        if problem:
+            splits.append(Split(number, 0, source, source, source, problem=problem))
             continue
         for rank, file in enumerate(files_under(path)):
             ref, where = str(file), os.path.abspath(file)
@@ -95,8 +96,8 @@ def _ranges(file: Path, target_bytes: int) -> list[tuple[int, int | None]] | Non
 
 def read_split(split: Split, settings: Settings) -> Iterator[RawDocument | Failure | Skip]:
     """The items of one split, as `veille ingest` reads them."""
-    if split.missing:
-        yield Failure(split.source, split.ref, "read", _("no such file or folder"))
+    if split.problem:
+        yield Failure(split.source, split.ref, "read", split.problem)
         return
     if not split.warc:
         yield from read_file(Path(split.path), split.source, settings, ref=split.ref)
