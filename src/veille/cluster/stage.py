@@ -23,7 +23,7 @@ import json
 import struct
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from veille.cluster.online import StoryChange, StoryClusterer
 from veille.cluster.vectors import ClusterDoc
@@ -60,6 +60,9 @@ class _State:
     key: str | None = None
     settled: bool = True
     pending: list[Copy] = field(default_factory=list)  # copy links not yet written
+
+    def __post_init__(self) -> None:
+        self.clusterer.tracking = True
 
     @classmethod
     def fresh(cls) -> _State:
@@ -98,6 +101,7 @@ def group(store: Store, stop: threading.Event | None = None) -> GroupOutcome:
         # The store holds the last day as settled by an earlier run: its articles are
         # written again once they settle with what arrives now.
         state.clusterer.touch(state.clusterer.unsettled)
+    wanted = _Checkpoints(store.queue_end())
     while start is not None:
         if stop is not None and stop.is_set():
             outcome.stopped = True
@@ -113,7 +117,8 @@ def group(store: Store, stop: threading.Event | None = None) -> GroupOutcome:
                 return outcome
             if state.key is not None and key[:10] > state.key[:10]:
                 _end_day(state, key[:10])
-                checkpoints.append((key[:10], state.to_bytes(settled=True)))
+                if wanted(key[:10]):
+                    checkpoints.append((key[:10], state.to_bytes(settled=True)))
             outcome.copies += _place(store, state, article)
             state.key = key
         state.settled = False
@@ -129,6 +134,31 @@ def group(store: Store, stop: threading.Event | None = None) -> GroupOutcome:
     if not state.settled:
         _settle_last_day(store, state, outcome)
     return outcome
+
+
+class _Checkpoints:
+    """Which day starts get a checkpoint: those `grouping.thin` would keep once the queue is
+    done (every day of the last four weeks before its newest article, the first day of each
+    week for a year, of each month before), so a long replay does not serialise the state
+    at every day only to drop most of them."""
+
+    def __init__(self, newest: str | None) -> None:
+        self.recent = (date.fromisoformat(newest[:10]) - timedelta(days=28)) if newest else None
+        self.weeks: set[tuple[int, int]] = set()
+        self.months: set[tuple[int, int]] = set()
+
+    def __call__(self, day: str) -> bool:
+        when = date.fromisoformat(day)
+        if self.recent is None or when > self.recent:
+            return True
+        week, month = tuple(when.isocalendar())[:2], (when.year, when.month)
+        if when > self.recent - timedelta(days=365 - 28):
+            new = week not in self.weeks
+        else:
+            new = month not in self.months
+        self.weeks.add(week)
+        self.months.add(month)
+        return new
 
 
 def _rewind(store: Store, day: str, outcome: GroupOutcome) -> _State:

@@ -19,6 +19,7 @@ from veille.extract import ExtractError, content_hash, extract
 from veille.extract.clean import fold, site_repeated_lines
 from veille.i18n import _
 from veille.model import Article, Failure, IngestReport, PageFetch, RawDocument, Skip
+from veille.parallel import map_processes
 from veille.store import Store
 from veille.urls import domain
 
@@ -32,23 +33,22 @@ def store_documents(
     record: Callable[[Failure | Skip], None],
     stop: threading.Event | None = None,
 ) -> None:
-    """Extract, clean across one site's pages, store; failures are recorded, not raised.
-    After `stop`, the documents not yet extracted are left for the next run."""
+    """Extract (over the cores), clean across one site's pages, store; failures are
+    recorded, not raised. After `stop`, the batch is left for the next run."""
+    if stop is not None and stop.is_set():
+        report.stopped = True
+        return
     extracted: list[tuple[Document, Article | None]] = []
-    for document in documents:
-        if stop is not None and stop.is_set():
-            report.stopped = True
-            break
+    results = map_processes(_extract, [(raw, source) for source, raw, _ in documents], minimum=4)
+    for document, result in zip(documents, results, strict=True):
         source, raw, _page = document
         report.read += 1
-        try:
-            article = extract(raw, source)
-        except ExtractError as exc:
-            record(Failure(source, raw.ref, "extract", str(exc)))
+        if isinstance(result, str):
+            record(Failure(source, raw.ref, "extract", result))
             extracted.append((document, None))
             continue
         # What a feed said of a page is only a stand-in for the page.
-        extracted.append((document, replace(article, partial=raw.kind == "fragment")))
+        extracted.append((document, replace(result, partial=raw.kind == "fragment")))
     cleaned = iter(drop_site_furniture([a for _, a in extracted if a is not None]))
     for (source, raw, page), found in extracted:
         article = next(cleaned) if found is not None else None
@@ -82,6 +82,17 @@ def store_documents(
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome != "unchanged":
             report.stored.append(article_id)
+
+
+def _extract(item: tuple[RawDocument, str]) -> Article | str:
+    """One document's article, or why there is none (in a worker process: nothing raised)."""
+    raw, source = item
+    try:
+        return extract(raw, source)
+    except ExtractError as exc:
+        return str(exc)
+    except Exception as exc:  # a page that breaks the extractor fails alone
+        return _("extraction failed: {error}", error=f"{type(exc).__name__}: {exc}")
 
 
 def drop_site_furniture(articles: list[Article]) -> list[Article]:
