@@ -116,3 +116,8 @@ def story_partition(store) -> set[frozenset[str]]:
     for article_id, story_id in store.stories_of(list(urls)).items():
         groups.setdefault(story_id, set()).add(urls[article_id])
     return {frozenset(g) for g in groups.values()}
+
+
+# The address the web tests call the app at: a loopback name, as `veille serve` answers
+# only to those (and configured ones); TestClient's default "testserver" is refused.
+LOCAL = "http://127.0.0.1"

@@ -842,3 +842,41 @@ class HostileServer(_LoopbackServer):
         with self._hits_lock:
             self._hits[key] = self._hits.get(key, 0) + 1
             return self._hits[key]
+
+
+class HeldHook:
+    """A webhook receiver on loopback that holds each POST until `release` is set (or
+    `hold` seconds pass), for tests and benchmarks of a slow delivery in flight.
+    `arrived` is set when a POST came in; `bodies` keeps what was received."""
+
+    def __init__(self, hold: float = 30.0) -> None:
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+        self.bodies: list[bytes] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                hook.arrived.set()
+                hook.release.wait(hold)
+                hook.bodies.append(body)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def __enter__(self) -> Self:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import seed_day_store
+from tests.helpers import LOCAL
 from veille.model import Watch
 from veille.web import create_app
 
@@ -17,7 +18,7 @@ RAID_QUERY = "(X OR Musk) AND (perquisition OR perquisitionne)"
 def client(tmp_path_factory):
     store, _, _ = seed_day_store(tmp_path_factory.mktemp("api"))
     store.save_watch(Watch("raid", RAID_QUERY))
-    with TestClient(create_app(store)) as test_client:
+    with TestClient(create_app(store), base_url=LOCAL) as test_client:
         yield test_client
     store.close()
 

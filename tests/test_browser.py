@@ -90,3 +90,48 @@ def test_the_theme_switch_and_help(page):
     assert tab.is_visible("#help")
     tab.keyboard.press("j")
     assert tab.locator(".story-card.current").count() == 1
+
+
+def test_the_api_reference_loads_from_this_server_alone(page):
+    """/docs: Swagger UI from veille's own files under the page's CSP, no console error
+    (a CSP violation is one), not one request to another address."""
+    tab, base, _ = page
+    asked: list[str] = []
+    tab.on("request", lambda request: asked.append(request.url))
+    tab.goto(f"{base}/docs")
+    tab.wait_for_selector(".opblock-summary-path", timeout=20_000)
+    paths = tab.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/v1/watches/{watch_id}/digests/{day}" in [p.strip() for p in paths]
+    tab.click(".opblock-summary-path[data-path='/api/v1/me']")
+    tab.click("button.try-out__btn")
+    tab.click("button.execute")
+    status = ".live-responses-table tbody .response-col_status"
+    tab.wait_for_selector(status)
+    assert "200" in tab.inner_text(status)
+    assert asked and all(url.startswith(base) or url.startswith("data:") for url in asked), [
+        url for url in asked if not url.startswith(base)
+    ]
+
+
+def test_reading_state_from_the_keyboard(page):
+    """s stars the current story, m marks it seen (or back): at once, and kept."""
+    tab, base, _ = page
+    tab.goto(f"{base}/?date=2026-02-03")
+    tab.keyboard.press("j")
+    first = tab.locator("[data-item]").first
+    seen, starred = (
+        first.locator(f"[data-toggle={name}]").get_attribute("aria-pressed") == "true"
+        for name in ("seen", "starred")
+    )
+    tab.keyboard.press("s")
+    first.locator(f"[data-toggle=starred][aria-pressed={str(not starred).lower()}]").wait_for()
+    tab.keyboard.press("m")
+    first.locator(f"[data-toggle=seen][aria-pressed={str(not seen).lower()}]").wait_for()
+    assert ("seen" in (first.get_attribute("class") or "")) is not seen
+    tab.reload()
+    first = tab.locator("[data-item]").first
+    assert (
+        first.locator("[data-toggle=starred]").get_attribute("aria-pressed")
+        == str(not starred).lower()
+    )
+    assert ("seen" in (first.get_attribute("class") or "")) is not seen

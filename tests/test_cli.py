@@ -97,3 +97,50 @@ def test_english_messages_on_request(run, inputs, monkeypatch):
     monkeypatch.setenv("VEILLE_LANG", "en")
     result = run("ingest", str(inputs))
     assert "empty file" in result.output and "unchanged" in result.output
+
+
+def test_tables_fit_80_columns_without_cutting_a_header(run, inputs, tmp_path, monkeypatch):
+    """At 80 columns long text wraps, the least needed columns go, and no header is ever
+    cut to "sour…"."""
+    from veille import cli
+    from veille.model import Source, Watch
+    from veille.store import Store
+
+    monkeypatch.setattr(cli.console, "width", 80)
+    run("ingest", str(inputs))
+    store = Store(f"sqlite:///{tmp_path / 'cli.db'}")
+    for n in range(3):
+        store.add_source(
+            Source(
+                name=f"Le Monde — cybercriminalité, cybersécurité et rançongiciels {n}",
+                kind="feed",
+                location=f"https://www.lemonde.fr/cybersecurite/rss_full_{n}.xml",
+            )
+        )
+    store.update_source(1, failures=4, last_status=503, last_error="service indisponible " * 4)
+    store.save_watch(
+        Watch(
+            "cyber",
+            "(cybercriminalité OR cyberattaque OR rançongiciel) -bitcoin " * 2,
+            schedule="daily 07:00",
+            targets=("file:cyber", "mailto:ana@example.org,bo@example.org"),
+        )
+    )
+    store.close()
+    for command in (
+        ("source", "list"),
+        ("watch", "list"),
+        ("articles",),
+        ("stories",),
+        ("entities",),
+        ("errors", "--all"),
+    ):
+        output = run(*command).output
+        lines = output.splitlines()
+        assert lines and max(len(line) for line in lines) <= 80, command
+        assert "…" not in output, (command, output)
+    monkeypatch.setenv("VEILLE_LANG", "fr")
+    listing = run("source", "list").output
+    # Headers may wrap between their words, never inside one.
+    for word in ("dernier", "succès", "échecs", "nom", "dernière", "erreur"):
+        assert re.search(rf"(?<!\w){word}(?!\w)", listing), word

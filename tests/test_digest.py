@@ -7,6 +7,7 @@ import json
 import re
 import socket
 import threading
+from dataclasses import replace
 from datetime import date, datetime
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -22,18 +23,22 @@ from typer.testing import CliRunner
 from tests.conftest import seed_day_store
 from veille import cli
 from veille.cli import app
-from veille.config import Settings
+from veille.cluster.stage import group
+from veille.config import DeliverySettings, Settings, SmtpSettings
 from veille.digest import Period, build
 from veille.digest import deliver as delivery
-from veille.digest.deliver import SmtpSettings, deliver
-from veille.digest.render import render
+from veille.digest.deliver import deliver, payload
+from veille.digest.render import FORMATS, render
 from veille.digest.schedule import due_period, parse_schedule
-from veille.model import Watch
+from veille.model import Article, BriefSentence, SourceRef, StoryBrief, Watch
+from veille.pipeline import IngestReport, index
 from veille.store import Store
 from veille.watch import watch_problems
 
 DAY = date(2026, 2, 3)
 RAID_QUERY = "(X OR Musk) AND (perquisition OR perquisitionne)"
+# The test servers listen on loopback, which delivery refuses unless allow-listed.
+LOOPBACK = DeliverySettings(allow=("127.0.0.1",))
 SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "digest.schema.json"
 
 
@@ -178,7 +183,9 @@ def test_smtp_delivery_has_both_parts(seeded, smtp_server):
     watch = _watch(store, "mail", RAID_QUERY, ("mailto:ana@example.org",))
     digest = build(store, watch, Period(datetime(2026, 2, 3), datetime(2026, 2, 4), "mail-1"))
     smtp = SmtpSettings(host="127.0.0.1", port=port, security="none", sender="veille@example.org")
-    (outcome,) = deliver(store, digest, list(watch.targets), smtp=smtp, sleep=lambda _: None)
+    (outcome,) = deliver(
+        store, digest, list(watch.targets), smtp=smtp, delivery=LOOPBACK, sleep=lambda _: None
+    )
     assert outcome.status == "sent"
     (raw,) = received
     message = message_from_bytes(raw, policy=default_policy)
@@ -235,12 +242,15 @@ def test_webhook_delivery_retries_then_sends_json_and_slack(seeded, hook):
     )
     digest = build(store, watch, Period(datetime(2026, 2, 3), datetime(2026, 2, 4), "hook-1"))
     pauses: list[float] = []
-    outcomes = deliver(store, digest, list(watch.targets), sleep=pauses.append)
+    outcomes = deliver(store, digest, list(watch.targets), delivery=LOOPBACK, sleep=pauses.append)
     assert [o.status for o in outcomes] == ["sent", "sent", "sent"]
     assert outcomes[0].attempts == 2 and pauses == [2.0]
     generic, slack, mattermost = (json.loads(b) for b in state.bodies)
     assert generic["entries"][0]["title"] == digest.entries[0].title
-    assert digest.entries[0].title in slack["text"] and slack["mrkdwn"] is True
+    # Slack gets its own mrkdwn (*bold*, <url|text>), Mattermost CommonMark.
+    assert slack["mrkdwn"] is True and slack["text"].startswith("*Veille « hook »")
+    first = digest.entries[0].sources[0]
+    assert f"<{first.url}|" in slack["text"] and f"]({first.url})" not in slack["text"]
     assert mattermost["text"].startswith("# Veille « hook »")
 
 
@@ -255,12 +265,12 @@ def test_a_crash_between_render_and_send_sends_once_never_twice(seeded, hook, mo
 
     monkeypatch.setattr(delivery, "send", crash)
     with pytest.raises(KeyboardInterrupt):
-        deliver(store, digest, list(watch.targets))
+        deliver(store, digest, list(watch.targets), delivery=LOOPBACK)
     assert store.delivery(watch.id, "crash-1", f"webhook:{url}").status == "pending"
     assert state.bodies == []
     monkeypatch.undo()
     for _ in range(3):  # the next runs: sent once, then never again
-        deliver(store, digest, list(watch.targets))
+        deliver(store, digest, list(watch.targets), delivery=LOOPBACK)
     assert len(state.bodies) == 1
     assert store.delivery(watch.id, "crash-1", f"webhook:{url}").status == "sent"
 
@@ -269,7 +279,7 @@ def test_a_sent_story_comes_back_only_when_it_grew(seeded, tmp_path):
     store, _ = seeded
     watch = _watch(store, "again", RAID_QUERY, (f"file:{tmp_path}",))
     first = build(store, watch, Period.day(DAY))
-    deliver(store, first, list(watch.targets))
+    deliver(store, first, list(watch.targets), delivery=DeliverySettings(folder=tmp_path))
     assert (tmp_path / "again-2026-02-03.md").is_file() and (tmp_path / "again.atom").is_file()
     same = build(store, watch, Period(datetime(2026, 2, 3), datetime(2026, 2, 5), "next"))
     assert same.entries == ()
@@ -298,6 +308,9 @@ def test_schedules():
 def test_cli_watch_and_digest(seeded, tmp_path, monkeypatch):
     _, path = seeded
     monkeypatch.setattr(cli.console, "width", 200)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[delivery]\nfolder = "{tmp_path}"\n', "utf-8")
+    monkeypatch.setenv("VEILLE_CONFIG", str(config))
     runner = CliRunner()
     db = ["--db", str(path)]
     bad = runner.invoke(app, ["watch", "add", "bad", "(X OR Musk", *db])
@@ -331,7 +344,7 @@ def test_the_example_config_is_valid():
             schedule=entry["schedule"],
             targets=tuple(entry["targets"]),
         )
-        assert watch_problems(watch) == [], entry["name"]
+        assert watch_problems(watch, settings.delivery) == [], entry["name"]
 
 
 def test_a_target_that_keeps_failing_is_recorded_and_nothing_is_marked_sent(seeded, hook):
@@ -340,9 +353,91 @@ def test_a_target_that_keeps_failing_is_recorded_and_nothing_is_marked_sent(seed
     state.fail = 10
     watch = _watch(store, "down", RAID_QUERY, (f"webhook:{url}",))
     digest = build(store, watch, Period(datetime(2026, 2, 3), datetime(2026, 2, 4), "down-1"))
-    (outcome,) = deliver(store, digest, list(watch.targets), sleep=lambda _: None)
+    (outcome,) = deliver(
+        store, digest, list(watch.targets), delivery=LOOPBACK, sleep=lambda _: None
+    )
     assert (outcome.status, outcome.attempts, outcome.error) == ("failed", 3, "HTTP 500")
     record = store.delivery(watch.id, "down-1", f"webhook:{url}")
     assert record.status == "failed" and record.error == "HTTP 500"
     # Not carried: the next digest still has the story.
     assert build(store, watch, Period(datetime(2026, 2, 3), datetime(2026, 2, 4), "down-2")).entries
+
+
+HOSTILE = (
+    "javascript:alert(document.cookie)",
+    " JaVaScRiPt:alert(2)",
+    "data:text/html,<script>alert(3)</script>",
+    "vbscript:msgbox(4)",
+)
+
+
+def test_no_digest_format_renders_a_live_link_that_is_not_the_web(tmp_path):
+    """Addresses come from feeds written by strangers: whatever a stored article's URL
+    says, only http(s) becomes a link, in every format and every target's payload."""
+    store = Store(f"sqlite:///{tmp_path / 'links.db'}")
+    title = "Perquisition chez X : Elon Musk convoqué"
+    text = (
+        "Les enquêteurs ont mené une perquisition dans les bureaux de la société X mardi. "
+        "Elon Musk est convoqué le 20 avril, selon le parquet de Paris."
+    )
+    ids = []
+    for n, url in enumerate((*HOSTILE, "https://example.org/ok")):
+        _, article_id = store.save_article(
+            Article(
+                url=url,
+                canonical_url=f"https://example.org/{n}",
+                title=title,
+                text=text,
+                content_hash=f"h{n}",
+                raw_ref=f"r{n}",
+                source="test",
+                published=datetime(2026, 2, 3, 8 + n),
+                site_name=f"Site {n}",
+                language="fr",
+            )
+        )
+        ids.append(article_id)
+    report = IngestReport(stored=ids)
+    index(store, report)
+    (story_id,) = group(store).stories
+    refs = tuple(
+        SourceRef(i, f"Site {n}", u) for n, (i, u) in enumerate(zip(ids[:4], HOSTILE, strict=True))
+    )
+    store.save_brief(
+        StoryBrief(story_id, summary=(BriefSentence(text, refs[0], refs[1:]),)), "test", 1
+    )
+    watch, _ = store.save_watch(Watch("liens", "perquisition"))
+    digest = build(store, watch, Period.day(DAY))
+    assert digest.entries  # the story is there, its hostile addresses with it
+    outputs = {fmt: render(digest, fmt) for fmt in FORMATS}
+    smtp = SmtpSettings()
+    for target in ("file:x", "webhook:https://h.example/", "slack:https://h.example/"):
+        outputs[target] = payload(digest, target, "fr", smtp).decode()
+    mail = message_from_bytes(
+        payload(digest, "mailto:a@example.org", "fr", smtp), policy=default_policy
+    )
+    outputs["mailto"] = " ".join(
+        part.get_content() for part in mail.walk() if part.get_content_maintype() == "text"
+    )
+    for name, output in outputs.items():
+        lowered = output.lower()
+        for scheme in ("javascript:", "data:text", "vbscript:"):
+            assert scheme not in lowered, (name, scheme)
+    html = _Text()
+    html.feed(outputs["html"])
+    assert html.links == ["https://example.org/ok"]
+    assert "[Site 4](https://example.org/ok)" in outputs["md"]
+    entry = json.loads(outputs["json"])["entries"][0]
+    assert entry["sources"][0]["url"] is None and entry["summary"][0]["sources"][0]["url"] is None
+    store.close()
+
+
+def test_counts_in_the_singular_when_there_is_one(seeded):
+    store, _ = seeded
+    digest = build(store, _watch(store, "one", RAID_QUERY), Period.day(DAY))
+    one = replace(digest, entries=(replace(digest.entries[0], articles=1, sources=()),))
+    for fmt in ("md", "html", "text", "slack"):
+        text = render(one, fmt)
+        assert "1 article ·" in text and "1 articles" not in text, fmt
+        assert "0 source" in text
+    assert "1 article ·" in render(one, "md", "en") and "0 sources" in render(one, "md", "en")

@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from jinja2 import Environment
 
+from tests.helpers import LOCAL
 from veille.cluster.stage import group
 from veille.i18n import CATALOGUE, _, install, language, n_, ntranslate, p_, translate
 from veille.model import (
@@ -250,7 +251,7 @@ def site(tmp_path_factory):
         "/sources",
         "/login",
     )
-    with TestClient(create_app(store)) as client:
+    with TestClient(create_app(store), base_url=LOCAL) as client:
         yield client, pages
     store.close()
 

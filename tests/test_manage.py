@@ -9,13 +9,22 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import seed_day_store
+from tests.helpers import LOCAL
+from veille.config import DeliverySettings, Settings
 from veille.web import create_app
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def digests(tmp_path_factory):
+    """The folder `file:` targets write in (`[delivery] folder`)."""
+    return tmp_path_factory.mktemp("digests")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, digests):
     store, _, _ = seed_day_store(tmp_path_factory.mktemp("manage"))
-    with TestClient(create_app(store)) as client:
+    settings = Settings(delivery=DeliverySettings(folder=digests))
+    with TestClient(create_app(store, settings), base_url=LOCAL) as client:
         yield client, store
     store.close()
 
@@ -37,7 +46,7 @@ def test_forms_without_the_token_are_refused(site):
     assert store.watch("x") is None
 
 
-def test_a_watch_created_previewed_sent_and_deleted(site, tmp_path):
+def test_a_watch_created_previewed_sent_and_deleted(site, digests):
     client, store = site
     token = _token(client, "/watches")
     preview = client.get("/watches/preview", params={"query": "Musk perquisition"})
@@ -51,7 +60,7 @@ def test_a_watch_created_previewed_sent_and_deleted(site, tmp_path):
             "name": "raid",
             "query": "Musk perquisition",
             "schedule": "daily 07:00",
-            "targets": f"file:{tmp_path}",
+            "targets": "file:raid",
         },
         follow_redirects=False,
     )
@@ -73,7 +82,7 @@ def test_a_watch_created_previewed_sent_and_deleted(site, tmp_path):
     sent = client.post(
         "/watches/raid/send", data={"csrf": token, "date": "2026-02-03"}, follow_redirects=True
     )
-    assert sent.status_code == 200 and (tmp_path / "raid-2026-02-03.md").is_file()
+    assert sent.status_code == 200 and (digests / "raid" / "raid-2026-02-03.md").is_file()
     assert "2026-02-03 · sent" in sent.text
     client.post("/watches/raid/delete", data={"csrf": token})
     assert store.watch("raid") is None

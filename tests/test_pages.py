@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import seed_day_store
+from tests.helpers import LOCAL
 from veille.config import Settings
 from veille.model import Article, Watch
 from veille.pipeline import IngestReport, process
@@ -23,7 +24,7 @@ RAID_QUERY = "(X OR Musk) AND (perquisition OR perquisitionne)"
 def site(tmp_path_factory):
     store, _, _ = seed_day_store(tmp_path_factory.mktemp("pages"))
     store.save_watch(Watch("raid", RAID_QUERY))
-    with TestClient(create_app(store)) as client:
+    with TestClient(create_app(store), base_url=LOCAL) as client:
         yield client, store
     store.close()
 
@@ -74,7 +75,7 @@ def test_search_page_highlights_and_reports_errors(site):
     page = client.get("/search", params={"q": "perquisitionné"})
     assert re.search(r"\d+ résultats?<", page.text) and "<mark>" in page.text
     bad = client.get("/search", params={"q": "(Musk"})
-    assert bad.status_code == 200 and "il manque « ) »" in bad.text
+    assert bad.status_code == 400 and "il manque « ) »" in bad.text
 
 
 def test_entity_pages(site):

@@ -50,3 +50,41 @@ def test_a_reason_quoting_binary_is_kept_readable(pg_store):
     pg_store.log(Failure("crawl.warc.gz", "crawl.warc.gz@1", "read", "first line: \x1f\x8b\x00x"))
     (entry,) = pg_store.log_entries()
     assert entry.reason == "first line: \ufffd\ufffd\ufffdx"
+
+
+def test_accounts_sessions_tokens_and_reading_state(pg_store, tmp_path):
+    """The tables of issue 17 on PostgreSQL: a session ends with a new password, a removed
+    user takes their tokens, reading state is per reader."""
+    from datetime import timedelta
+
+    from veille.cluster.stage import group
+    from veille.model import Article
+    from veille.operations import accounts, reading
+    from veille.store.schema import utc_now
+
+    _, secret = accounts.add_user(pg_store, "ana", "correct horse battery")
+    session = accounts.log_in(pg_store, "ana", "correct horse battery")
+    assert accounts.authenticate(pg_store, session, None).user == "ana"
+    assert accounts.authenticate(pg_store, None, secret).scope == "write"
+    accounts.change_password(pg_store, "ana", "another horse battery")
+    assert accounts.authenticate(pg_store, session, None) is None
+    assert accounts.authenticate(pg_store, None, secret) is not None
+    pg_store.save_article(
+        Article(
+            url="https://example.org/a",
+            canonical_url="https://example.org/a",
+            title="Titre",
+            text="Un texte assez long pour un article. " * 5,
+            content_hash="h",
+            raw_ref="r",
+            source="test",
+        )
+    )
+    (story,) = group(pg_store).stories
+    reading.mark(pg_store, "ana", [story], starred=True)
+    assert reading.read_states(pg_store, "ana", [story])[story].starred
+    assert not reading.read_states(pg_store, "", [story])[story].starred
+    assert pg_store.visit("ana") is None
+    assert pg_store.changed_since([story], utc_now() - timedelta(hours=1)) == {story}
+    accounts.remove_user(pg_store, "ana")
+    assert accounts.authenticate(pg_store, None, secret) is None and pg_store.users() == []

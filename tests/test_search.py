@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.conftest import postgres_database, seed_day_store
+from tests.helpers import LOCAL
 from veille import cli
 from veille.cli import app
 from veille.search import Filters, index_articles, search, translate
@@ -127,7 +128,7 @@ def test_a_very_common_word_ranks_its_newest_matches(archive, monkeypatch):
 
 def test_the_api_and_the_search_page_use_the_store_s_back_end(archive):
     store, _ = archive
-    with TestClient(create_app(store)) as client:
+    with TestClient(create_app(store), base_url=LOCAL) as client:
         found = client.get("/api/v1/search", params={"q": "perquisitionné", "limit": 5}).json()
         assert found["total"] == search(store, "perquisition").total >= 13
         page = client.get("/search", params={"q": "perquisition", "site": "boursorama"})

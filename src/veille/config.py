@@ -1,4 +1,4 @@
-"""Settings that travel through the pipeline in one object, read from a TOML file.
+"""Settings that travel through veille in one typed object, read from a TOML file.
 
 The file is `config.toml` in the data folder, or the one named by `--config` /
 `VEILLE_CONFIG`. Every key is optional:
@@ -17,22 +17,51 @@ The file is `config.toml` in the data folder, or the one named by `--config` /
     [archive]
     enabled = true               # every response fetched goes to WARC files
     folder = "/path/to/warc"     # default: <data folder>/warc
+
+    [delivery]
+    folder = "/path/to/digests"  # file: targets write inside it (default: <data folder>/digests)
+    allow = ["127.0.0.1:2525"]   # addresses otherwise refused, as fetch.allow
+    proxy = "http://proxy:3128"  # none by default: environment proxies are not used
+    timeout = 30
+
+    [smtp]                       # mailto: targets
+    host = "smtp.example.org"
+    port = 587
+    security = "starttls"        # or "ssl", "none"
+    username = "veille@example.org"
+    password_env = "VEILLE_SMTP_PASSWORD"
+    from = "Veille <veille@example.org>"
+
+    [digest]
+    timezone = "Europe/Paris"
+    language = "fr"
+
+    [web]
+    allowed_hosts = ["veille.example.org"]   # Host names answered beyond the loopback ones
+    max_body = 5242880                       # bytes of a request body
+
+A file that does not fit (a number where a name is expected, an unknown security mode) is
+refused whole with `ConfigError`, naming the file and the key.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from platformdirs import user_data_path
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from veille import __version__
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 USER_AGENT_TOKEN = "veille"  # the name robots.txt rules address
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be read; the message names the file and the key."""
 
 
 def data_dir() -> Path:
@@ -52,12 +81,15 @@ def database_url(db: str | None = None) -> str:
     return f"sqlite:///{path}"
 
 
-@dataclass(frozen=True)
-class FetchSettings:
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+
+class FetchSettings(_Section):
     contact: str = "https://github.com/veille-news/veille"
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
-    total_timeout: float = 60.0
+    total_timeout: float = Field(60.0, alias="timeout")
     max_bytes: int = DEFAULT_MAX_BYTES
     max_redirects: int = 10
     host_concurrency: int = 2
@@ -68,7 +100,7 @@ class FetchSettings:
     backoff_max: float = 60.0
     max_retry_after: float = 120.0
     allow: tuple[str, ...] = ()
-    resolve: dict[str, list[str]] = field(default_factory=dict)
+    resolve: dict[str, list[str]] = Field(default_factory=dict)
     http2: bool = True
     robots: bool = True
     # New entries taken from one feed per poll: the rest wait for the next poll (a feed
@@ -80,75 +112,106 @@ class FetchSettings:
         return f"{USER_AGENT_TOKEN}/{__version__} (+{self.contact})"
 
 
-def _fetch_settings(values: dict[str, Any], max_bytes: int) -> FetchSettings:
-    known = {
-        "contact": str,
-        "allow": tuple,
-        "host_delay": float,
-        "host_concurrency": int,
-        "connect_timeout": float,
-        "read_timeout": float,
-        "max_redirects": int,
-        "retries": int,
-        "backoff": float,
-        "max_retry_after": float,
-        "robots": bool,
-        "http2": bool,
-        "max_crawl_delay": float,
-        "max_new_entries": int,
-    }
-    options: dict[str, Any] = {k: cast(values[k]) for k, cast in known.items() if k in values}
-    if "timeout" in values:
-        options["total_timeout"] = float(values["timeout"])
-    if "resolve" in values:
-        options["resolve"] = {host: list(ips) for host, ips in values["resolve"].items()}
-    options["max_bytes"] = int(values.get("max_bytes", max_bytes))
-    return FetchSettings(**options)
+class SmtpSettings(_Section):
+    """`[smtp]`: the server digests for `mailto:` targets go through."""
+
+    host: str = "localhost"
+    port: int = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password_env: str = "VEILLE_SMTP_PASSWORD"  # the password is read from the environment
+    sender: str = Field("veille@localhost", alias="from")
+    timeout: float = 30.0
 
 
-@dataclass(frozen=True)
-class Settings:
+def _default_digests() -> Path:
+    return data_dir() / "digests"
+
+
+class DeliverySettings(_Section):
+    """`[delivery]`: where digests may go. Webhooks and the SMTP server pass the fetcher's
+    address guard (loopback, private and reserved addresses refused unless in `allow`);
+    `file:` targets stay inside `folder`; no proxy unless `proxy` names one."""
+
+    folder: Path = Field(default_factory=_default_digests)
+    allow: tuple[str, ...] = ()
+    proxy: str | None = None
+    timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 2.0
+
+
+class DigestSettings(_Section):
+    timezone: str = "Europe/Paris"
+    language: Literal["fr", "en"] = "fr"
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class WebSettings(_Section):
+    """`[web]`: the Host names `veille serve` answers (the loopback ones always, and the
+    address it listens on), and the largest request body it reads."""
+
+    allowed_hosts: tuple[str, ...] = ()
+    max_body: int = 5 * 1024 * 1024
+
+
+class Settings(_Section):
     # Inputs larger than this are refused (per file, WARC record and HTTP body).
     max_bytes: int = DEFAULT_MAX_BYTES
-    fetch: FetchSettings = field(default_factory=lambda: FetchSettings())
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
     archive: bool = True
-    archive_dir: Path = field(default_factory=lambda: data_dir() / "warc")
+    archive_dir: Path = Field(default_factory=lambda: data_dir() / "warc")
     # The `[summary]` table: extractive options, and `[summary.llm]` for the optional
     # abstractive rewrite (see veille.summarize).
-    summary: dict[str, Any] = field(default_factory=dict)
-    smtp: dict[str, Any] = field(default_factory=dict)  # `[smtp]`: e-mail delivery
-    ranking: dict[str, Any] = field(default_factory=dict)  # `[ranking]`: digest weights
-    digest: dict[str, Any] = field(default_factory=dict)  # `[digest]`: timezone, language
+    summary: dict[str, Any] = Field(default_factory=dict)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    ranking: dict[str, Any] = Field(default_factory=dict)  # `[ranking]`: digest weights
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     # `[[sources]]` and `[[watches]]`: what the main job follows, added to the store by
-    # `veille run` (sources and watches added by hand stay).
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    watches: list[dict[str, Any]] = field(default_factory=list)
+    # `veille run` (sources and watches added by hand stay); read entry by entry then, so
+    # one bad entry does not stop the others.
+    sources: list[dict[str, Any]] = Field(default_factory=list)
+    watches: list[dict[str, Any]] = Field(default_factory=list)
 
     @classmethod
     def from_env(cls, config: Path | None = None) -> Settings:
         path = config or Path(os.environ.get("VEILLE_CONFIG", data_dir() / "config.toml"))
         values: dict[str, Any] = {}
         if path.is_file():
-            with path.open("rb") as stream:
-                values = tomllib.load(stream)
+            try:
+                with path.open("rb") as stream:
+                    values = tomllib.load(stream)
+            except (OSError, tomllib.TOMLDecodeError) as error:
+                raise ConfigError(f"{path}: {error}") from None
         max_bytes = int(os.environ.get("VEILLE_MAX_BYTES", 0)) or int(
             values.get("fetch", {}).get("max_bytes", DEFAULT_MAX_BYTES)
         )
         archive = values.get("archive", {})
-        return cls(
-            max_bytes=max_bytes,
-            fetch=_fetch_settings(values.get("fetch", {}), max_bytes),
-            archive=bool(archive.get("enabled", True)),
-            archive_dir=Path(archive["folder"]).expanduser()
-            if "folder" in archive
-            else data_dir() / "warc",
-            summary=dict(values.get("summary", {})),
-            smtp=dict(values.get("smtp", {})),
-            ranking=dict(values.get("ranking", {})),
-            digest=dict(values.get("digest", {})),
-            sources=list(values.get("sources", [])),
-            watches=list(values.get("watches", [])),
-        )
+        fields: dict[str, Any] = {
+            "max_bytes": max_bytes,
+            "fetch": {**values.get("fetch", {}), "max_bytes": max_bytes},
+            "archive": archive.get("enabled", True),
+            **{k: values[k] for k in ("summary", "ranking", "sources", "watches") if k in values},
+            **{k: values[k] for k in ("smtp", "digest", "delivery", "web") if k in values},
+        }
+        if "folder" in archive:
+            fields["archive_dir"] = Path(archive["folder"]).expanduser()
+        if "folder" in values.get("delivery", {}):
+            fields["delivery"] = {
+                **values["delivery"],
+                "folder": Path(values["delivery"]["folder"]).expanduser(),
+            }
+        try:
+            return cls.model_validate(fields)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
+            )
+            raise ConfigError(f"{path}: {problems}") from None
 
     def with_fetch(self, **changes: Any) -> Settings:
-        return replace(self, fetch=replace(self.fetch, **changes))
+        return self.model_copy(update={"fetch": self.fetch.model_copy(update=changes)})

@@ -23,21 +23,16 @@ from pathlib import Path
 from veille import search
 from veille.cluster.stage import group
 from veille.config import Settings
-from veille.digest.build import build as build_digest
-from veille.digest.deliver import Outcome, deliver, smtp_from_config
-from veille.digest.schedule import DEFAULT_ZONE, due_period, parse_schedule
+from veille.digest.deliver import Outcome
 from veille.enrich.stage import understand
 from veille.extract.stage import Document, store_documents
 from veille.fetch import Fetcher
-from veille.i18n import _
-from veille.model import Failure, IngestReport, RawDocument, RunReport, Skip, Source, Watch
-from veille.schedule import parse_every
+from veille.model import Failure, IngestReport, RawDocument, RunReport, Skip, Source
+from veille.operations import config as operations_config
+from veille.operations import digests as operations_digests
 from veille.sources import polling
 from veille.sources.local import read_path
 from veille.store import Store
-from veille.urls import domain
-from veille.watch import watch_problems
-from veille.watch.rank import weights_from_config
 
 __all__ = [
     "IngestReport",
@@ -159,76 +154,13 @@ def index(store: Store, report: IngestReport) -> None:
 
 
 def sync_config(store: Store, settings: Settings) -> list[Failure]:
-    """Add the config file's sources and watches to the store (a watch named in the config
-    takes the config's definition); what cannot be read is returned, the rest goes on."""
-    problems: list[Failure] = []
-    for entry in settings.sources:
-        location = str(entry.get("url") or entry.get("path") or "")
-        if not location:
-            problems.append(Failure("config", "[[sources]]", "config", _("a source needs url")))
-            continue
-        try:
-            every = parse_every(str(entry.get("every", "15m")))
-        except ValueError:
-            problems.append(
-                Failure(
-                    "config",
-                    location,
-                    "config",
-                    _("unreadable interval: {every}", every=entry.get("every")),
-                )
-            )
-            continue
-        store.add_source(
-            Source(
-                name=str(entry.get("name") or domain(location) or location),
-                kind=str(entry.get("kind", "feed")),
-                location=location,
-                every_seconds=int(every.total_seconds()),
-            )
-        )
-    for entry in settings.watches:
-        watch = Watch(
-            name=str(entry.get("name", "")),
-            query=str(entry.get("query", "")),
-            languages=tuple(entry.get("languages", ())),
-            sites=tuple(entry.get("sites", ())),
-            schedule=entry.get("schedule"),
-            targets=tuple(entry.get("targets", ())),
-        )
-        reasons = ([_("a watch needs a name")] if not watch.name else []) + watch_problems(watch)
-        if reasons:
-            problems.append(Failure("config", f"watch:{watch.name}", "config", "; ".join(reasons)))
-            continue
-        store.save_watch(watch)
-    for problem in problems:
-        store.log(problem)
-    return problems
+    """The config's sources and watches into the store (see `veille.operations.config`)."""
+    return operations_config.sync_config(store, settings)
 
 
 def send_digests(store: Store, settings: Settings, now: datetime | None = None) -> list[Outcome]:
-    """Build and send each scheduled watch's digest when its slot has come (once per slot
-    and target, see `digest.deliver`)."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    zone = str(settings.digest.get("timezone", DEFAULT_ZONE))
-    lang = str(settings.digest.get("language", "fr"))
-    outcomes: list[Outcome] = []
-    for watch in store.watches():
-        if not watch.schedule or not watch.targets or watch.id is None:
-            continue
-        period = due_period(parse_schedule(watch.schedule), now, zone)
-        done = [store.delivery(watch.id, period.key, t) for t in watch.targets]
-        if all(d is not None and d.status == "sent" for d in done):
-            continue
-        digest = build_digest(store, watch, period, weights_from_config(settings.ranking), now=now)
-        sent = deliver(store, digest, list(watch.targets), lang, smtp_from_config(settings.smtp))
-        for outcome in sent:
-            if outcome.status == "failed":
-                store.log(
-                    Failure(f"watch:{watch.name}", outcome.target, "deliver", outcome.error or "")
-                )
-        outcomes.extend(sent)
-    return outcomes
+    """Each scheduled watch's digest whose slot has come (see `veille.operations.digests`)."""
+    return operations_digests.send_due(store, settings, now)
 
 
 def _stopped(stop: threading.Event | None, report: IngestReport) -> bool:

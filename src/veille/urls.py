@@ -65,3 +65,16 @@ def domain(url: str) -> str | None:
         return None
     found = courlan.extract_domain(url, fast=True)
     return found.lower() if found else None
+
+
+# What browsers strip from both ends of a URL before reading its scheme (C0 controls, space).
+_URL_EDGES = "".join(map(chr, range(0x21)))
+
+
+def web_link(url: str | None) -> str | None:
+    """`url` when it may be rendered as a live link (http or https), else None: a stored
+    `javascript:` or `data:` address is shown, if at all, as text."""
+    if url is None:
+        return None
+    trimmed = url.strip(_URL_EDGES)
+    return trimmed if trimmed.lower().startswith(("http://", "https://")) else None

@@ -1,4 +1,5 @@
-"""The `veille` command: a thin layer over the pipeline and the store."""
+"""The `veille` command: a thin layer over the pipeline (ingest, run) and the operations
+every door shares (`veille.operations`)."""
 
 from __future__ import annotations
 
@@ -20,21 +21,21 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from veille.config import Settings, database_url
+from veille.cli.tables import Col, fit
+from veille.config import ConfigError, Settings, database_url
 from veille.enrich.conflicts import WeekdayNote, about
-from veille.enrich.entities import Entity, lookup_keys
 from veille.fetch import Fetcher, WarcArchive, WarcReplayTransport
 from veille.i18n import _, n_, p_
-from veille.model import EntityRecord, Source, SourceRef, StoryBrief
-from veille.pipeline import IngestReport, RunReport, run_once, send_digests, sync_config
+from veille.model import EntityRecord, SourceRef, StoryBrief
+from veille.operations import NotFound, OperationError, archive, following
+from veille.operations.config import sync_config
+from veille.operations.digests import send_due
+from veille.pipeline import IngestReport, RunReport, run_once
 from veille.pipeline import ingest as run_ingest
-from veille.schedule import parse_every
 from veille.sources.local import count_files
-from veille.sources.opml import OpmlError, OpmlFeed, parse_opml, write_opml
-from veille.sources.web import Found, PollError, identify
 from veille.store import Store
+from veille.urls import web_link
 
 app = typer.Typer(
     help=_("veille: news monitoring, one entry per story."),
@@ -82,6 +83,30 @@ def _stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
+@contextmanager
+def _operating(db: str | None) -> Iterator[Store]:
+    """The store for one command, closed after it; an operation's refusal is said and
+    ends the command (see `_fail`)."""
+    store = _store(db)
+    try:
+        yield store
+    except OperationError as error:
+        raise _fail(error) from None
+    finally:
+        store.close()
+
+
+def _fail(error: OperationError) -> typer.Exit:
+    """The refusal said on standard error; the exit code: 1 when something named is not
+    there, 2 when the request itself cannot be taken."""
+    errors.print(f"[red]{escape(error.reason)}[/]")
+    return typer.Exit(1 if isinstance(error, NotFound) else 2)
+
+
+def _print(table_columns: list[Col], rows: list[list[str]], title: str | None = None) -> None:
+    console.print(fit(table_columns, rows, console.width, title))
+
+
 @app.command()
 def ingest(
     paths: Annotated[
@@ -92,7 +117,7 @@ def ingest(
 ) -> None:
     """Lire des fichiers locaux et stocker leurs articles. / Read local files, store articles."""
     store = _store(db)
-    settings = Settings.from_env()
+    settings = _settings(None)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -115,30 +140,25 @@ def ingest(
                 paths, store, settings, on_item=advance, stop=stop, on_wait=_waiting
             )
 
-    table = Table(title=_("Ingest"))
-    for label in (
+    labels = (
         _("read"),
         _("new"),
         _("updated"),
         _("unchanged"),
         p_("table column", "skipped"),
         p_("table column", "failed"),
-    ):
-        table.add_column(label, justify="right")
-    table.add_row(
-        *map(
-            str,
-            (
-                report.read,
-                report.new,
-                report.updated,
-                report.unchanged,
-                len(report.skipped),
-                len(report.failed),
-            ),
-        )
     )
-    console.print(table)
+    counts = (
+        report.read,
+        report.new,
+        report.updated,
+        report.unchanged,
+        len(report.skipped),
+        len(report.failed),
+    )
+    _print(
+        [Col(label, justify="right") for label in labels], [[str(n) for n in counts]], _("Ingest")
+    )
     _print_grouping(report)
     for skip in report.skipped:
         console.print(f"[yellow]{_('skipped')}[/] {escape(skip.ref)} : {escape(skip.reason)}")
@@ -188,26 +208,28 @@ def articles(
     """Lister les articles stockés. / List stored articles."""
     store = _store(db)
     start, end = _parse_day(day or since), _parse_day(day or until)
-    table = Table(show_lines=False)
-    for column in (
-        "id",
-        "date",
-        _("site"),
-        _("lang"),
-        _("title"),
-    ):
-        table.add_column(column)
-    for article in store.articles(
-        since=start, until=end, site=site, language=language, limit=limit
-    ):
-        table.add_row(
+    rows = [
+        [
             str(article.id),
             _day(article.published),
             escape(article.site_name or ""),
             article.language or "",
             escape(article.title),
+        ]
+        for article in store.articles(
+            since=start, until=end, site=site, language=language, limit=limit
         )
-    console.print(table)
+    ]
+    _print(
+        [
+            Col("id", justify="right"),
+            Col("date"),
+            Col(_("site"), drop=2, wrap=True),
+            Col(_("lang"), drop=1),
+            Col(_("title"), wrap=True),
+        ],
+        rows,
+    )
     store.close()
 
 
@@ -230,7 +252,8 @@ def show(
     console.print(f"[bold]{escape(article.title)}[/]")
     details = [article.site_name, _day(article.published), article.author, article.language]
     console.print(" · ".join(escape(d) for d in details if d))
-    console.print(f"[link={article.url}]{escape(article.url)}[/link]\n")
+    link = web_link(article.url)
+    console.print((f"[link={link}]{escape(link)}[/link]" if link else escape(article.url)) + "\n")
     console.print(escape(article.text), soft_wrap=False)
 
 
@@ -298,27 +321,31 @@ def show_errors(
 ) -> None:
     """Les échecs enregistrés, les plus récents d'abord. / Recorded failures, newest first."""
     store = _store(db)
-    entries = store.log_entries(level=None if all_levels else "error", limit=limit)
+    entries = archive.recorded_errors(store, all_levels, limit)
     store.close()
     if not entries:
         console.print(_("No failure recorded."))
         return
-    table = Table()
-    table.add_column(_("when"), no_wrap=True)
-    table.add_column(_("stage"))
-    # Paths wrap instead of being cut: the file name is what the reader needs.
-    table.add_column(_("input"), overflow="fold")
-    table.add_column(_("reason"))
-    table.add_column("×", justify="right")
-    for entry in entries:
-        table.add_row(
-            entry.last_seen.strftime("%Y-%m-%d %H:%M"),
-            entry.stage,
-            escape(entry.ref),
-            escape(entry.reason),
-            str(entry.count),
-        )
-    console.print(table)
+    _print(
+        [
+            Col(_("when")),
+            Col(_("stage"), drop=1),
+            # Paths wrap instead of being cut: the file name is what the reader needs.
+            Col(_("input"), wrap=True),
+            Col(_("reason"), wrap=True),
+            Col("×", justify="right", drop=2),
+        ],
+        [
+            [
+                entry.last_seen.strftime("%Y-%m-%d %H:%M"),
+                entry.stage,
+                escape(entry.ref),
+                escape(entry.reason),
+                str(entry.count),
+            ]
+            for entry in entries
+        ],
+    )
 
 
 # -- sources -------------------------------------------------------------------------------
@@ -342,7 +369,11 @@ ConfigOption = Annotated[
 
 
 def _settings(config: Path | None) -> Settings:
-    return Settings.from_env(config)
+    try:
+        return Settings.from_env(config)
+    except ConfigError as error:
+        errors.print(f"[red]{escape(str(error))}[/]")
+        raise typer.Exit(2) from None
 
 
 @asynccontextmanager
@@ -358,11 +389,6 @@ async def _fetcher(settings: Settings, replay: list[Path] | None = None):
             archive.close()
 
 
-async def _identify(location: str, settings: Settings) -> Found:
-    async with _fetcher(settings) as fetcher:
-        return await identify(location, fetcher)
-
-
 @source_app.command("add")
 def source_add(
     location: Annotated[
@@ -376,39 +402,25 @@ def source_add(
         str,
         typer.Option(help=_("Shortest interval between two polls (15m, 2h, 1d).")),
     ] = "15m",
+    kind: Annotated[
+        str | None,
+        typer.Option(help=_("feed or sitemap (else found by reading the location)")),
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Suivre un flux ou un sitemap. / Follow a feed or a sitemap."""
     settings = _settings(config)
-    try:
-        interval = parse_every(every)
-    except ValueError:
-        errors.print(_("Unreadable interval: {every}", every=every))
-        raise typer.Exit(2) from None
-    try:
-        found = asyncio.run(_identify(location, settings))
-    except PollError as exc:
-        errors.print(f"[red]{escape(exc.reason)}[/]")
-        raise typer.Exit(1) from None
-    store = _store(db)
-    source, created = store.add_source(
-        Source(
-            name=name
-            or found.title
-            or urlsplit(found.location).netloc
-            or Path(found.location).name,
-            kind=found.kind,
-            location=found.location,
-            every_seconds=int(interval.total_seconds()),
+    with _operating(db) as store:
+        added = following.add_source(
+            store, settings, location, name=name, every=every, kind=kind, local=True
         )
-    )
-    store.close()
-    verb = _("added") if created else _("already followed")
+    source = added.source
+    verb = _("added") if added.created else _("already followed")
     console.print(
         f"{source.id} · {escape(source.name)} · {source.kind} · {escape(source.location)} — {verb}"
     )
-    for other in found.alternatives:
+    for other in added.alternatives:
         console.print("  " + _("other feed announced: {url}", url=escape(other)))
 
 
@@ -416,35 +428,40 @@ def source_add(
 def source_list(db: DbOption = None) -> None:
     """Les sources et leur santé, en échec d'abord. / Sources and health, failing first."""
     store = _store(db)
-    rows = store.sources()
+    found = following.list_sources(store)
     store.close()
-    table = Table()
-    table.add_column("id", justify="right")
-    table.add_column(_("name"), min_width=24, overflow="fold")
-    table.add_column(_("kind"))
-    table.add_column(_("last success"))
-    table.add_column(_("failures"), justify="right")
-    table.add_column(_("seen"), justify="right")
-    table.add_column(_("last error"), overflow="fold")
-    table.add_column(_("next"))
-    for source in rows:
+    rows = []
+    for source in found:
         error = ""
         if source.last_error:
             status = f"HTTP {source.last_status} · " if source.last_status else ""
             error = status + source.last_error
-        style = "red" if source.failures else None
-        table.add_row(
-            str(source.id),
-            escape(source.name),
-            source.kind,
-            _when(source.last_success_at),
-            str(source.failures),
-            str(source.items_seen),
-            escape(error),
-            _when(source.next_poll_at),
-            style=style,
+        style = "[red]{}[/]" if source.failures else "{}"
+        rows.append(
+            [
+                str(source.id),
+                style.format(escape(source.name)),
+                source.kind,
+                _when(source.last_success_at),
+                str(source.failures),
+                str(source.items_seen),
+                escape(error),
+                _when(source.next_poll_at),
+            ]
         )
-    console.print(table)
+    _print(
+        [
+            Col("id", justify="right"),
+            Col(_("name"), wrap=True),
+            Col(_("kind"), drop=3),
+            Col(_("last success"), drop=1),
+            Col(_("failures"), justify="right"),
+            Col(_("seen"), justify="right", drop=4),
+            Col(_("last error"), wrap=True, drop=2),
+            Col(_("next"), drop=5),
+        ],
+        rows,
+    )
 
 
 def _when(value: datetime | None) -> str:
@@ -457,13 +474,9 @@ def source_remove(
     db: DbOption = None,
 ) -> None:
     """Ne plus suivre une source. / Stop following a source."""
-    store = _store(db)
-    removed = store.remove_source(key)
-    store.close()
-    if removed is None:
-        errors.print(_("No source '{key}'.", key=key))
-        raise typer.Exit(1)
-    console.print(_("Source removed: {name}", name=removed.name))
+    with _operating(db) as store:
+        removed = following.remove_source(store, key)
+    console.print(_("Source removed: {name}", name=escape(removed.name)))
 
 
 @opml_app.command("import")
@@ -474,26 +487,20 @@ def opml_import(
 ) -> None:
     """Suivre les flux d'un fichier OPML. / Follow the feeds of an OPML file."""
     try:
-        feeds = parse_opml(path.read_bytes())
-    except (OSError, OpmlError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         errors.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(1) from None
-    store = _store(db)
-    interval = int(parse_every(every).total_seconds())
-    added = 0
-    for feed in feeds:
-        created = store.add_source(
-            Source(
-                name=feed.title or feed.url, kind="feed", location=feed.url, every_seconds=interval
-            )
-        )[1]
-        added += created
-    store.close()
+    with _operating(db) as store:
+        done = following.import_opml(store, data, every)
     console.print(
-        _(
-            "{added} feeds added, {known} already followed.",
-            added=added,
-            known=len(feeds) - added,
+        n_("{count} feed added", "{count} feeds added", done.added, count=done.added)
+        + ", "
+        + n_(
+            "{count} already followed.",
+            "{count} already followed.",
+            done.known,
+            count=done.known,
         )
     )
 
@@ -505,13 +512,8 @@ def opml_export(
 ) -> None:
     """Écrire les flux suivis en OPML. / Write the followed feeds as OPML."""
     store = _store(db)
-    feeds = [
-        OpmlFeed(url=s.location, title=s.name)
-        for s in store.sources()
-        if s.kind == "feed" and s.location.startswith(("http://", "https://"))
-    ]
+    data = following.export_opml(store)
     store.close()
-    data = write_opml(feeds, title="veille")
     if output:
         output.write_bytes(data)
     else:
@@ -608,7 +610,7 @@ async def _poll_until_stopped(
         _print_run(report)
         if report.stopped:
             return True
-        for outcome in send_digests(store, settings):
+        for outcome in await asyncio.to_thread(send_due, store, settings):
             colour = "green" if outcome.status == "sent" else "red"
             console.print(
                 f"[{colour}]{_('digest')}[/] {escape(outcome.target)} : "
@@ -627,39 +629,23 @@ async def _poll_until_stopped(
 
 
 def _print_run(report: RunReport) -> None:
-    table = Table(title=_("Run"))
-    labels = (
-        _("sources"),
-        _("failing"),
-        _("not modified"),
-        _("items"),
-        _("already fetched"),
-        _("pages fetched"),
-        _("links only"),
-        _("new"),
-        _("updated"),
-        _("unchanged"),
+    counts = (
+        (_("sources"), report.sources, 0),
+        (_("failing"), report.sources_failed, 0),
+        (_("not modified"), report.not_modified, 3),
+        (_("items"), report.items, 0),
+        (_("already fetched"), report.already_fetched, 2),
+        (_("pages fetched"), report.fetched, 0),
+        (_("links only"), report.links_only, 1),
+        (_("new"), report.new, 0),
+        (_("updated"), report.updated, 0),
+        (_("unchanged"), report.unchanged, 0),
     )
-    for label in labels:
-        table.add_column(label, justify="right")
-    table.add_row(
-        *map(
-            str,
-            (
-                report.sources,
-                report.sources_failed,
-                report.not_modified,
-                report.items,
-                report.already_fetched,
-                report.fetched,
-                report.links_only,
-                report.new,
-                report.updated,
-                report.unchanged,
-            ),
-        )
+    _print(
+        [Col(label, justify="right", drop=drop) for label, _count, drop in counts],
+        [[str(count) for _label, count, _drop in counts]],
+        _("Run"),
     )
-    console.print(table)
     _print_grouping(report)
     for failure in report.failed:
         console.print(
@@ -674,28 +660,37 @@ def _print_run(report: RunReport) -> None:
 @app.command("stories")
 def stories_command(
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
+    watch: Annotated[
+        str | None, typer.Option(help=_("Those a watch matches that day, ranked for it"))
+    ] = None,
     limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 50,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Les sujets, les plus récents d'abord. / Stories, latest first."""
-    store = _store(db)
-    found = store.stories(day=_parse_day(day), limit=limit)
-    store.close()
-    table = Table()
-    table.add_column("id", justify="right")
-    table.add_column(_("story"), overflow="fold")
-    table.add_column(_("articles"), justify="right")
-    table.add_column(_("sources"), justify="right")
-    table.add_column(_("span"), no_wrap=True)
-    for story in found:
-        table.add_row(
-            str(story.id),
-            escape(story.title),
-            str(story.article_count),
-            str(story.source_count),
-            _span(story.first_seen, story.last_seen),
-        )
-    console.print(table)
+    with _operating(db) as store:
+        found = archive.stories_of(store, _settings(config), _parse_day(day), watch, limit)
+    _print(
+        [
+            Col("id", justify="right"),
+            Col(_("story"), wrap=True),
+            Col(_("articles"), justify="right", drop=2),
+            Col(_("sources"), justify="right"),
+            Col(_("span"), drop=1),
+        ]
+        + ([Col(_("score"), justify="right", drop=3)] if watch else []),
+        [
+            [
+                str(r.story.id),
+                escape(r.story.title),
+                str(r.story.article_count),
+                str(r.story.source_count),
+                _span(r.story.first_seen, r.story.last_seen),
+            ]
+            + ([f"{r.score:.2f}"] if watch else [])
+            for r in found
+        ],
+    )
 
 
 def _span(first: datetime | None, last: datetime | None) -> str:
@@ -713,59 +708,53 @@ def story_command(
 ) -> None:
     """Un sujet : ses articles, ses sources, ses copies. / One story: articles, sources,
     copies."""
-    store = _store(db)
-    story = store.story(story_id)
-    if story is not None and story.merged_into is not None:
-        story = store.story(story.merged_into)
-    if story is None:
-        store.close()
-        errors.print(_("No story {id}.", id=story_id))
-        raise typer.Exit(1)
-    members = store.story_articles(story.id)
-    copies = store.copies([a.id for a in members if a.id is not None])
-    related = store.related(story.id)
-    brief = store.brief(story.id)
-    store.close()
-
+    with _operating(db) as store:
+        view = archive.story_view(store, story_id, follow=True)
+    story = view.story
     console.print(f"[bold]{escape(story.title)}[/]")
     console.print(
-        _(
-            "{articles} articles · {sources} sources · {span}",
-            articles=story.article_count,
-            sources=story.source_count,
-            span=_span(story.first_seen, story.last_seen),
+        " · ".join(
+            (
+                n_(
+                    "{count} article",
+                    "{count} articles",
+                    story.article_count,
+                    count=story.article_count,
+                ),
+                n_(
+                    "{count} source",
+                    "{count} sources",
+                    story.source_count,
+                    count=story.source_count,
+                ),
+                _span(story.first_seen, story.last_seen),
+            )
         )
     )
-    if brief is None:
+    if view.brief is None:
         console.print(
             "\n" + _("No summary yet: the next “veille ingest” or “veille run” computes it.")
         )
     else:
-        _print_brief(brief)
-    copy_of = {c.copy_id: c.original_id for c in copies}
-    by_id = {a.id: a for a in members}
+        _print_brief(view.brief)
     console.print("\n[bold]" + _("Articles") + "[/]")
-    for article in members:
-        if article.id in copy_of:
-            continue
-        when = article.published.strftime("%Y-%m-%d %H:%M") if article.published else "—"
-        console.print(
-            f"{when}  [bold]{escape(article.site_name or '')}[/]  {escape(article.title)}"
-        )
-        console.print(f"    [link={article.url}]{escape(article.url)}[/link]")
-        also = [by_id[c] for c, o in copy_of.items() if o == article.id and c in by_id]
-        for copy in also:
+    for entry in view.timeline:
+        when = entry.published.strftime("%Y-%m-%d %H:%M") if entry.published else "—"
+        console.print(f"{when}  [bold]{escape(entry.site)}[/]  {escape(entry.title)}")
+        if entry.url:
+            console.print(f"    [link={entry.url}]{escape(entry.url)}[/link]")
+        for copy in entry.copies:
             console.print(
                 "    "
                 + _(
                     "also published by {site} : {url}",
-                    site=escape(copy.site_name or ""),
-                    url=escape(copy.url),
+                    site=escape(copy.site),
+                    url=escape(copy.url or "—"),
                 )
             )
-    if related:
+    if view.related:
         console.print("\n" + _("Related stories:"))
-        for other, score in related:
+        for other, score in view.related:
             console.print(f"  {other.id} · {escape(other.title)} ({score:.2f})")
 
 
@@ -854,27 +843,31 @@ def entities_command(
         errors.print(_("Unknown kind: {kind} (PER, ORG, LOC).", kind=kind))
         raise typer.Exit(2)
     store = _store(db)
-    found = store.entities(story_id=story, kind=kind, limit=limit)
+    found = archive.list_entities(store, story, kind.upper() if kind else None, limit)
     store.close()
-    table = Table()
-    table.add_column("id", justify="right")
-    table.add_column(_("name"), overflow="fold")
-    table.add_column(_("kind"))
-    table.add_column(_("mentions"), justify="right")
-    table.add_column(_("stories"), justify="right")
-    table.add_column(_("span"), no_wrap=True)
-    table.add_column(_("other spellings"), overflow="fold")
-    for entity in found:
-        table.add_row(
-            str(entity.id),
-            escape(entity.name),
-            entity.kind,
-            str(entity.mentions),
-            str(entity.stories),
-            _span(entity.first_seen, entity.last_seen),
-            escape(", ".join(a for a in entity.aliases if a != entity.name)),
-        )
-    console.print(table)
+    _print(
+        [
+            Col("id", justify="right"),
+            Col(_("name"), wrap=True),
+            Col(_("kind"), drop=2),
+            Col(_("mentions"), justify="right"),
+            Col(_("stories"), justify="right", drop=1),
+            Col(_("span"), drop=3),
+            Col(_("other spellings"), wrap=True, drop=4),
+        ],
+        [
+            [
+                str(entity.id),
+                escape(entity.name),
+                entity.kind,
+                str(entity.mentions),
+                str(entity.stories),
+                _span(entity.first_seen, entity.last_seen),
+                escape(", ".join(a for a in entity.aliases if a != entity.name)),
+            ]
+            for entity in found
+        ],
+    )
 
 
 @app.command("entity")
@@ -884,37 +877,34 @@ def entity_command(
 ) -> None:
     """Une entité : ses graphies et ses sujets dans le temps. / One entity: its spellings
     and its stories over time."""
-    store = _store(db)
-    keys = lookup_keys(Entity(name, "PER", [name], 0)) | lookup_keys(Entity(name, "ORG", [name], 0))
-    found = store.find_entities(name, keys)
-    if not found:
-        store.close()
-        errors.print(_("No entity “{name}”.", name=name))
-        raise typer.Exit(1)
-    entity = found[0]
-    stories = store.entity_stories(entity.id)
-    store.close()
-    _print_entity(entity)
-    table = Table(title=_("Stories"))
-    table.add_column(_("span"), no_wrap=True)
-    table.add_column("id", justify="right")
-    table.add_column(_("story"), overflow="fold")
-    table.add_column(_("mentions"), justify="right")
-    table.add_column(_("articles"), justify="right")
-    for story, named in stories:
-        table.add_row(
-            _span(story.first_seen, story.last_seen),
-            str(story.id),
-            escape(story.title),
-            str(named.mentions),
-            str(named.articles),
-        )
-    console.print(table)
-    if len(found) > 1:
+    with _operating(db) as store:
+        view = archive.entity_view(store, name)
+    _print_entity(view.entity)
+    _print(
+        [
+            Col(_("span")),
+            Col("id", justify="right"),
+            Col(_("story"), wrap=True),
+            Col(_("mentions"), justify="right", drop=1),
+            Col(_("articles"), justify="right", drop=2),
+        ],
+        [
+            [
+                _span(story.first_seen, story.last_seen),
+                str(story.id),
+                escape(story.title),
+                str(named.mentions),
+                str(named.articles),
+            ]
+            for story, named in view.stories
+        ],
+        _("Stories"),
+    )
+    if view.others:
         console.print(
             _(
                 "Other entities by this name: {names}",
-                names=escape(", ".join(f"{e.name} ({e.id})" for e in found[1:6])),
+                names=escape(", ".join(f"{e.name} ({e.id})" for e in view.others[:5])),
             )
         )
 
@@ -925,16 +915,13 @@ def _print_entity(entity: EntityRecord) -> None:
     if others:
         console.print(_("Other spellings: {names}", names=escape(", ".join(others))))
     console.print(
-        n_(
-            "{mentions} mentions in {count} story · {span}",
-            "{mentions} mentions in {count} stories · {span}",
-            entity.stories,
-            mentions=entity.mentions,
-            count=entity.stories,
-            span=_span(entity.first_seen, entity.last_seen),
-        )
+        n_("{count} mention", "{count} mentions", entity.mentions, count=entity.mentions)
+        + " "
+        + n_("in {count} story", "in {count} stories", entity.stories, count=entity.stories)
+        + f" · {_span(entity.first_seen, entity.last_seen)}"
     )
 
 
-# The watch and digest commands register themselves on `app`.
+# The watch, digest, account and server commands register themselves on `app`.
+from veille.cli import accounts as _accounts  # noqa: E402, F401
 from veille.cli import watches as _watches  # noqa: E402, F401

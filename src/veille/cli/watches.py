@@ -1,25 +1,37 @@
-"""`veille watch ...` and `veille digest`: what a reader follows, and what they receive."""
+"""`veille watch ...`, `veille digest`, `veille search` and `veille demo`: what a reader
+follows, and what they receive."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from veille.cli import ConfigOption, DbOption, _settings, _span, _store, app, console, errors
+from veille.cli import (
+    ConfigOption,
+    DbOption,
+    _fail,
+    _operating,
+    _parse_day,
+    _print,
+    _settings,
+    _span,
+    _store,
+    app,
+    console,
+    errors,
+)
+from veille.cli.tables import Col
 from veille.demo import run_demo
-from veille.digest import Period, build
-from veille.digest.deliver import deliver, smtp_from_config
-from veille.digest.render import FORMATS, render
+from veille.digest import Period
+from veille.digest.render import FORMATS
 from veille.i18n import _, n_
-from veille.model import Watch
-from veille.search import Filters, SearchUnavailable, search
-from veille.watch import QueryError, highlights, parse, watch_problems
-from veille.watch.rank import weights_from_config
+from veille.operations import OperationError, archive, digests, following
+from veille.search import Filters, SearchUnavailable
+from veille.watch import QueryError, highlights, parse
 
 watch_app = typer.Typer(
     help=_("Watches: followed queries, their filters, schedule and delivery targets."),
@@ -28,13 +40,10 @@ watch_app = typer.Typer(
 app.add_typer(watch_app, name="watch")
 
 
-def _check_query(query: str) -> None:
-    try:
-        parse(query)
-    except QueryError as error:
-        errors.print(_("Invalid query: {error}", error=escape(str(error))))
-        errors.print(escape(error.pointer()), highlight=False)
-        raise typer.Exit(2) from None
+def _query_error(error: QueryError) -> typer.Exit:
+    errors.print(_("Invalid query: {error}", error=escape(str(error))))
+    errors.print(escape(error.pointer()), highlight=False)
+    return typer.Exit(2)
 
 
 @watch_app.command("add")
@@ -55,25 +64,18 @@ def watch_add(
         ),
     ] = None,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Ajoute ou modifie une veille. / Add or change a watch."""
-    _check_query(query)
-    watch = Watch(
-        name,
-        query,
-        tuple(x.lower()[:2] for x in lang or ()),
-        tuple(site or ()),
-        schedule,
-        tuple(to or ()),
-    )
-    problems = watch_problems(watch)
-    if problems:
-        for problem in problems:
-            errors.print(escape(problem))
-        raise typer.Exit(2)
-    store = _store(db)
-    saved, new = store.save_watch(watch)
-    store.close()
+    try:
+        parse(query)
+    except QueryError as error:
+        raise _query_error(error) from None
+    settings = _settings(config)
+    with _operating(db) as store:
+        saved, new = following.save_watch(
+            store, settings, following.make_watch(name, query, lang, site, schedule, to)
+        )
     shown = f"[bold]{escape(saved.name)}[/] ({saved.id})"
     console.print(
         _("Watch added: {name}", name=shown) if new else _("Watch updated: {name}", name=shown)
@@ -84,41 +86,35 @@ def watch_add(
 def watch_list(db: DbOption = None) -> None:
     """Les veilles. / The watches."""
     store = _store(db)
-    found = store.watches()
+    found = following.list_watches(store)
     store.close()
-    table = Table()
-    table.add_column("id", justify="right")
-    table.add_column(_("name"))
-    table.add_column(_("query"), overflow="fold")
-    table.add_column(_("schedule"))
-    table.add_column(_("targets"), overflow="fold")
-    for watch in found:
-        table.add_row(
-            str(watch.id),
-            escape(watch.name),
-            escape(watch.query),
-            escape(watch.schedule or "—"),
-            escape(", ".join(watch.targets) or "—"),
-        )
-    console.print(table)
-
-
-def _find(store, name: str) -> Watch:
-    watch = store.watch(name)
-    if watch is None:
-        store.close()
-        errors.print(_("No watch “{name}”.", name=name))
-        raise typer.Exit(1)
-    return watch
+    _print(
+        [
+            Col("id", justify="right", drop=3),
+            Col(_("name"), wrap=True),
+            Col(_("query"), wrap=True),
+            Col(_("schedule"), drop=2),
+            Col(_("targets"), wrap=True, drop=1),
+        ],
+        [
+            [
+                str(watch.id),
+                escape(watch.name),
+                escape(watch.query),
+                escape(watch.schedule or "—"),
+                escape(", ".join(watch.targets) or "—"),
+            ]
+            for watch in found
+        ],
+    )
 
 
 @watch_app.command("show")
 def watch_show(name: str, db: DbOption = None) -> None:
     """Une veille et ses derniers envois. / One watch and its last deliveries."""
-    store = _store(db)
-    watch = _find(store, name)
-    sent = store.deliveries(watch.id, limit=10)
-    store.close()
+    with _operating(db) as store:
+        watch = following.get_watch(store, name)
+        sent = following.deliveries(store, watch)
     console.print(f"[bold]{escape(watch.name)}[/] ({watch.id})")
     console.print(_("query: {query}", query=escape(watch.query)))
     if watch.languages:
@@ -139,12 +135,8 @@ def watch_show(name: str, db: DbOption = None) -> None:
 @watch_app.command("remove")
 def watch_remove(name: str, db: DbOption = None) -> None:
     """Supprime une veille. / Remove a watch."""
-    store = _store(db)
-    removed = store.remove_watch(name)
-    store.close()
-    if removed is None:
-        errors.print(_("No watch “{name}”.", name=name))
-        raise typer.Exit(1)
+    with _operating(db) as store:
+        removed = following.remove_watch(store, name)
     console.print(_("Watch removed: {name}", name=escape(removed.name)))
 
 
@@ -159,34 +151,28 @@ def watch_test(
 ) -> None:
     """Ce que la veille trouverait dans l'archive, mots trouvés en évidence. / What the watch
     would find in the archive, matched words highlighted."""
+    settings = _settings(config)
     store = _store(db)
     watch = store.watch(name_or_query)
-    if watch is None:
-        _check_query(name_or_query)
-        watch = Watch("test", name_or_query)
-    end = date.fromisoformat(day) if day else datetime.now(UTC).date()
-    period = Period(
-        datetime.combine(end - timedelta(days=days - 1), datetime.min.time()),
-        datetime.combine(end + timedelta(days=1), datetime.min.time()),
-        "test",
-    )
-    # A test is not a digest: nothing is marked as carried.
-    digest = build(
-        store,
-        Watch(watch.name, watch.query, watch.languages, watch.sites),
-        period,
-        weights_from_config(_settings(config).ranking),
-        limit=limit,
-    )
-    node = parse(watch.query)
-    store.close()
+    try:
+        digest = following.try_watch(
+            store, settings, watch or name_or_query, _parse_day(day), days, limit
+        )
+    except QueryError as error:
+        raise _query_error(error) from None
+    finally:
+        store.close()
     if not digest.entries:
         console.print(_("No story matches."))
         return
+    node = parse(digest.watch.query)
     for rank, entry in enumerate(digest.entries, 1):
         title = _marked(entry.title, highlights(entry.title, node))
+        sources = n_(
+            "{count} source", "{count} sources", len(entry.sources), count=len(entry.sources)
+        )
         console.print(
-            f"{rank:>2}. {title}  [dim]{entry.story_id} · {len(entry.sources)} sources · "
+            f"{rank:>2}. {title}  [dim]{entry.story_id} · {sources} · "
             f"{_span(entry.first_seen, entry.last_seen)} · {entry.score:.2f}[/]"
         )
         if entry.matched:
@@ -218,40 +204,32 @@ def digest_command(
 ) -> None:
     """Le résumé d'une veille pour un jour : écrit, affiché ou envoyé. / A watch's digest
     for a day: written, printed or sent."""
-    if fmt not in FORMATS:
-        errors.print(_("Unknown format: {format}.", format=fmt))
-        raise typer.Exit(2)
     settings = _settings(config)
-    store = _store(db)
-    watch = _find(store, name)
-    when = date.fromisoformat(day) if day else datetime.now(UTC).date()
-    digest = build(store, watch, Period.day(when), weights_from_config(settings.ranking))
-    text = render(digest, fmt, lang)
-    if output is not None:
-        output.write_text(text, "utf-8")
-        console.print(_("Written: {path}", path=escape(str(output))))
-    elif not send:
-        console.print(text, markup=False, highlight=False, soft_wrap=True)
-    if send:
-        if not watch.targets:
-            store.close()
-            errors.print(_("This watch has no target (--to)."))
-            raise typer.Exit(2)
-        outcomes = deliver(
-            store, digest, list(watch.targets), lang, smtp_from_config(settings.smtp)
-        )
-        for outcome in outcomes:
-            label = {"sent": _("sent"), "skipped": _("already sent")}
-            console.print(
-                f"{escape(outcome.target)} : "
-                + label.get(outcome.status, _("failed"))
-                + (f" — {escape(outcome.error)}" if outcome.error else "")
+    with _operating(db) as store:
+        watch = following.get_watch(store, name)
+        when = _parse_day(day) or digests.today()
+        if send:
+            outcomes = digests.send_digest(store, settings, watch, Period.day(when), lang)
+        else:
+            text = digests.render_digest(
+                digests.digest_of_day(store, settings, watch, when), fmt, lang
             )
-        store.close()
-        if any(o.status == "failed" for o in outcomes):
-            raise typer.Exit(1)
+    if not send:
+        if output is not None:
+            output.write_text(text, "utf-8")
+            console.print(_("Written: {path}", path=escape(str(output))))
+        else:
+            console.print(text, markup=False, highlight=False, soft_wrap=True)
         return
-    store.close()
+    label = {"sent": _("sent"), "skipped": _("already sent")}
+    for outcome in outcomes:
+        console.print(
+            f"{escape(outcome.target)} : "
+            + label.get(outcome.status, _("failed"))
+            + (f" — {escape(outcome.error)}" if outcome.error else "")
+        )
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
 
 
 @app.command("demo")
@@ -268,12 +246,18 @@ def demo_command(
     console.print(result.digest_text, markup=False, highlight=False, soft_wrap=True)
     report = result.report
     console.print(
-        _(
-            "{pages} pages read, {articles} articles, {copies} copies folded, {stories} stories.",
-            pages=report.fetched,
-            articles=report.new,
-            copies=report.copies,
-            stories=result.stories,
+        " · ".join(
+            (
+                n_("{count} page read", "{count} pages read", report.fetched, count=report.fetched),
+                n_("{count} article", "{count} articles", report.new, count=report.new),
+                n_(
+                    "{count} syndicated copy folded",
+                    "{count} syndicated copies folded",
+                    report.copies,
+                    count=report.copies,
+                ),
+                n_("{count} story", "{count} stories", result.stories, count=result.stories),
+            )
         )
     )
     for path in result.files:
@@ -289,6 +273,7 @@ def search_command(
     until: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
     site: Annotated[str | None, typer.Option(help=_("Site (contains)"))] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="fr, en…")] = None,
+    watch: Annotated[str | None, typer.Option(help=_("Within a watch's query"))] = None,
     limit: Annotated[int, typer.Option(help=_("Results per page"))] = 20,
     cursor: Annotated[str | None, typer.Option(help=_("Next page"))] = None,
     db: DbOption = None,
@@ -297,22 +282,20 @@ def search_command(
     the archive, matched words highlighted."""
     store = _store(db)
     try:
-        filters = Filters(
-            start=date.fromisoformat(since) if since else None,
-            end=date.fromisoformat(until) if until else None,
-            site=site,
-            language=lang,
+        filters = Filters(start=_day(since), end=_day(until), site=site, language=lang)
+        results = archive.search_archive(
+            store, query, filters, watch=watch, limit=limit, cursor=cursor
         )
-        results = search(store, query, filters, limit=limit, cursor=cursor)
     except QueryError as error:
-        store.close()
         errors.print(_("Invalid query: {error}", error=escape(str(error))))
         raise typer.Exit(2) from None
+    except OperationError as error:
+        raise _fail(error) from None
     except (SearchUnavailable, ValueError) as error:
-        store.close()
         errors.print(escape(str(error)))
         raise typer.Exit(2) from None
-    store.close()
+    finally:
+        store.close()
     console.print(n_("{count} result", "{count} results", results.total, count=results.total))
     for hit in results.hits:
         when = hit.published.strftime("%Y-%m-%d") if hit.published else "—"
@@ -322,67 +305,11 @@ def search_command(
             f"\n{when}  [bold]{escape(hit.site or '')}[/]  {title}  [dim]{hit.article_id}{story}[/]"
         )
         console.print("    " + _marked(hit.snippet, list(hit.spans)))
-        console.print(f"    [link={hit.url}]{escape(hit.url)}[/link]")
+        if hit.url:
+            console.print(f"    [link={hit.url}]{escape(hit.url)}[/link]")
     if results.next_cursor:
         console.print("\n" + _("More: --cursor {cursor}", cursor=results.next_cursor))
 
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-user_app = typer.Typer(help=_("Web UI accounts."), no_args_is_help=True)
-app.add_typer(user_app, name="user")
-
-
-@user_app.command("add")
-def user_add(
-    name: Annotated[str, typer.Argument(help=_("Name"))],
-    password: Annotated[
-        str,
-        typer.Option(prompt=_("Password"), hide_input=True, confirmation_prompt=True),
-    ],
-    db: DbOption = None,
-) -> None:
-    """Ajoute un compte (ou change son mot de passe) et donne son jeton d'API. / Add an
-    account (or reset its password) and give its API token."""
-    if len(password) < 8:
-        errors.print(_("Eight characters at least."))
-        raise typer.Exit(2)
-    store = _store(db)
-    token = store.add_user(name, password)
-    store.close()
-    console.print(_("Account {name} ready. API token (shown once):", name=name))
-    console.print(token, markup=False, highlight=False)
-
-
-@app.command("serve")
-def serve_command(
-    host: Annotated[str, typer.Option(help=_("Address to listen on"))] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help=_("Port"))] = 8080,
-    db: DbOption = None,
-) -> None:
-    """L'interface web et l'API JSON. / The web UI and the JSON API."""
-    # The web stack loads only here: every other command starts faster without it.
-    import uvicorn
-
-    from veille.web import create_app
-
-    store = _store(db)
-    beyond = host not in LOOPBACK
-    if beyond and not store.has_users():
-        # Beyond loopback anyone could read and act: a login is required, so an account.
-        store.close()
-        errors.print(
-            _(
-                "Beyond 127.0.0.1 a login is required: add an account first with "
-                "“veille user add NAME”."
-            )
-        )
-        raise typer.Exit(2)
-    console.print(_("veille on http://{host}:{port}/", host=host, port=port))
-    try:
-        uvicorn.run(
-            create_app(store, require_login=beyond), host=host, port=port, log_level="warning"
-        )
-    finally:
-        store.close()
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

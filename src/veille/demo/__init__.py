@@ -22,12 +22,12 @@ from typing import Any
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from veille.config import Settings
-from veille.digest import Period, build
-from veille.digest.deliver import deliver
+from veille.config import DeliverySettings, Settings
+from veille.digest import Period
 from veille.digest.render import render
 from veille.fetch import Fetcher, WarcReplayTransport
 from veille.model import Source, Watch
+from veille.operations.digests import digest_of_day, send_digest
 from veille.pipeline import RunReport, run_once
 from veille.store import Store
 
@@ -92,21 +92,22 @@ def run_demo(folder: Path, lang: str = "fr") -> DemoResult:
     for stale in folder.glob("veille-demo.db*"):
         stale.unlink()  # a fresh store each time: the demo shows one day from nothing
     store = Store(f"sqlite:///{database}")
-    settings = Settings(archive=False).with_fetch(host_delay=0.0, contact="veille demo")
+    settings = Settings(
+        archive=False, delivery=DeliverySettings(folder=folder.resolve())
+    ).with_fetch(host_delay=0.0, contact="veille demo")
     for feed in day["feeds"]:
         store.add_source(Source(name=feed["outlet"], kind="feed", location=feed["url"]))
     example = day["watch_examples"][0]
-    watch, _ = store.save_watch(
-        Watch(example["name"], example["query"], targets=(f"file:{folder}",))
-    )
+    watch, _ = store.save_watch(Watch(example["name"], example["query"], targets=("file:.",)))
 
     async def replay() -> RunReport:
         async with Fetcher(settings.fetch, transport=WarcReplayTransport([warc])) as fetcher:
             return await run_once(store, settings, fetcher, everything=True)
 
     report = asyncio.run(replay())
-    digest = build(store, watch, Period.day(date.fromisoformat(day["day"])))
-    deliver(store, digest, list(watch.targets), lang)
+    when = date.fromisoformat(day["day"])
+    digest = digest_of_day(store, settings, watch, when)
+    send_digest(store, settings, watch, Period.day(when), lang)
     stories = len(store.stories())
     store.close()
     files = sorted(p for p in folder.iterdir() if p.suffix in (".md", ".html", ".json", ".atom"))

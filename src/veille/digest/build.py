@@ -22,7 +22,7 @@ from veille.model import (
     Watch,
 )
 from veille.store import Store
-from veille.urls import domain
+from veille.urls import domain, web_link
 from veille.watch import Searchable, matches, parse, searchable
 from veille.watch.rank import Candidate, RankWeights, rank
 
@@ -34,10 +34,10 @@ class EntrySource:
     """An outlet's article about the story, and the other places the same text appeared."""
 
     site: str
-    url: str
+    url: str | None  # None: the article's address is no web link (see `veille.urls.web_link`)
     title: str
     published: datetime | None
-    also: tuple[tuple[str, str], ...] = ()  # (site, url) of syndicated copies
+    also: tuple[tuple[str, str | None], ...] = ()  # (site, url) of syndicated copies
 
 
 @dataclass(frozen=True)
@@ -165,31 +165,31 @@ def _passes_filters(watch: Watch, articles: Sequence[Article]) -> bool:
 
 def _sources(articles: Sequence[Article], copies: Sequence[Copy]) -> list[EntrySource]:
     """One line per outlet, earliest article first; a syndicated copy is shown under its
-    original ("also published by"), and a copy on the original's own site not at all."""
+    original ("also published by"), and a copy on the original's own site not at all.
+    Every format renders these lines, so only web links leave here (`web_link`)."""
     by_id = {a.id: a for a in articles}
     copy_of = {c.copy_id: c.original_id for c in copies if c.original_id in by_id}
     ordered = sorted(articles, key=lambda a: (a.published or datetime.max, a.id or 0))
-    lines: dict[str, EntrySource] = {}
-    also: dict[int, list[tuple[str, str]]] = {}
+    first: dict[str, Article] = {}  # the outlet's earliest article
+    also: dict[int | None, list[tuple[str, str | None]]] = {}
     for article in ordered:
         original = copy_of.get(article.id)
         site = _site(article)
         if original is not None:
             if _site(by_id[original]) != site:
-                also.setdefault(original, []).append((site, article.url))
+                also.setdefault(original, []).append((site, web_link(article.url)))
             continue
-        if site not in lines:
-            lines[site] = EntrySource(site, article.url, article.title, article.published)
-    first_of = {line.url: a.id for a in ordered for line in lines.values() if a.url == line.url}
-    result = []
-    for line in lines.values():
-        extra = tuple(
-            (s, u) for s, u in also.get(first_of[line.url], []) if s not in lines or s == line.site
+        first.setdefault(site, article)
+    return [
+        EntrySource(
+            site,
+            web_link(article.url),
+            article.title,
+            article.published,
+            tuple((s, u) for s, u in also.get(article.id, []) if s not in first or s == site),
         )
-        result.append(
-            EntrySource(line.site, line.url, line.title, line.published, extra) if extra else line
-        )
-    return result
+        for site, article in first.items()
+    ]
 
 
 def _site(article: Article) -> str:

@@ -2,16 +2,24 @@
 
 Targets, as written in a watch:
 
-    file:/path/to/folder        Markdown, HTML and JSON of each digest, and the watch's Atom feed
+    file:digests                Markdown, HTML and JSON of each digest, and the watch's Atom feed,
+                                in a folder inside `[delivery] folder` (a relative name is
+                                taken there; an absolute path must lie within it)
     mailto:ana@example.org,bo@example.org   HTML e-mail with its plain-text part ([smtp])
     webhook:https://example.org/hook        the JSON digest, POSTed
-    slack:https://hooks.slack.com/...       a Slack-compatible message
+    slack:https://hooks.slack.com/...       a Slack message (Slack's own mrkdwn)
     mattermost:https://chat.example/hooks/… a Mattermost message (Markdown)
+
+Webhooks and the SMTP server are reached through the fetcher's address guard
+(`veille.fetch.safety`): loopback, private, link-local and reserved addresses are refused
+unless `[delivery] allow` lists them, at every connection, and no environment proxy is used
+(`[delivery] proxy` names one if needed). A watch that names such a target is refused when
+saved when its address alone shows it (`target_problem`).
 
 Each (watch, digest, target) is recorded as pending with what will be sent before it is
 sent, then marked sent or failed: a run that crashed in between sends the stored payload
 on the next run, once, and a digest marked sent is never sent again. Failures are retried
-with back-off within a run, and the last error is kept (`veille digest --log`).
+with back-off within a run, and the last error is kept (`veille watch show`).
 """
 
 from __future__ import annotations
@@ -19,56 +27,40 @@ from __future__ import annotations
 import json
 import os
 import smtplib
+import socket
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any
 
 import httpx
 
+from veille.config import DeliverySettings, SmtpSettings
 from veille.digest.build import Digest
 from veille.digest.render import render, slug, to_json
+from veille.fetch.safety import (
+    Allowlist,
+    GuardedSyncTransport,
+    UnsafeURLError,
+    check_url,
+    checked_addresses,
+    connect_checked,
+    refusal,
+)
 from veille.i18n import ntranslate, translate
 from veille.store import Store
 
 KINDS = ("file", "mailto", "webhook", "slack", "mattermost")
+ALLOW_SETTING = "delivery.allow"
 
 
 class DeliveryError(Exception):
     """A digest could not be delivered to a target; the reason is in words."""
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str = "localhost"
-    port: int = 587
-    security: str = "starttls"  # starttls, ssl or none
-    username: str | None = None
-    password_env: str = "VEILLE_SMTP_PASSWORD"  # the password is read from the environment
-    sender: str = "veille@localhost"
-    timeout: float = 30.0
-
-
-def smtp_from_config(config: Mapping[str, Any] | None) -> SmtpSettings:
-    config = dict(config or {})
-    if "from" in config:
-        config["sender"] = config.pop("from")
-    defaults = SmtpSettings()
-    return SmtpSettings(
-        **{
-            name: type(getattr(defaults, name))(value)
-            if getattr(defaults, name) is not None
-            else value
-            for name, value in config.items()
-            if name in SmtpSettings.__dataclass_fields__
-        }
-    )
 
 
 @dataclass(frozen=True)
@@ -99,6 +91,44 @@ def parse_target(target: str) -> tuple[str, str]:
     return kind, address
 
 
+def allowlist(delivery: DeliverySettings) -> Allowlist:
+    return Allowlist.parse(delivery.allow, ALLOW_SETTING)
+
+
+def file_folder(address: str, root: Path) -> Path:
+    """The folder a `file:` target writes to: `address` inside `root` (relative names are
+    taken there); DeliveryError when it would lie outside, through `..` or a link."""
+    base = root.expanduser().resolve()
+    folder = (base / Path(address).expanduser()).resolve()
+    if folder != base and base not in folder.parents:
+        raise DeliveryError(
+            translate(
+                "« file:{folder} » is outside the digest folder {root} (set [delivery] folder "
+                "to write elsewhere)",
+                None,
+                folder=address,
+                root=str(base),
+            )
+        )
+    return folder
+
+
+def target_problem(target: str, delivery: DeliverySettings) -> str | None:
+    """Why a watch may not name `target` (None: it may): unknown, a folder outside the
+    digest folder, or a webhook whose address is refused by the guard."""
+    try:
+        kind, address = parse_target(target)
+        if kind == "file":
+            file_folder(address, delivery.folder)
+        elif kind != "mailto":
+            check_url(address, allow=allowlist(delivery))
+    except DeliveryError as error:
+        return str(error)
+    except UnsafeURLError as error:
+        return f"{target}: {error.reason}"
+    return None
+
+
 def payload(digest: Digest, target: str, lang: str, smtp: SmtpSettings) -> bytes:
     """What will be sent to the target, rendered once and stored before sending."""
     kind, address = parse_target(target)
@@ -115,10 +145,10 @@ def payload(digest: Digest, target: str, lang: str, smtp: SmtpSettings) -> bytes
         return _email(digest, address, lang, smtp).as_bytes()
     if kind == "webhook":
         return json.dumps(to_json(digest, lang), ensure_ascii=False).encode()
-    text = render(digest, "md", lang)
     if kind == "slack":
-        # Slack's mrkdwn: *bold*, <url|text> links; the Markdown reads well enough as text.
+        text = render(digest, "slack", lang)
         return json.dumps({"text": text, "mrkdwn": True}, ensure_ascii=False).encode()
+    text = render(digest, "md", lang)
     return json.dumps({"text": text, "username": "veille"}, ensure_ascii=False).encode()
 
 
@@ -144,49 +174,98 @@ def _email(digest: Digest, recipients: str, lang: str, smtp: SmtpSettings) -> Em
 
 
 def send(
-    target: str, body: bytes, smtp: SmtpSettings, delivery_id: int, timeout: float = 30.0
+    target: str,
+    body: bytes,
+    delivery: DeliverySettings,
+    smtp: SmtpSettings,
+    delivery_id: int,
 ) -> None:
     """Deliver the stored payload; DeliveryError with the reason when it fails."""
     kind, address = parse_target(target)
     try:
         if kind == "file":
-            folder = Path(address).expanduser()
+            folder = file_folder(address, delivery.folder)
             folder.mkdir(parents=True, exist_ok=True)
             for name, content in json.loads(body).items():
                 partial = folder / f".{name}.part"
                 partial.write_text(content, "utf-8")
                 partial.replace(folder / name)  # whole files only, even after a crash
         elif kind == "mailto":
-            _smtp_send(body, smtp)
+            _smtp_send(body, smtp, allowlist(delivery))
         else:
-            response = httpx.post(
-                address,
-                content=body,
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "User-Agent": "veille",
-                    # A receiver may drop a repeat after a crash between send and record.
-                    "Idempotency-Key": f"veille-delivery-{delivery_id}",
-                },
-                timeout=timeout,
-            )
-            if response.status_code >= 300:
-                raise DeliveryError(f"HTTP {response.status_code}")
+            _post(address, body, delivery, delivery_id)
     except DeliveryError:
         raise
     except (OSError, smtplib.SMTPException, httpx.HTTPError, ValueError) as error:
+        refused = refusal(error)
+        if refused is not None:
+            raise DeliveryError(refused.reason) from error
         raise DeliveryError(f"{type(error).__name__}: {error}") from error
 
 
-def _smtp_send(body: bytes, smtp: SmtpSettings) -> None:
+def _post(url: str, body: bytes, delivery: DeliverySettings, delivery_id: int) -> None:
+    allow = allowlist(delivery)
+    if delivery.proxy:
+        # The proxy connects, not veille: judge the target's addresses here first.
+        check_url(url, allow=allow)
+        parsed = httpx.URL(url)
+        checked_addresses(
+            parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80), allow
+        )
+        client = httpx.Client(proxy=delivery.proxy, trust_env=False, timeout=delivery.timeout)
+    else:
+        client = httpx.Client(
+            transport=GuardedSyncTransport(allow), trust_env=False, timeout=delivery.timeout
+        )
+    with client:
+        response = client.post(
+            url,
+            content=body,
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "veille",
+                # A receiver may drop a repeat after a crash between send and record.
+                "Idempotency-Key": f"veille-delivery-{delivery_id}",
+            },
+        )
+    if response.status_code >= 300:
+        raise DeliveryError(f"HTTP {response.status_code}")
+
+
+class _GuardedSMTP(smtplib.SMTP):
+    """smtplib's client connecting through the address guard (TLS still checks the name)."""
+
+    def __init__(self, allow: Allowlist, *args, **kwargs) -> None:
+        self.allow = allow
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return connect_checked(host, port, self.allow, timeout)
+
+
+class _GuardedSMTPSSL(smtplib.SMTP_SSL, _GuardedSMTP):
+    """SMTP over TLS from the first byte: SMTP_SSL wraps the guarded socket."""
+
+
+def _smtp_send(body: bytes, smtp: SmtpSettings, allow: Allowlist) -> None:
     message = message_from_bytes(body, policy=default_policy)
     context = ssl.create_default_context()
-    if smtp.security == "ssl":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(
-            smtp.host, smtp.port, timeout=smtp.timeout, context=context
-        )
-    else:
-        client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+    try:
+        if smtp.security == "ssl":
+            client: smtplib.SMTP = _GuardedSMTPSSL(
+                allow, smtp.host, smtp.port, timeout=smtp.timeout, context=context
+            )
+        else:
+            client = _GuardedSMTP(allow, smtp.host, smtp.port, timeout=smtp.timeout)
+    except UnsafeURLError as refused:
+        raise DeliveryError(
+            translate(
+                "SMTP server {server}: {reason}",
+                None,
+                server=f"{smtp.host}:{smtp.port}",
+                reason=refused.reason,
+            )
+        ) from None
     with client:
         if smtp.security == "starttls":
             client.starttls(context=context)
@@ -201,14 +280,15 @@ def deliver(
     targets: list[str],
     lang: str = "fr",
     smtp: SmtpSettings | None = None,
-    retries: int = 3,
-    backoff: float = 2.0,
+    delivery: DeliverySettings | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[Outcome]:
     """Send the digest to each target once (see the module's notes); the stories it carried
     are remembered when at least one target got it."""
     assert digest.watch.id is not None, "a stored watch"
     smtp = smtp or SmtpSettings()
+    delivery = delivery or DeliverySettings()
+    retries, backoff = max(1, delivery.retries), delivery.backoff
     outcomes = []
     for target in targets:
         record = store.delivery(digest.watch.id, digest.key, target)
@@ -226,7 +306,7 @@ def deliver(
         for attempt in range(retries):
             attempts += 1
             try:
-                send(target, record.payload or b"", smtp, record.id)
+                send(target, record.payload or b"", delivery, smtp, record.id)
                 error = None
                 break
             except DeliveryError as failed:

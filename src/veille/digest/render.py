@@ -1,8 +1,10 @@
-"""Digests rendered: Markdown, HTML e-mail (with its plain-text part), Atom and JSON.
+"""Digests rendered: Markdown, HTML e-mail (with its plain-text part), Atom, JSON, and
+Slack's mrkdwn for Slack targets.
 
 Templates are Jinja2 (`templates/`), French by default, English with `lang="en"`. Text
-from articles is untrusted: HTML and Atom escape everything, Markdown escapes its own
-syntax. JSON follows `docs/digest.schema.json`.
+from articles is untrusted: HTML and Atom escape everything, Markdown and mrkdwn escape
+their own syntax, and only http(s) addresses become links anywhere (`veille.urls.web_link`).
+JSON follows `docs/digest.schema.json`.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from veille.enrich.conflicts import about as about_slot
 from veille.i18n import install, long_date, ntranslate
 from veille.model import BriefDisagreement, BriefFact, BriefNote, BriefSentence, SourceRef
 from veille.text import strip_accents
+from veille.urls import web_link
 
-FORMATS = ("md", "html", "text", "atom", "json")
+FORMATS = ("md", "html", "text", "atom", "json", "slack")
 SCHEMA_VERSION = 1
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#|])")
+_SLACK_MARKS = re.compile(r"([*_~`])")
 
 
 @cache
@@ -69,11 +73,21 @@ def _helpers(lang: str) -> dict[str, Any]:
     def about(conflict: BriefDisagreement) -> str:
         return about_slot(conflict.slot, conflict.word, lang)
 
+    def counts(entry: Entry) -> str:
+        articles = ntranslate(
+            "{count} article", "{count} articles", entry.articles, lang, count=entry.articles
+        )
+        sources = ntranslate(
+            "{count} source", "{count} sources", len(entry.sources), lang, count=len(entry.sources)
+        )
+        return f"{articles} · {sources}"
+
     def note_text(note: BriefNote) -> str:
         return WeekdayNote(note.site, note.written, note.day, note.weekday).describe(lang)
 
     return {
         "reprints": reprints,
+        "counts": counts,
         "span": span,
         "sites": sites,
         "cited": cited,
@@ -114,10 +128,14 @@ def render(digest: Digest, fmt: str, lang: str = "fr") -> str:
     values: dict[str, Any] = {"digest": digest, "count": len(digest.entries), **helpers}
     if fmt == "md":
         env = env.overlay()
-        env.filters["md"] = lambda text: _MARKDOWN.sub(r"\\\1", str(text))
-        # A link target with spaces or brackets would end the link early.
-        env.filters["mdurl"] = lambda url: str(url).replace(" ", "%20").replace(")", "%29")
+        env.filters["md"] = _md
+        values["link"] = _md_link
         return env.get_template("digest.md.j2").render(**values)
+    if fmt == "slack":
+        env = env.overlay()
+        env.filters["mrkdwn"] = _mrkdwn
+        values["link"] = _slack_link
+        return env.get_template("digest.slack.j2").render(**values)
     if fmt == "atom":
         entry = env.get_template("entry.html.j2")
         values["entry_html"] = lambda e: entry.render(entry=e, **helpers)
@@ -127,8 +145,35 @@ def render(digest: Digest, fmt: str, lang: str = "fr") -> str:
     return env.get_template(name).render(**values)
 
 
+def _md(text: object) -> str:
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+def _md_link(text: str, url: str | None) -> str:
+    """A Markdown link, or the text alone when the address is no web link."""
+    if url is None:
+        return _md(text)
+    # A link target with spaces or brackets would end the link early.
+    return f"[{_md(text)}]({url.replace(' ', '%20').replace(')', '%29')})"
+
+
+def _mrkdwn(text: object) -> str:
+    """Text for Slack's mrkdwn: its three control characters escaped, and the formatting
+    marks made inert by a zero-width joiner after them."""
+    escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SLACK_MARKS.sub("\\1\u2060", escaped)
+
+
+def _slack_link(text: str, url: str | None) -> str:
+    """`<url|text>`, Slack's link; the text alone when the address is no web link."""
+    if url is None:
+        return _mrkdwn(text)
+    label = _mrkdwn(text).replace("|", "¦")
+    return f"<{url.replace('>', '%3E').replace('|', '%7C')}|{label}>"
+
+
 def _ref(ref: SourceRef) -> dict[str, Any]:
-    return {"site": ref.site, "url": ref.url}
+    return {"site": ref.site, "url": web_link(ref.url)}
 
 
 def _when(when: datetime | None) -> str | None:

@@ -45,11 +45,14 @@ from veille.i18n import _
 __all__ = [
     "Allowlist",
     "GuardedBackend",
+    "GuardedSyncTransport",
     "GuardedTransport",
     "Resolver",
     "UnsafeConnectError",
     "UnsafeURLError",
     "check_url",
+    "checked_addresses",
+    "connect_checked",
     "guarded_transport",
     "is_public",
     "refusal",
@@ -270,14 +273,12 @@ _HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-
 _BRACKETED = re.compile(r"\[([^\]]+)\](?::([0-9]+))?")
 
 
+class _InvalidEntry(ValueError):
+    """An allow-list entry that is no host, domain, address or network."""
+
+
 def _invalid_entry(entry: str) -> ValueError:
-    return ValueError(
-        _(
-            "invalid fetch.allow entry '{entry}': expected a host name, *.domain, IP address "
-            "or network, optionally followed by :port",
-            entry=entry,
-        )
-    )
+    return _InvalidEntry(entry)
 
 
 def _split_port(entry: str) -> tuple[str, int | None]:
@@ -320,9 +321,10 @@ class Allowlist:
     hosts: frozenset[tuple[str, int | None]] = frozenset()
     suffixes: tuple[tuple[str, int | None], ...] = ()  # (".example.org", port)
     networks: tuple[tuple[IPNetwork, int | None], ...] = ()
+    setting: str = "fetch.allow"  # where the user adds an entry, named in refusals
 
     @classmethod
-    def parse(cls, entries: Iterable[str]) -> Allowlist:
+    def parse(cls, entries: Iterable[str], setting: str = "fetch.allow") -> Allowlist:
         hosts: set[tuple[str, int | None]] = set()
         suffixes: list[tuple[str, int | None]] = []
         networks: list[tuple[IPNetwork, int | None]] = []
@@ -330,18 +332,28 @@ class Allowlist:
             entry = raw.strip()
             if not entry:
                 continue
-            target, port = _split_port(entry)
             try:
-                networks.append((ipaddress.ip_network(target, strict=False), port))
-                continue
-            except ValueError:
-                pass
-            name = target.lower().rstrip(".")
-            if name.startswith("*."):
-                suffixes.append(("." + _ascii_host(name[2:], entry), port))
-            else:
-                hosts.add((_ascii_host(name, entry), port))
-        return cls(frozenset(hosts), tuple(suffixes), tuple(networks))
+                target, port = _split_port(entry)
+                try:
+                    networks.append((ipaddress.ip_network(target, strict=False), port))
+                    continue
+                except ValueError:
+                    pass
+                name = target.lower().rstrip(".")
+                if name.startswith("*."):
+                    suffixes.append(("." + _ascii_host(name[2:], entry), port))
+                else:
+                    hosts.add((_ascii_host(name, entry), port))
+            except _InvalidEntry:
+                raise ValueError(
+                    _(
+                        "invalid {setting} entry '{entry}': expected a host name, *.domain, "
+                        "IP address or network, optionally followed by :port",
+                        setting=setting,
+                        entry=entry,
+                    )
+                ) from None
+        return cls(frozenset(hosts), tuple(suffixes), tuple(networks), setting)
 
     def allows_host(self, host: str, port: int | None = None) -> bool:
         """Whether `host` (a name, or an IP literal) is allow-listed on `port`."""
@@ -383,22 +395,26 @@ def _display(address: IPAddress) -> str:
     return str(address)
 
 
-def _refused(url: str, ip: IPAddress, host: str | None) -> UnsafeURLError:
+def _refused(
+    url: str, ip: IPAddress, host: str | None, setting: str = "fetch.allow"
+) -> UnsafeURLError:
     kind = _kind_label(_classify(ip) or "reserved")
     address = _display(ip)
     if host is None:
         reason = _(
-            "{address} is {kind}: refused (add it to fetch.allow to permit it)",
+            "{address} is {kind}: refused (add it to {setting} to permit it)",
             address=address,
             kind=kind,
+            setting=setting,
         )
     else:
         reason = _(
             "host {host} resolves to {address}, {kind}: refused (add the host or the address "
-            "to fetch.allow to permit it)",
+            "to {setting} to permit it)",
             host=host,
             address=address,
             kind=kind,
+            setting=setting,
         )
     return UnsafeURLError(url, reason)
 
@@ -442,7 +458,7 @@ def check_url(url: str | httpx.URL, *, allow: Allowlist | None = None) -> None:
         return
     if allow is not None and (allow.allows_ip(address, port) or allow.allows_host(host, port)):
         return
-    raise _refused(text, address, None)
+    raise _refused(text, address, None, allow.setting if allow is not None else "fetch.allow")
 
 
 # --- the network backend ---------------------------------------------------------------------
@@ -488,26 +504,14 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def addresses(self, host: str, port: int, timeout: float | None = None) -> list[str]:
         """The IP literals to connect to for host:port, or UnsafeURLError / ConnectError."""
-        where = f"{host}:{port}"  # GuardedTransport replaces it with the request's URL
-        name = _normalise_host(host)
-        try:
-            literal = _literal_address(host)
-        except ValueError:
-            raise _invalid_ipv4(where, host) from None
+        literal, name = _host_literal(host, port)
         if literal is not None:
             answers: list[IPAddress] = [literal]
         elif name in self.resolve:
             answers = self.resolve[name]
         else:
             answers = [ipaddress.ip_address(a) for a in await self._lookup(name, port, timeout)]
-        if not answers:
-            raise httpcore.ConnectError(_("host {host} has no address", host=host))
-        if literal is None and self.allow.allows_host(name, port):
-            return [str(a) for a in answers]
-        for address in answers:
-            if not is_public(address) and not self.allow.allows_ip(address, port):
-                raise _refused(where, address, None if literal is not None else host)
-        return [str(a) for a in answers]
+        return _judged(host, port, literal, answers, self.allow)
 
     async def _lookup(self, name: str, port: int, timeout: float | None) -> list[str]:
         try:
@@ -646,3 +650,130 @@ def guarded_transport(
     backend, httpcore.AnyIOBackend by default).
     """
     return GuardedTransport(allow, http2=http2, resolve=resolve, resolver=resolver, **kwargs)
+
+
+def _host_literal(host: str, port: int) -> tuple[IPAddress | None, str]:
+    """The IP literal `host` spells (None for a name) and its normalised form."""
+    try:
+        return _literal_address(host), _normalise_host(host)
+    except ValueError:
+        raise _invalid_ipv4(f"{host}:{port}", host) from None
+
+
+def _judged(
+    host: str, port: int, literal: IPAddress | None, answers: list[IPAddress], allow: Allowlist
+) -> list[str]:
+    """The addresses to connect to, once every one is public or allow-listed; an allow-listed
+    host name may resolve anywhere. UnsafeURLError otherwise (ConnectError: no address)."""
+    if not answers:
+        raise httpcore.ConnectError(_("host {host} has no address", host=host))
+    if literal is None and allow.allows_host(_normalise_host(host), port):
+        return [str(a) for a in answers]
+    for address in answers:
+        if not is_public(address) and not allow.allows_ip(address, port):
+            # GuardedTransport replaces host:port with the request's URL.
+            raise _refused(
+                f"{host}:{port}", address, None if literal is not None else host, allow.setting
+            )
+    return [str(a) for a in answers]
+
+
+def checked_addresses(
+    host: str, port: int, allow: Allowlist, timeout: float | None = None
+) -> list[str]:
+    """The guard for blocking clients (SMTP, the delivery of digests): the host's addresses
+    from the system resolver, each judged as GuardedBackend judges them. Connect to the
+    literals returned, never to the name again, so a second answer cannot swap them."""
+    literal, name = _host_literal(host, port)
+    if literal is not None:
+        return _judged(host, port, literal, [literal], allow)
+    try:
+        infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise httpcore.ConnectError(
+            _("cannot resolve host {host}: {error}", host=name, error=exc)
+        ) from exc
+    answers = [ipaddress.ip_address(str(i[4][0]).split("%")[0]) for i in infos]
+    return _judged(host, port, None, list(dict.fromkeys(answers)), allow)
+
+
+def connect_checked(
+    host: str, port: int, allow: Allowlist, timeout: float | None = None
+) -> socket.socket:
+    """A TCP connection to host:port through `checked_addresses`, trying each in turn."""
+    failure: OSError | None = None
+    for address in checked_addresses(host, port, allow, timeout):
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            failure = exc
+    assert failure is not None
+    raise failure
+
+
+class GuardedSyncBackend(httpcore.NetworkBackend):
+    """The blocking twin of GuardedBackend, for httpx.Client: the same judgement of every
+    address, through `checked_addresses`."""
+
+    def __init__(self, allow: Allowlist | None = None) -> None:
+        self.allow = allow if allow is not None else Allowlist()
+        self.inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        options = list(socket_options) if socket_options is not None else None
+        failure: Exception | None = None
+        for address in checked_addresses(host, port, self.allow, timeout):
+            try:
+                return self.inner.connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        assert failure is not None
+        raise failure
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise UnsafeURLError(path, _("local (Unix socket) connections are refused"))
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+class GuardedSyncTransport(httpx.HTTPTransport):
+    """httpx.HTTPTransport whose connections go through GuardedSyncBackend (see
+    GuardedTransport for why the pool is swapped); no proxy, no Unix socket."""
+
+    def __init__(self, allow: Allowlist | None = None) -> None:
+        ssl_context = httpx.create_ssl_context(trust_env=False)
+        super().__init__(verify=ssl_context, trust_env=False)
+        self.allow = allow if allow is not None else Allowlist()
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=_DEFAULT_LIMITS.max_connections,
+            max_keepalive_connections=_DEFAULT_LIMITS.max_keepalive_connections,
+            keepalive_expiry=_DEFAULT_LIMITS.keepalive_expiry,
+            network_backend=GuardedSyncBackend(self.allow),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            check_url(request.url, allow=self.allow)
+            return super().handle_request(request)
+        except UnsafeURLError as exc:
+            raise UnsafeConnectError(str(request.url), exc.reason, request=request) from exc

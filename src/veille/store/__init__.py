@@ -3,7 +3,8 @@
 One module per table family, as plain methods over SQLAlchemy Core: `sources`, `pages`,
 `articles`, `stories` (and the grouping stage's writes), `grouping` (its queue, state and
 checkpoints), `understanding` (mentions, entities, briefs), `watches` (and deliveries),
-`users`, `log`. `base` holds transactions and the one-writer lock.
+`users`, `sessions` (and API tokens), `reading` (seen and starred), `log`. `base` holds
+transactions and the one-writer lock.
 
     with Store(url) as store:
         with store.transaction():   # every call inside commits together, or not at all
@@ -17,6 +18,8 @@ from veille.store.base import StoreBase
 from veille.store.grouping import GroupingStore
 from veille.store.log import LogEntry, LogStore
 from veille.store.pages import PageStore
+from veille.store.reading import ReadingStore
+from veille.store.sessions import SessionStore
 from veille.store.sources import SourceStore
 from veille.store.stories import Grouping, StoryStore, StoryView
 from veille.store.understanding import UnderstandingStore
@@ -35,6 +38,8 @@ class Store(
     UnderstandingStore,
     WatchStore,
     UserStore,
+    SessionStore,
+    ReadingStore,
     LogStore,
     StoreBase,
 ):

@@ -299,6 +299,5 @@ users = Table(
     Column("id", Integer, primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("password_hash", String(500), nullable=False),  # argon2id
-    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the API token
     Column("created_at", DateTime, nullable=False),
 )

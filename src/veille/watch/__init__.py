@@ -1,17 +1,25 @@
 """Watches: what a reader follows, as a query, and the stories that match it."""
 
+from veille.config import DeliverySettings
+from veille.i18n import _
 from veille.model import Watch
 from veille.watch.match import Searchable, highlights, matches, searchable, term_hits
 from veille.watch.query import FIELDS, And, Node, Not, Or, QueryError, Term, parse, terms_of
 
 
-def watch_problems(watch: Watch) -> list[str]:
-    """Why a watch cannot be saved, in words (empty: it can)."""
+def watch_problems(watch: Watch, delivery: DeliverySettings | None = None) -> list[str]:
+    """Why a watch cannot be saved, in words (empty: it can): no name (or a number), a
+    query that cannot be read, an unknown schedule, a target veille does not know or may
+    not reach (see `veille.digest.deliver.target_problem`)."""
     # Imported here: digests are built from watches, so the digest package imports this one.
-    from veille.digest.deliver import DeliveryError, parse_target
+    from veille.digest.deliver import target_problem
     from veille.digest.schedule import ScheduleError, parse_schedule
 
-    problems = []
+    delivery = delivery or DeliverySettings()
+    problems = [] if watch.name.strip() else [_("a watch needs a name")]
+    if watch.name.strip().isdigit():
+        # A number names a watch by its id, everywhere a watch is asked for.
+        problems.append(_("a watch's name cannot be a number: « {name} »", name=watch.name))
     try:
         parse(watch.query)
     except QueryError as error:
@@ -21,11 +29,7 @@ def watch_problems(watch: Watch) -> list[str]:
             parse_schedule(watch.schedule)
         except ScheduleError as error:
             problems.append(str(error))
-    for target in watch.targets:
-        try:
-            parse_target(target)
-        except DeliveryError as error:
-            problems.append(str(error))
+    problems.extend(p for t in watch.targets if (p := target_problem(t, delivery)) is not None)
     return problems
 
 

@@ -112,6 +112,11 @@ def _tokens(query: str) -> list[_Token]:
     return found
 
 
+# Parentheses and negations nest at most this deep: a deeper query is refused with its
+# position rather than exhausting the parser's (and the matcher's) recursion.
+MAX_DEPTH = 32
+
+
 def parse(query: str, language: str = "fr") -> Node:
     """The query's tree; QueryError on a fault."""
     return _Parser(query, language).parse()
@@ -123,6 +128,7 @@ class _Parser:
         self.language = language
         self.tokens = _tokens(query)
         self.i = 0
+        self.depth = 0
 
     def error(self, message: str, position: int | None = None) -> QueryError:
         if position is None:
@@ -162,13 +168,24 @@ class _Parser:
             operands.append(self.unary())
         return operands[0] if len(operands) == 1 else And(tuple(operands))
 
+    def nested(self, token: _Token) -> None:
+        """One level deeper (a parenthesis, a negation): QueryError past MAX_DEPTH."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(
+                _("the query nests deeper than {limit} levels", limit=MAX_DEPTH), token.position
+            )
+
     def unary(self) -> Node:
         token = self.peek()
         if token is not None and (
             token.kind == "minus" or (token.kind == "op" and token.value == "NOT")
         ):
             self.i += 1
-            return Not(self.unary())
+            self.nested(token)
+            node = Not(self.unary())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self, field: str | None = None) -> Node:
@@ -177,7 +194,9 @@ class _Parser:
             raise self.error(_("a word, a phrase or a parenthesis is missing"))
         self.i += 1
         if token.kind == "open":
+            self.nested(token)
             node = self.or_() if field is None else self._grouped_field(field)
+            self.depth -= 1
             closing = self.peek()
             if closing is None or closing.kind != "close":
                 raise self.error(

@@ -1,7 +1,12 @@
-"""The web side of veille: server-rendered pages and the JSON API (`/api/v1`) over a store.
+"""The web side of veille: server-rendered pages and the JSON API (`/api/v1`) over a store,
+both calling `veille.operations` (the same operations as the command line).
 
 Every response carries a strict Content-Security-Policy: scripts and styles from this site
 only (no inline script), no frames, no plugins; article text is escaped in every template.
+Requests pass, in order: the Host check, the size limit of their body, the Origin check
+of anything that changes state (`veille.web.security`), then who is asking
+(`veille.web.auth`). Handlers do their blocking work (the store, deliveries) in worker
+threads, so a slow webhook never holds the event loop.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from fastapi.staticfiles import StaticFiles
 from veille.config import Settings
 from veille.i18n import speaking
 from veille.store import Store
-from veille.web import api, auth, manage, pages
+from veille.web import api, auth, docs, manage, pages
+from veille.web.security import BodyLimit, HostGuard, SameOrigin
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -33,15 +39,20 @@ def create_app(
 ) -> FastAPI:
     """The app over `store`; with `require_login` (any address but loopback), every page and
     API call needs a user (see `veille.web.auth`)."""
+    settings = settings or Settings.from_env()
     app = FastAPI(
         title="veille",
         summary="Veille médiatique : une entrée par sujet. / News monitoring: one entry per story.",
+        description=api.DESCRIPTION,
         version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_tags=api.TAGS,
     )
     app.state.store = store
-    app.state.settings = settings or Settings.from_env()
+    app.state.settings = settings
     app.state.require_login = require_login
-    app.state.sessions = auth.Sessions()
+    app.state.logins = auth.LoginLimiter()
     app.middleware("http")(auth.guard)
 
     @app.middleware("http")
@@ -55,14 +66,22 @@ def create_app(
         response = await call_next(request)
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # same-origin, not no-referrer: with no-referrer, browsers send "Origin: null" on
+        # this site's own forms, and the Origin check could not tell them from a forgery.
+        response.headers["Referrer-Policy"] = "same-origin"
         return response
 
+    # Added last, run first: Origin, then body size, then the Host name, outermost.
+    app.add_middleware(SameOrigin)
+    app.add_middleware(BodyLimit, limit=settings.web.max_body)
+    app.add_middleware(HostGuard, allowed=settings.web.allowed_hosts)
+
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    api.answer_refusals(app)
     app.include_router(api.router)
+    app.include_router(docs.router)
     app.include_router(pages.router)
     app.include_router(manage.router)
-    app.include_router(auth.router)
     return app
 
 

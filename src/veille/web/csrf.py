@@ -1,7 +1,9 @@
 """CSRF protection for the pages' forms: a double-submit token.
 
 Each visitor gets a random token in a cookie (HttpOnly, SameSite=Strict) and in every form;
-a POST whose form token does not equal the cookie is refused with 403.
+a POST whose form token does not equal the cookie is refused with 403. Cookies are not
+kept apart by port, so a page on another port of the machine could set the cookie: the
+Origin check (`veille.web.security.SameOrigin`) is what refuses that one.
 """
 
 from __future__ import annotations
@@ -31,9 +33,18 @@ def with_csrf(request: Request, response: Response) -> Response:
 
 
 async def form(request: Request) -> dict[str, str]:
-    """The urlencoded form of a POST, its CSRF token checked."""
-    data = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
-    expected = request.cookies.get(CSRF_COOKIE)
-    if not expected or not secrets.compare_digest(data.get("csrf", ""), expected):
-        raise HTTPException(403, "CSRF token missing or wrong")
+    """The urlencoded form of a POST, its CSRF token checked; 400 when it is no text."""
+    try:
+        text = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(400, "the form is not UTF-8 text") from None
+    data = {k: v[-1] for k, v in parse_qs(text).items()}
+    check(request, data.get("csrf", ""))
     return data
+
+
+def check(request: Request, token: str) -> None:
+    """403 unless `token` is the visitor's CSRF token."""
+    expected = request.cookies.get(CSRF_COOKIE)
+    if not expected or not secrets.compare_digest(token.encode(), expected.encode()):
+        raise HTTPException(403, "CSRF token missing or wrong")

@@ -1,27 +1,26 @@
 """Pages that change things: watches (with a live preview of what they match, past
-digests, send now) and sources (health, add, remove, OPML in and out).
+digests, send now), sources (health, add, remove, OPML in and out), and signing in and out.
 
 Every form carries a CSRF token (see `veille.web.csrf`); a POST without it is refused
-with 403.
+with 403. The work itself (the store, a delivery, reading a source) runs in a worker
+thread, through `veille.operations` like the command line and the API.
 """
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, date, datetime, timedelta
-from urllib.parse import urlencode
+from datetime import date
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from veille.digest import Period, build
-from veille.digest.deliver import deliver, smtp_from_config
+from veille.digest import Period
 from veille.i18n import _
-from veille.model import Source, Watch
-from veille.sources.opml import OpmlError, OpmlFeed, parse_opml, write_opml
-from veille.watch import QueryError, parse, watch_problems
+from veille.operations import NotFound, OperationError, accounts, digests, following
 from veille.web.api import Id
-from veille.web.csrf import CSRF_COOKIE, csrf_token, form, with_csrf
+from veille.web.auth import SESSION_COOKIE, LoginLimiter
+from veille.web.csrf import check, csrf_token, form, with_csrf
 from veille.web.pages import language, render
 
 router = APIRouter(include_in_schema=False)
@@ -38,8 +37,8 @@ def _back(path: str, request: Request, **message: str) -> RedirectResponse:
 @router.get("/watches", response_class=HTMLResponse)
 def watches_page(request: Request) -> Response:
     store = request.app.state.store
-    watches = store.watches()
-    sent = {w.name: store.deliveries(w.id, limit=5) for w in watches}
+    watches = following.list_watches(store)
+    sent = {w.name: following.deliveries(store, w, limit=5) for w in watches}
     edit = store.watch(request.query_params["edit"]) if request.query_params.get("edit") else None
     return with_csrf(
         request,
@@ -65,74 +64,71 @@ def watch_preview(request: Request) -> Response:
     stories, error = [], None
     if query:
         try:
-            parse(query)
-            end = date.today()
-            period = Period(
-                datetime.combine(end - timedelta(days=6), datetime.min.time()),
-                datetime.combine(end + timedelta(days=1), datetime.min.time()),
-                "preview",
-            )
-            latest = store.stories(limit=1)
-            if latest and latest[0].last_seen and latest[0].last_seen < period.start:
-                # An archive that stopped before this week: preview its last week.
-                last = latest[0].last_seen.date()
-                period = Period(
-                    datetime.combine(last - timedelta(days=6), datetime.min.time()),
-                    datetime.combine(last + timedelta(days=1), datetime.min.time()),
-                    "preview",
-                )
-            stories = list(build(store, Watch("preview", query), period, limit=10).entries)
-        except QueryError as problem:
+            digest = following.try_watch(store, request.app.state.settings, query)
+            stories = list(digest.entries)
+        except following.QueryError as problem:
             error = problem
-    return render(request, "preview.html", "/watches", stories=stories, error=error, query=query)
+    response = render(
+        request, "preview.html", "/watches", stories=stories, error=error, query=query
+    )
+    if error is not None and request.headers.get("hx-request") != "true":
+        # Asked directly, a query that cannot be read is the request's fault. Asked by the
+        # form's live preview, the fault is the preview asked for: shown, not an error.
+        response.status_code = 400
+    return response
 
 
 @router.post("/watches")
 async def watch_save(request: Request) -> Response:
     data = await form(request)
-    watch = Watch(
-        name=data.get("name", "").strip(),
-        query=data.get("query", "").strip(),
-        languages=tuple(x.strip()[:2] for x in data.get("languages", "").split(",") if x.strip()),
-        sites=tuple(x.strip() for x in data.get("sites", "").split(",") if x.strip()),
-        schedule=data.get("schedule", "").strip() or None,
-        targets=tuple(x.strip() for x in data.get("targets", "").splitlines() if x.strip()),
+    watch = following.make_watch(
+        data.get("name", ""),
+        data.get("query", ""),
+        data.get("languages", ""),
+        data.get("sites", ""),
+        data.get("schedule", ""),
+        data.get("targets", ""),
     )
-    problems = ([] if watch.name else [_("a watch needs a name")]) + watch_problems(watch)
-    if problems:
-        return _back("/watches", request, error="; ".join(problems))
-    request.app.state.store.save_watch(watch)
+    try:
+        await run_in_threadpool(
+            following.save_watch, request.app.state.store, request.app.state.settings, watch
+        )
+    except OperationError as problem:
+        return _back("/watches", request, error=problem.reason)
     return _back("/watches", request, message=watch.name)
 
 
 @router.post("/watches/{name}/delete")
 async def watch_delete(request: Request, name: str) -> Response:
     await form(request)
-    if request.app.state.store.remove_watch(name) is None:
-        raise HTTPException(404)
+    try:
+        await run_in_threadpool(following.remove_watch, request.app.state.store, name)
+    except NotFound:
+        raise HTTPException(404) from None
     return _back("/watches", request, message=name)
 
 
 @router.post("/watches/{name}/send")
 async def watch_send(request: Request, name: str) -> Response:
-    """Send today's digest now to the watch's targets (once per day and target)."""
+    """Send a day's digest now to the watch's targets (once per day and target); the
+    delivery runs in a worker thread: a slow target holds this request only."""
     data = await form(request)
-    store = request.app.state.store
-    watch = store.watch(name)
-    if watch is None:
-        raise HTTPException(404)
-    if not watch.targets:
-        return _back(
-            "/watches",
-            request,
-            error=_("« {name} » has nowhere to send its digest: add a target", name=name),
-        )
-    settings = request.app.state.settings
-    day = date.fromisoformat(data["date"]) if data.get("date") else datetime.now(UTC).date()
-    digest = build(store, watch, Period.day(day))
-    outcomes = deliver(
-        store, digest, list(watch.targets), language(request), smtp_from_config(settings.smtp)
-    )
+    store, settings = request.app.state.store, request.app.state.settings
+    try:
+        day = date.fromisoformat(data["date"]) if data.get("date") else digests.today()
+    except ValueError:
+        return _back("/watches", request, error=_("Unreadable date: {date}", date=data["date"]))
+
+    def send() -> list:
+        watch = following.get_watch(store, name)
+        return digests.send_digest(store, settings, watch, Period.day(day), language(request))
+
+    try:
+        outcomes = await run_in_threadpool(send)
+    except NotFound:
+        raise HTTPException(404) from None
+    except OperationError as problem:
+        return _back("/watches", request, error=problem.reason)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         return _back("/watches", request, error="; ".join(f"{o.target}: {o.error}" for o in failed))
@@ -144,14 +140,13 @@ async def watch_send(request: Request, name: str) -> Response:
 
 @router.get("/sources", response_class=HTMLResponse)
 def sources_page(request: Request) -> Response:
-    store = request.app.state.store
     return with_csrf(
         request,
         render(
             request,
             "sources.html",
             "/sources",
-            sources=store.sources(),
+            sources=following.list_sources(request.app.state.store),
             csrf=csrf_token(request),
             message=request.query_params.get("message"),
             error=request.query_params.get("error"),
@@ -162,35 +157,37 @@ def sources_page(request: Request) -> Response:
 @router.post("/sources")
 async def source_add(request: Request) -> Response:
     data = await form(request)
-    url = data.get("url", "").strip()
-    if not url.startswith(("http://", "https://")):
-        return _back(
-            "/sources", request, error=_("a source needs an http(s) URL: « {url} »", url=url)
+    kind = data.get("kind") or "feed"  # "auto": found by reading the location
+    try:
+        added = await run_in_threadpool(
+            lambda: following.add_source(
+                request.app.state.store,
+                request.app.state.settings,
+                data.get("url", ""),
+                name=data.get("name"),
+                every=data.get("every") or "15m",
+                kind=None if kind == "auto" else kind,
+            )
         )
-    kind = data.get("kind", "feed") if data.get("kind") in ("feed", "sitemap") else "feed"
-    request.app.state.store.add_source(
-        Source(name=data.get("name", "").strip() or url, kind=kind, location=url)
-    )
-    return _back("/sources", request, message=url)
+    except OperationError as problem:
+        return _back("/sources", request, error=problem.reason)
+    return _back("/sources", request, message=added.source.location)
 
 
 @router.post("/sources/{source_id}/delete")
 async def source_delete(request: Request, source_id: Id) -> Response:
     await form(request)
-    if request.app.state.store.remove_source(source_id) is None:
-        raise HTTPException(404)
+    try:
+        await run_in_threadpool(following.remove_source, request.app.state.store, source_id)
+    except NotFound:
+        raise HTTPException(404) from None
     return _back("/sources", request)
 
 
 @router.get("/sources/opml")
 def opml_export(request: Request) -> Response:
-    feeds = [
-        OpmlFeed(url=s.location, title=s.name)
-        for s in request.app.state.store.sources()
-        if s.kind == "feed" and s.location.startswith(("http://", "https://"))
-    ]
     return Response(
-        write_opml(feeds, "veille"),
+        following.export_opml(request.app.state.store),
         media_type="text/x-opml; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="veille.opml"'},
     )
@@ -200,18 +197,67 @@ def opml_export(request: Request) -> Response:
 async def opml_import(request: Request) -> Response:
     """An OPML file, sent as the body (`Content-Type: text/x-opml`) with the CSRF token in
     the `X-CSRF-Token` header, as the sources page's import button does."""
-    expected = request.cookies.get(CSRF_COOKIE)
-    if not expected or not secrets.compare_digest(
-        request.headers.get("x-csrf-token", ""), expected
-    ):
-        raise HTTPException(403, "CSRF token missing or wrong")
+    check(request, request.headers.get("x-csrf-token", ""))
+    data = await request.body()
     try:
-        feeds = parse_opml(await request.body())
-    except OpmlError as problem:
-        return _back("/sources", request, error=str(problem))
-    store = request.app.state.store
-    added = sum(
-        store.add_source(Source(name=f.title or f.url, kind="feed", location=f.url))[1]
-        for f in feeds
+        done = await run_in_threadpool(following.import_opml, request.app.state.store, data)
+    except OperationError as problem:
+        return _back("/sources", request, error=problem.reason)
+    return _back("/sources", request, message=str(done.added))
+
+
+# -- signing in and out --------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> Response:
+    return with_csrf(
+        request,
+        render(
+            request,
+            "login.html",
+            "/login",
+            csrf=csrf_token(request),
+            next=request.query_params.get("next", "/"),
+            failed="failed" in request.query_params,
+        ),
     )
-    return _back("/sources", request, message=str(added))
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    limiter: LoginLimiter = request.app.state.logins
+    client = request.client.host if request.client else "?"
+    if limiter.blocked(client):
+        raise HTTPException(429, "too many failed logins; try again in a few minutes")
+    data = await form(request)
+    target = data.get("next", "/")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = "/"  # only within this site
+    secret = await run_in_threadpool(
+        accounts.log_in, request.app.state.store, data.get("name", ""), data.get("password", "")
+    )
+    if secret is None:
+        limiter.failed(client)
+        return RedirectResponse(f"/login?failed=1&next={quote(target)}", status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await form(request)
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        await run_in_threadpool(accounts.log_out, request.app.state.store, secret)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response

@@ -7,38 +7,39 @@ and the app sends a strict Content-Security-Policy (see `veille.web`).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
+from starlette.concurrency import run_in_threadpool
 
-from veille.digest import Period, build
+from veille.config import Settings
 from veille.enrich.conflicts import WeekdayNote
 from veille.enrich.conflicts import about as about_slot
-from veille.enrich.entities import name_key
 from veille.i18n import install, long_date, translate
-from veille.model import BriefDisagreement, BriefNote, BriefSentence, SourceRef, Story, Watch
-from veille.search import Filters, SearchUnavailable, search
+from veille.model import BriefDisagreement, BriefNote, BriefSentence, SourceRef, Story
+from veille.operations import NotFound, OperationError, archive, reading
+from veille.operations.archive import Moved
+from veille.search import Filters, SearchUnavailable
 from veille.store import Store
-from veille.urls import domain
+from veille.urls import domain, web_link
 from veille.watch import QueryError
 from veille.web.api import MAX_ID, Id
-from veille.web.csrf import csrf_token, with_csrf
+from veille.web.auth import reader
+from veille.web.csrf import csrf_token, form, with_csrf
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 install(templates.env)
 # Links to articles go out only to the web: a stored "javascript:" or "data:" URL becomes inert.
-templates.env.filters["web_url"] = lambda url: (
-    url if str(url).lower().startswith(("http://", "https://")) else "#"
-)
+templates.env.filters["web_url"] = lambda url: web_link(url) or "#"
+
 LANG_COOKIE = "veille_lang"
 
 
@@ -91,10 +92,12 @@ def _marked(text: str, spans: tuple[tuple[int, int], ...] | list[tuple[int, int]
 def render(request: Request, name: str, page: str, **values: Any) -> Response:
     lang = language(request)
     query = dict(request.query_params) | {"lang": "en" if lang == "fr" else "fr"}
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     context = {
         "lang": lang,
         "page": page,
         "switch_url": f"{request.url.path}?{urlencode(query)}",
+        "back": here,  # where a form's answer brings the reader back
         **values,
     }
     response = templates.TemplateResponse(request, name, context)
@@ -107,33 +110,49 @@ def _store(request: Request) -> Store:
     return request.app.state.store
 
 
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _reader(request: Request) -> str:
+    return reader(request)
+
+
 @router.get("/", response_class=HTMLResponse)
 def today(request: Request) -> Response:
     store = _store(request)
     lang = language(request)
     params = request.query_params
-    when = _parse_day(params.get("date")) or _latest_day(store)
-    chosen = store.watch(params["watch"]) if params.get("watch") else None
-    if chosen is not None:
-        digest = build(
-            store,
-            Watch(chosen.name, chosen.query, chosen.languages, chosen.sites),
-            Period.day(when),
-            limit=100,
-        )
-        stories = [s for e in digest.entries if (s := store.story(e.story_id)) is not None]
-    else:
-        stories = store.stories(day=when)
-    cards = [_card(store, s, when, lang) for s in stories]
-    return render(
+    when = _parse_day(params.get("date")) or archive.latest_day(store)
+    watch = params.get("watch") or None
+    try:
+        ranked = archive.stories_of(store, _settings(request), when, watch, limit=100)
+    except NotFound:
+        watch, ranked = None, archive.stories_of(store, _settings(request), when)
+    ids = [r.story.id for r in ranked]
+    who = _reader(request)
+    visit = reading.visit(store, who, ids)
+    states = reading.read_states(store, who, ids)
+    cards = [
+        _card(store, r.story, when, lang)
+        | {"new": r.story.id in visit.new, "state": states[r.story.id]}
+        for r in ranked
+    ]
+    return with_csrf(
         request,
-        "today.html",
-        "/",
-        day=when,
-        day_label=long_date(when, lang),
-        stories=cards,
-        watches=store.watches(),
-        watch=chosen.name if chosen else "",
+        render(
+            request,
+            "today.html",
+            "/",
+            day=when,
+            day_label=long_date(when, lang),
+            stories=cards,
+            watches=store.watches(),
+            watch=watch or "",
+            new_count=len(visit.new),
+            previous_visit=visit.previous,
+            csrf=csrf_token(request),
+        ),
     )
 
 
@@ -142,13 +161,6 @@ def _parse_day(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
-
-
-def _latest_day(store: Store) -> date:
-    latest = store.stories(limit=1)
-    if latest and latest[0].last_seen:
-        return latest[0].last_seen.date()
-    return datetime.now(UTC).date()
 
 
 def _card(store: Store, story: Story, day: date, lang: str) -> dict[str, Any]:
@@ -179,27 +191,24 @@ def _card(store: Store, story: Story, day: date, lang: str) -> dict[str, Any]:
 def story_page(request: Request, story_id: Id) -> Response:
     store = _store(request)
     lang = language(request)
-    story = store.story(story_id)
-    if story is None:
-        raise HTTPException(404)
-    if story.merged_into is not None:
-        return RedirectResponse(f"/stories/{story.merged_into}?lang={lang}", status_code=301)
-    articles = store.story_articles(story_id)
-    copy_of = {c.copy_id: c.original_id for c in store.copies([a.id for a in articles if a.id])}
-    timeline = []
-    for article in articles:
-        if article.id in copy_of:
-            continue
-        copies = [a for a in articles if copy_of.get(a.id) == article.id]
-        timeline.append(
-            {
-                "when": _moment(article.published),
-                "site": article.site_name or domain(article.url),
-                "title": article.title,
-                "url": article.url,
-                "copies": [{"site": c.site_name or domain(c.url), "url": c.url} for c in copies],
-            }
-        )
+    try:
+        view = archive.story_view(store, story_id)
+    except Moved as moved:
+        return RedirectResponse(f"/stories/{moved.story_id}?lang={lang}", status_code=301)
+    except NotFound:
+        raise HTTPException(404) from None
+    # Opening a story is reading it.
+    state = reading.mark(store, _reader(request), [story_id], seen=True)[story_id]
+    timeline = [
+        {
+            "when": _moment(entry.published),
+            "site": entry.site,
+            "title": entry.title,
+            "url": entry.url,
+            "copies": [{"site": c.site, "url": c.url} for c in entry.copies],
+        }
+        for entry in view.timeline
+    ]
 
     def cited(sentence: BriefSentence) -> str:
         return _sites(((sentence.source,) if sentence.source else ()) + sentence.also)
@@ -210,19 +219,25 @@ def story_page(request: Request, story_id: Id) -> Response:
     def note_text(note: BriefNote) -> str:
         return WeekdayNote(note.site, note.written, note.day, note.weekday).describe(lang)
 
-    return render(
+    story = view.story
+    return with_csrf(
         request,
-        "story.html",
-        "/stories",
-        story=story,
-        brief=store.brief(story_id),
-        span=_span(story.first_seen, story.last_seen, lang),
-        timeline=timeline,
-        related=store.related(story_id),
-        cited=cited,
-        sites=_sites,
-        about=about,
-        note_text=note_text,
+        render(
+            request,
+            "story.html",
+            "/stories",
+            story=story,
+            brief=view.brief,
+            state=state,
+            csrf=csrf_token(request),
+            span=_span(story.first_seen, story.last_seen, lang),
+            timeline=timeline,
+            related=view.related,
+            cited=cited,
+            sites=_sites,
+            about=about,
+            note_text=note_text,
+        ),
     )
 
 
@@ -231,12 +246,10 @@ def search_page(request: Request) -> Response:
     store = _store(request)
     params = request.query_params
     q = params.get("q", "").strip()
-    results, error, story_hits = None, None, []
+    results, error, story_hits, status = None, None, [], 200
     since, until = _parse_day(params.get("from")), _parse_day(params.get("to"))
-    watch = store.watch(params["watch"]) if params.get("watch") else None
+    watch = params.get("watch") or None
     if q or watch:
-        # Within a watch: its query and the words asked, both.
-        full = f"({watch.query}) ({q})" if watch and q else (watch.query if watch else q)
         entity = params.get("entity", "")
         filters = Filters(
             start=since,
@@ -248,18 +261,26 @@ def search_page(request: Request) -> Response:
         try:
             # The first page leads with the stories: an event has many articles.
             first = not params.get("cursor")
-            results = search(
-                store, full, filters, limit=20, cursor=params.get("cursor"), stories=5 * first
+            results = archive.search_archive(
+                store,
+                q,
+                filters,
+                watch=watch,
+                limit=20,
+                cursor=params.get("cursor"),
+                stories=5 * first,
             )
             story_hits = list(results.stories)
         except QueryError as problem:
-            error = str(problem)
+            error, status = str(problem), 400
         except (SearchUnavailable, ValueError) as problem:
             error = str(problem)
+        except OperationError as problem:
+            error = problem.reason
     next_url = None
     if results and results.next_cursor:
         next_url = "/search?" + urlencode(dict(params) | {"cursor": results.next_cursor})
-    return with_csrf(
+    page = with_csrf(
         request,
         render(
             request,
@@ -271,7 +292,7 @@ def search_page(request: Request) -> Response:
             site=params.get("site"),
             language_filter=params.get("language"),
             entity=params.get("entity"),
-            watch=watch.name if watch else "",
+            watch=watch or "",
             watches=store.watches(),
             results=results,
             story_hits=story_hits,
@@ -282,6 +303,8 @@ def search_page(request: Request) -> Response:
             csrf=csrf_token(request),
         ),
     )
+    page.status_code = status  # a query that cannot be read is the request's fault
+    return page
 
 
 def _kind(lang: str) -> Callable[[str], str]:
@@ -301,7 +324,7 @@ def entities_page(request: Request) -> Response:
         request,
         "entities.html",
         "/entities",
-        entities=store.entities(limit=200),
+        entities=archive.list_entities(store, limit=200),
         kind=_kind(lang),
     )
 
@@ -310,42 +333,52 @@ def entities_page(request: Request) -> Response:
 def entity_page(request: Request, entity_id: Id) -> Response:
     store = _store(request)
     lang = language(request)
-    found = store.find_entities(str(entity_id), [])
-    if not found:
-        raise HTTPException(404)
-    entity = found[0]
-    stories = store.entity_stories(entity.id)
-    per_day = _mentions_per_day(store, entity.aliases, [s.id for s, _ in stories])
+    try:
+        view = archive.entity_view(store, entity_id)
+    except NotFound:
+        raise HTTPException(404) from None
+    per_day = [(d.isoformat(), n) for d, n in view.per_day]
     return render(
         request,
         "entity.html",
         "/entities",
-        entity=entity,
-        stories=stories,
+        entity=view.entity,
+        stories=view.stories,
         per_day=per_day,
         peak=max((c for _, c in per_day), default=1) or 1,
-        together=store.co_occurring(entity.id),
+        together=view.together,
         kind=_kind(lang),
         span=lambda s: _span(s.first_seen, s.last_seen, lang),
     )
 
 
-def _mentions_per_day(
-    store: Store, aliases: tuple[str, ...], story_ids: list[int]
-) -> list[tuple[str, int]]:
-    """Mentions of the entity's spellings in its stories' articles, by day of publication,
-    every day of the span shown (days without are zero)."""
-    keys = {name_key(a) for a in aliases}
-    articles = [a for sid in story_ids for a in store.story_articles(sid)]
-    found = store.mentions([a.id for a in articles if a.id is not None])
-    counts: Counter[date] = Counter()
-    for article in articles:
-        if article.published is None or article.id not in found:
-            continue
-        _, mentions, _ = found[article.id]
-        counts[article.published.date()] += sum(1 for m in mentions if name_key(m.text) in keys)
-    if not counts:
-        return []
-    first, last = min(counts), max(counts)
-    days = [first + timedelta(days=k) for k in range((last - first).days + 1)][-90:]
-    return [(d.isoformat(), counts.get(d, 0)) for d in days]
+# -- reading state -------------------------------------------------------------------------
+
+
+def _flag(value: str | None) -> bool | None:
+    return None if value is None or value == "" else value in ("1", "true", "on")
+
+
+@router.post("/stories/{story_id}/reading")
+async def reading_form(request: Request, story_id: Id) -> Response:
+    """Seen or unseen, starred or not, from a story's buttons (and their shortcuts): back
+    to the page it came from, or, asked by the page's script, its new state as JSON."""
+    data = await form(request)
+    try:
+        states = await run_in_threadpool(
+            reading.mark,
+            _store(request),
+            _reader(request),
+            [story_id],
+            _flag(data.get("seen")),
+            _flag(data.get("starred")),
+        )
+    except NotFound:
+        raise HTTPException(404) from None
+    state = states[story_id]
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"story_id": story_id, "seen": state.seen, "starred": state.starred})
+    back = data.get("back", "/")
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:
+        back = "/"
+    return RedirectResponse(back, status_code=303)

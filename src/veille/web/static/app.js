@@ -1,5 +1,6 @@
-// Keyboard shortcuts: j/k next/previous story or result, o open, / search, ? help;
-// the theme switch. No inline script anywhere: the Content-Security-Policy allows only this file.
+// Keyboard shortcuts: j/k next/previous story or result, o open, m seen or not, s starred or
+// not, / search, ? help; the theme switch; reading buttons without a page reload. No inline
+// script anywhere: the Content-Security-Policy allows only this file.
 (function () {
   const items = () => Array.from(document.querySelectorAll("[data-item]"));
   let current = -1;
@@ -19,6 +20,16 @@
     else if (event.key === "o" && current >= 0) {
       const link = items()[current].querySelector("a[href]");
       if (link) window.location.href = link.href;
+    } else if (event.key === "m" || event.key === "s") {
+      // The current story's button, or the page's own when it shows one story.
+      let forms = current >= 0 ? items()[current].querySelectorAll("form[data-reading]") : [];
+      if (!forms.length) {
+        const all = document.querySelectorAll("form[data-reading]");
+        if (all.length === 1) forms = all;
+      }
+      const which = event.key === "m" ? "seen" : "starred";
+      const button = forms[0] && forms[0].querySelector(`[data-toggle=${which}]`);
+      if (button) button.click();
     } else if (event.key === "/") {
       const box = document.querySelector("input[name=q]");
       event.preventDefault();
@@ -49,4 +60,27 @@ document.addEventListener("change", async (event) => {
     body: await input.files[0].arrayBuffer(),
   });
   window.location.href = response.url;
+});
+// Seen and starred: sent in the background, the button and the story updated in place.
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!form.matches || !form.matches("form[data-reading]") || !event.submitter) return;
+  event.preventDefault();
+  const button = event.submitter;
+  const body = new URLSearchParams(new FormData(form));
+  body.set(button.name, button.value);
+  const response = await fetch(form.action, {
+    method: "POST",
+    headers: { Accept: "application/json" },
+    body,
+  });
+  if (!response.ok) return;
+  const state = await response.json();
+  for (const name of ["seen", "starred"]) {
+    const toggle = form.querySelector(`[data-toggle=${name}]`);
+    toggle.setAttribute("aria-pressed", state[name] ? "true" : "false");
+    toggle.value = state[name] ? "0" : "1";
+  }
+  const card = form.closest(".story-card");
+  if (card) card.classList.toggle("seen", state.seen);
 });
