@@ -23,6 +23,10 @@ from veille.i18n import _
 from veille.model import Article, RawDocument
 from veille.urls import canonical_url, clean_url, domain
 
+# Part of every raw input's digest: raise it when extraction gives other articles from the
+# same bytes, so inputs read before are extracted again instead of skipped as unchanged.
+EXTRACTION_VERSION = 1
+
 
 class ExtractError(ValueError):
     """The document holds nothing we can store as an article."""

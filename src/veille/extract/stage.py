@@ -1,5 +1,6 @@
 """The extract-and-store stage: raw documents become clean articles, stored one by one,
-each with the record of the page it came from.
+each with the record of the page it came from. A raw input read before, unchanged (same
+bytes, same extraction code), is known by its digest and not extracted again.
 
 A batch is extracted together so lines repeated across one site's pages (menus, bylines,
 promotions) can be found and dropped. Then each document is one transaction: the page's
@@ -13,9 +14,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 
+import xxhash
 from sqlalchemy.exc import DataError
 
-from veille.extract import ExtractError, content_hash, extract
+from veille.extract import EXTRACTION_VERSION, ExtractError, content_hash, extract
 from veille.extract.clean import fold, site_repeated_lines
 from veille.i18n import _
 from veille.model import Article, Failure, IngestReport, PageFetch, RawDocument, Skip
@@ -38,6 +40,12 @@ def store_documents(
     if stop is not None and stop.is_set():
         report.stopped = True
         return
+    digests = {raw.ref: raw_digest(raw) for _, raw, _ in documents}
+    known = store.raw_digests(sorted(digests))
+    unchanged = [d for d in documents if known.get(d[1].ref) == digests[d[1].ref]]
+    report.read += len(unchanged)
+    report.unchanged += len(unchanged)
+    documents = [d for d in documents if known.get(d[1].ref) != digests[d[1].ref]]
     extracted: list[tuple[Document, Article | None]] = []
     results = map_processes(_extract, [(raw, source) for source, raw, _ in documents], minimum=4)
     for document, result in zip(documents, results, strict=True):
@@ -59,6 +67,7 @@ def store_documents(
                 if article is None:
                     continue
                 outcome, article_id = store.save_article(article)
+                store.read_raw(raw.ref, digests[raw.ref])
         except DataError as exc:
             # A value this database cannot hold: that article fails, the batch goes on.
             reason = _("the database refused it: {error}", error=str(exc.orig).splitlines()[0])
@@ -82,6 +91,25 @@ def store_documents(
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome != "unchanged":
             report.stored.append(article_id)
+
+
+def raw_digest(raw: RawDocument) -> str:
+    """What a raw input gives an article from: its bytes, what its container said of it, and
+    the extraction code's version."""
+    digest = xxhash.xxh3_128(f"{EXTRACTION_VERSION}|{raw.kind}|".encode())
+    content = raw.content.encode() if isinstance(raw.content, str) else raw.content
+    digest.update(content)
+    for value in (
+        raw.url,
+        raw.content_type,
+        raw.title,
+        raw.published,
+        raw.author,
+        raw.site_name,
+        raw.language,
+    ):
+        digest.update(f"|{value}".encode())
+    return digest.hexdigest()
 
 
 def _extract(item: tuple[RawDocument, str]) -> Article | str:
