@@ -103,6 +103,21 @@ class UnderstandingStore(StoreBase):
                 stories.update().where(stories.c.id == story_id).values(pending_brief=False)
             )
 
+    def summaries(self, story_ids: list[int], sentences: int = 2) -> dict[int, str]:
+        """The first sentences of each story's summary, in one query for all."""
+        found: dict[int, str] = {}
+        with self._read() as conn:
+            for chunk in _chunks(story_ids):
+                rows = conn.execute(
+                    select(story_briefs.c.story_id, story_briefs.c.data).where(
+                        story_briefs.c.story_id.in_(chunk)
+                    )
+                )
+                for story_id, data in rows:
+                    said = json.loads(data).get("summary") or []
+                    found[story_id] = " ".join(s["text"] for s in said[:sentences])
+        return found
+
     def brief(self, story_id: int) -> StoryBrief | None:
         """The story's brief with its entities, most mentioned first (None: not understood)."""
         with self._read() as conn:

@@ -133,8 +133,10 @@ def today(request: Request) -> Response:
     who = _reader(request)
     visit = reading.visit(store, who, ids)
     states = reading.read_states(store, who, ids)
+    outlets = store.story_outlets(ids)
+    summaries = store.summaries(ids)
     cards = [
-        _card(store, r.story, when, lang)
+        _card(r.story, outlets.get(r.story.id, []), summaries.get(r.story.id, ""), when, lang)
         | {"new": r.story.id in visit.new, "state": states[r.story.id]}
         for r in ranked
     ]
@@ -163,18 +165,21 @@ def _parse_day(value: str | None) -> date | None:
         return None
 
 
-def _card(store: Store, story: Story, day: date, lang: str) -> dict[str, Any]:
-    articles = store.story_articles(story.id)
-    sites = list(dict.fromkeys(a.site_name or domain(a.url) or "" for a in articles))
+def _card(
+    story: Story,
+    outlets: list[tuple[str | None, str, datetime | None]],
+    summary: str,
+    day: date,
+    lang: str,
+) -> dict[str, Any]:
+    """A story on a page of stories: its outlets (site, URL, time of each article) and the
+    first sentences of its summary, read for all the page's stories at once."""
+    sites = list(dict.fromkeys(site or domain(url) or "" for site, url, _ in outlets))
     start = datetime.combine(day, datetime.min.time())
-    before = {a.site_name for a in articles if (a.published or start) < start}
+    before = {site for site, _, when in outlets if (when or start) < start}
     today_sites = {
-        a.site_name
-        for a in articles
-        if a.published and start <= a.published < start + timedelta(days=1)
+        site for site, _, when in outlets if when and start <= when < start + timedelta(days=1)
     }
-    brief = store.brief(story.id)
-    summary = " ".join(s.text for s in brief.summary[:2]) if brief else ""
     return {
         "id": story.id,
         "title": story.title,
