@@ -798,6 +798,13 @@ def _print_brief(brief: StoryBrief) -> None:
                 )
                 + "[/]"
             )
+    if brief.quotes:
+        console.print("\n[bold]" + _("Who said what") + "[/]")
+        for quote in brief.quotes:
+            console.print(
+                f"  [bold]{escape(quote.speaker)}[/] : « {escape(quote.text)} » "
+                f"[dim]\\[{escape(_sites(quote.sources))}][/]"
+            )
     if brief.disagreements:
         console.print("\n[bold]" + _("Where sources disagree") + "[/]")
         for conflict in brief.disagreements:

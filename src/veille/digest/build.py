@@ -14,6 +14,7 @@ from veille.model import (
     Article,
     BriefDisagreement,
     BriefFact,
+    BriefQuote,
     BriefSentence,
     Copy,
     Story,
@@ -27,6 +28,7 @@ from veille.watch import Searchable, matches, parse, searchable
 from veille.watch.rank import Candidate, RankWeights, rank
 
 ENTITIES_SHOWN = 8
+QUOTES_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Entry:
     relevance: float
     matched: tuple[str, ...]
     new_sources: int | None  # None: never carried before; else sources added since
+    quotes: tuple[BriefQuote, ...] = ()  # who said what, most carried first
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ def build(
                 facts=brief.facts if brief else (),
                 disagreements=brief.disagreements if brief else (),
                 entities=brief.entities[:ENTITIES_SHOWN] if brief else (),
+                quotes=brief.quotes[:QUOTES_SHOWN] if brief else (),
                 score=round(found.score, 4),
                 relevance=round(found.relevance, 4),
                 matched=found.matched,

@@ -192,6 +192,13 @@ class Disagreement(BaseModel):
     notes: list[str]
 
 
+class Quote(BaseModel):
+    text: str = Field(description="The quotation, whole")
+    speaker: str = Field(description="Who said it, as the sources name them")
+    entity: str | None = Field(description="The story's entity the speaker is, if found")
+    sources: list[Ref]
+
+
 class NamedEntity(BaseModel):
     id: int
     name: str
@@ -220,6 +227,7 @@ class StoryDetail(StoryOut):
     summary: list[SummarySentence]
     facts: list[Fact]
     disagreements: list[Disagreement]
+    quotes: list[Quote] = Field(description="Who said what, with the outlets carrying it")
     entities: list[NamedEntity]
     articles: list[ArticleOut]  # type: ignore[assignment]
     related: list[Related]
@@ -574,7 +582,11 @@ def story(story_id: Id, store: StoreDep, who: ReaderDep, lang: Literal["fr", "en
     copies, related stories. A story merged into another redirects to it."""
     view = archive.story_view(store, story_id)
     brief = view.brief
-    understood = brief_json(brief.summary, brief.facts, brief.disagreements, lang) if brief else {}
+    understood = (
+        brief_json(brief.summary, brief.facts, brief.disagreements, lang, brief.quotes)
+        if brief
+        else {}
+    )
     state = reading.read_states(store, who, [view.story.id])[view.story.id]
     summary = _story_out(view.story, state).model_dump(exclude={"articles"})
     return StoryDetail(
@@ -582,6 +594,7 @@ def story(story_id: Id, store: StoreDep, who: ReaderDep, lang: Literal["fr", "en
         summary=understood.get("summary", []),
         facts=understood.get("facts", []),
         disagreements=understood.get("disagreements", []),
+        quotes=understood.get("quotes", []),
         entities=[
             NamedEntity(
                 id=e.entity_id,
