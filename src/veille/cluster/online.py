@@ -253,6 +253,10 @@ class StoryClusterer:
             dense=pack(dense) if dense is not None else None,
         )
 
+    def dense_encoder(self) -> encoders.Encoder | None:
+        """The dense encoder this clusterer uses (None: words alone)."""
+        return self._encoder()
+
     def _encoder(self) -> encoders.Encoder | None:
         if self._default_encoder:  # loaded on first use: a headline-only caller may not
             self.encoder, self._default_encoder = encoders.load(), False

@@ -24,17 +24,23 @@ import struct
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from veille.cluster.online import StoryChange, StoryClusterer
 from veille.cluster.vectors import ClusterDoc
 from veille.dedup import NearDuplicateIndex
+from veille.encoder import article_text
+from veille.encoder import load as load_encoder
 from veille.model import Article, Copy
+from veille.parallel import map_processes
 from veille.store import Grouping, Store, StoryView
 from veille.store.grouping import GROUP_STATE
 
 # Articles placed per committed chunk: seconds of work, so a stop is quick and a crash
 # loses little.
 CHUNK = 500
+# Texts per batch handed to the dense encoder in a worker.
+_ENCODE_SLICE = 32
 # Syndicated copies appear within days: older signatures are dropped at each day's end.
 COPY_WINDOW = timedelta(days=7)
 _MAGIC = b"VGRP"
@@ -110,6 +116,7 @@ def group(store: Store, stop: threading.Event | None = None) -> GroupOutcome:
         if not batch:
             break
         checkpoints = []
+        dense = _encode(state.clusterer, [article for _, article in batch])
         for key, article in batch:
             if stop is not None and stop.is_set():
                 # Nothing of this chunk is written: the next run places it again.
@@ -119,7 +126,7 @@ def group(store: Store, stop: threading.Event | None = None) -> GroupOutcome:
                 _end_day(state, key[:10])
                 if wanted(key[:10]):
                     checkpoints.append((key[:10], state.to_bytes(settled=True)))
-            outcome.copies += _place(store, state, article)
+            outcome.copies += _place(store, state, article, dense.get(article.id))
             state.key = key
         state.settled = False
         changes = state.clusterer.take_changes()
@@ -192,7 +199,26 @@ def _settle_last_day(store: Store, state: _State, outcome: GroupOutcome) -> None
     state.settled = True
 
 
-def _place(store: Store, state: _State, article: Article) -> int:
+def _encode(clusterer: StoryClusterer, articles: list[Article]) -> dict[int, Any]:
+    """The chunk's dense vectors, encoded over the cores in batches (the clusterer would
+    encode one article at a time); empty without an encoder."""
+    encoder = clusterer.dense_encoder()
+    if encoder is None:
+        return {}
+    texts = [article_text(a.title, a.text) for a in articles]
+    slices = [texts[i : i + _ENCODE_SLICE] for i in range(0, len(texts), _ENCODE_SLICE)]
+    rows = [row for part in map_processes(_encode_slice, slices) for row in part]
+    return {a.id: row for a, row in zip(articles, rows, strict=True) if a.id is not None}
+
+
+def _encode_slice(texts: list[str]) -> Any:
+    # The encoder loaded in the main process (cached), shared by the forked workers.
+    encoder = load_encoder()
+    assert encoder is not None
+    return encoder.encode(texts)
+
+
+def _place(store: Store, state: _State, article: Article, dense: Any = None) -> int:
     """Place one article: with the article it copies, if any, else where the clusterer
     says. Returns the number of copy links found."""
     assert article.id is not None
@@ -225,6 +251,7 @@ def _place(store: Store, state: _State, article: Article) -> int:
             article.published,
             article.site_name,
             article.language,
+            dense=dense,
         ),
         into=into,
         copy_of=copy_of,
