@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.pool import Pool
 from typing import TypeVar
@@ -55,10 +56,21 @@ class Workers:
         if self.count <= 1 or len(items) < self.count * self.minimum:
             return map(function, items)
         if self._pool is None:
-            self._pool = multiprocessing.get_context("fork").Pool(self.count)
+            self._pool = multiprocessing.get_context("fork").Pool(
+                self.count, initializer=_worker_signals
+            )
         # Small chunks: items vary in cost, and a worker that is done takes the next.
         chunk = max(1, min(16, len(items) // (self.count * 8)))
         return self._pool.imap(function, items, chunksize=chunk)
+
+
+def _worker_signals() -> None:
+    """A forked worker inherits the CLI's handlers, which only ask the main process to stop
+    after its current unit: the pool's terminate() (SIGTERM) would then never end a worker
+    and the job would hang. Workers die on SIGTERM; Ctrl-C is the main process's to
+    handle (the terminal sends it to the whole group)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def map_processes(function: Callable[[T], R], items: Sequence[T], *, minimum: int = 2) -> list[R]:
