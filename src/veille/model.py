@@ -47,6 +47,7 @@ class RawDocument:
     # Hints from the container (feed entry, JSONL fields, dump header); extraction may
     # prefer better values found in the document itself.
     title: str | None = None
+    # Aware when the time of day is known, naive midnight for a day alone (veille.when).
     published: datetime | None = None
     author: str | None = None
     site_name: str | None = None
@@ -62,12 +63,16 @@ class Article:
     content_hash: str
     raw_ref: str
     source: str
+    # Naive UTC, as stored; a day alone is that day at 00:00 with `published_time_known`
+    # false (see veille.when for showing it).
     published: datetime | None = None
     author: str | None = None
     site_name: str | None = None
     language: str | None = None
     description: str | None = None
     id: int | None = None
+    published_time_known: bool = False
+    modified: datetime | None = None  # naive UTC, when the page states it
 
 
 @dataclass(frozen=True)

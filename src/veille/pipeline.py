@@ -17,7 +17,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from veille.enrich.entities import Entity, Mention, find_mentions, link, lookup_
 from veille.enrich.story import StoryArticle, entity_text
 from veille.extract import ExtractError, content_hash, extract
 from veille.extract.clean import fold, site_repeated_lines
+from veille.extract.template import SiteTemplate, for_document, template_views
 from veille.fetch import Fetcher, FetchError
 from veille.i18n import _
 from veille.model import Article, Copy, EntityUpdate, Failure, RawDocument, Skip, Source, Watch
@@ -256,11 +257,12 @@ def store_documents(
     documents: list[tuple[str, RawDocument]], store: Store, report: IngestReport
 ) -> None:
     """Extract, clean across one site's pages, store; failures are recorded, not raised."""
+    templates = site_templates([document for _, document in documents], store)
     articles: list[Article] = []
-    for source, document in documents:
+    for (source, document), template in zip(documents, templates, strict=True):
         report.read += 1
         try:
-            articles.append(extract(document, source))
+            articles.append(extract(document, source, template))
         except ExtractError as exc:
             _record(store, report, Failure(source, document.ref, "extract", str(exc)))
     for article in drop_site_furniture(articles):
@@ -301,7 +303,9 @@ def group(store: Store, report: IngestReport) -> set[int]:
     todo = store.articles_by_id(store.ungrouped(report.stored))
     if not todo:
         return set()
-    todo.sort(key=lambda a: (a.published or datetime.max, a.id))
+    # By day, then as they arrived: the clusterer is sensitive to order, and the time of
+    # day (now known) let an early off-topic page seed a story its neighbours then joined.
+    todo.sort(key=lambda a: (a.published.date() if a.published else date.max, a.id))
     index = _load(store, DEDUP_STATE, NearDuplicateIndex)
     clusterer = _load(store, CLUSTER_STATE, StoryClusterer)
     touched: set[int] = set()
@@ -581,6 +585,23 @@ def _entity_updates(
 def _load(store: Store, name: str, kind):
     data = store.load_state(name)
     return kind.from_bytes(data) if data else kind()
+
+
+def site_templates(documents: list[RawDocument], store: Store) -> list[SiteTemplate | None]:
+    """Each page's view of its site's template (veille.extract.template), after the
+    batch's new pages are learned into the store."""
+    pages = [for_document(document) for document in documents]
+    blocks: dict[str, set[str]] = defaultdict(set)
+    keys: dict[str, set[str]] = defaultdict(set)
+    for page in filter(None, pages):
+        blocks[page.site].update(page.blocks)
+        keys[page.site].add(page.page)
+    memory = {site: store.site_template(site, found) for site, found in blocks.items()}
+    learned = {site: store.learned_pages(site, found) for site, found in keys.items()}
+    views, fresh = template_views(pages, memory, learned)
+    for site, new in fresh.items():
+        store.learn_pages(site, new)
+    return views
 
 
 def drop_site_furniture(articles: list[Article]) -> list[Article]:

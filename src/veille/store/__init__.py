@@ -26,6 +26,7 @@ from veille.store.schema import (
     story_related,
     utc_now,
 )
+from veille.store.templates import TemplateStore
 from veille.store.understanding import UnderstandingStore
 from veille.store.users import UserStore
 from veille.store.watches import WatchStore
@@ -40,6 +41,8 @@ _CONTENT_FIELDS = (
     "title",
     "text",
     "published",
+    "published_time_known",
+    "modified",
     "author",
     "site_name",
     "language",
@@ -59,7 +62,7 @@ class LogEntry:
     last_seen: datetime
 
 
-class Store(UnderstandingStore, WatchStore, UserStore):
+class Store(UnderstandingStore, WatchStore, UserStore, TemplateStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = create_engine(url)
@@ -583,6 +586,8 @@ def _to_article(row: Any) -> Article:
                 "site_name",
                 "language",
                 "description",
+                "published_time_known",
+                "modified",
             )
         }
     )
