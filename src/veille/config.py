@@ -29,6 +29,7 @@ from typing import Any
 from platformdirs import user_data_path
 
 from veille import __version__
+from veille.when import DEFAULT_ZONE
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 USER_AGENT_TOKEN = "veille"  # the name robots.txt rules address
@@ -118,6 +119,11 @@ class Settings:
     # `veille run` (sources and watches added by hand stay).
     sources: list[dict[str, Any]] = field(default_factory=list)
     watches: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def timezone(self) -> str:
+        """Where times are shown (pages, digests, API, CLI): `[digest] timezone`."""
+        return str(self.digest.get("timezone", DEFAULT_ZONE))
 
     @classmethod
     def from_env(cls, config: Path | None = None) -> Settings:

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_ZONE = "Europe/Paris"
@@ -76,3 +76,19 @@ def shown(value: datetime | None, time_known: bool, where: str | None = None) ->
 def local_day(value: datetime, time_known: bool, where: str | None = None) -> date:
     """The day a reader there would say it was published."""
     return local(value, time_known, where).date()
+
+
+def day_start(day: date, where: str | None = None) -> datetime:
+    """When a local day begins, in naive UTC (the store's bounds for "that day"). A day
+    alone is stored at its 00:00 UTC, which lies within the same local day east of UTC."""
+    try:
+        begins = datetime.combine(day, time(), tzinfo=zone(where)).astimezone(UTC)
+    except OverflowError:  # the first or last days a datetime can hold
+        return datetime.min if day.year == 1 else datetime.max
+    return begins.replace(tzinfo=None)
+
+
+def day_bounds(day: date, where: str | None = None) -> tuple[datetime, datetime]:
+    """[start, end) of a local day in naive UTC."""
+    following = day + timedelta(days=1) if day < date.max else day
+    return day_start(day, where), datetime.max if day == date.max else day_start(following, where)

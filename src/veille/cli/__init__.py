@@ -33,6 +33,7 @@ from veille.sources.local import count_files
 from veille.sources.opml import OpmlError, OpmlFeed, parse_opml, write_opml
 from veille.sources.web import Found, PollError, identify
 from veille.store import Store
+from veille.when import rfc3339, shown
 
 app = typer.Typer(
     help=_("veille: news monitoring, one entry per story."),
@@ -152,6 +153,7 @@ def articles(
     """Lister les articles stockés. / List stored articles."""
     store = _store(db)
     start, end = _parse_day(day or since), _parse_day(day or until)
+    zone = Settings.from_env().timezone
     table = Table(show_lines=False)
     for column in (
         "id",
@@ -162,21 +164,17 @@ def articles(
     ):
         table.add_column(column)
     for article in store.articles(
-        since=start, until=end, site=site, language=language, limit=limit
+        since=start, until=end, site=site, language=language, limit=limit, zone=zone
     ):
         table.add_row(
             str(article.id),
-            _day(article.published),
+            shown(article.published, article.published_time_known, zone),
             escape(article.site_name or ""),
             article.language or "",
             escape(article.title),
         )
     console.print(table)
     store.close()
-
-
-def _day(value: datetime | None) -> str:
-    return value.date().isoformat() if value else "—"
 
 
 @app.command()
@@ -191,8 +189,11 @@ def show(
     if article is None:
         errors.print(_("No article for '{key}'.", key=key))
         raise typer.Exit(1)
+    zone = Settings.from_env().timezone
     console.print(f"[bold]{escape(article.title)}[/]")
-    details = [article.site_name, _day(article.published), article.author, article.language]
+    when = shown(article.published, article.published_time_known, zone)
+    details = [article.site_name, when if article.published else None, article.author]
+    details.append(article.language)
     console.print(" · ".join(escape(d) for d in details if d))
     console.print(f"[link={article.url}]{escape(article.url)}[/link]\n")
     console.print(escape(article.text), soft_wrap=False)
@@ -204,6 +205,7 @@ EXPORT_FIELDS = (
     "canonical_url",
     "title",
     "published",
+    "modified",
     "author",
     "site_name",
     "language",
@@ -233,6 +235,7 @@ def export(
         errors.print(_("Unknown format: jsonl or csv."))
         raise typer.Exit(2)
     store = _store(db)
+    zone = Settings.from_env().timezone
     stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         writer = csv.DictWriter(stream, EXPORT_FIELDS) if fmt == "csv" else None
@@ -240,7 +243,10 @@ def export(
             writer.writeheader()
         for article in store.articles():
             row = {k: v for k, v in asdict(article).items() if k in EXPORT_FIELDS}
-            row["published"] = article.published.isoformat() if article.published else None
+            # RFC 3339 with the local offset when the page states a time; the day alone
+            # (full-date) when it states only that.
+            row["published"] = rfc3339(article.published, article.published_time_known, zone)
+            row["modified"] = rfc3339(article.modified, True, zone)
             if writer:
                 writer.writerow(row)
             else:
@@ -704,10 +710,11 @@ def story_command(
     copy_of = {c.copy_id: c.original_id for c in copies}
     by_id = {a.id: a for a in members}
     console.print("\n[bold]" + _("Articles") + "[/]")
+    zone = Settings.from_env().timezone
     for article in members:
         if article.id in copy_of:
             continue
-        when = article.published.strftime("%Y-%m-%d %H:%M") if article.published else "—"
+        when = shown(article.published, article.published_time_known, zone)
         console.print(
             f"{when}  [bold]{escape(article.site_name or '')}[/]  {escape(article.title)}"
         )

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from veille.cli import ConfigOption, DbOption, _settings, _span, _store, app, console, errors
+from veille.config import Settings
 from veille.demo import run_demo
 from veille.digest import Period, build
 from veille.digest.deliver import deliver, smtp_from_config
@@ -20,6 +21,7 @@ from veille.model import Watch
 from veille.search import Filters, SearchUnavailable, search
 from veille.watch import QueryError, highlights, parse, watch_problems
 from veille.watch.rank import weights_from_config
+from veille.when import shown
 
 watch_app = typer.Typer(
     help=_("Watches: followed queries, their filters, schedule and delivery targets."),
@@ -225,7 +227,8 @@ def digest_command(
     store = _store(db)
     watch = _find(store, name)
     when = date.fromisoformat(day) if day else datetime.now(UTC).date()
-    digest = build(store, watch, Period.day(when), weights_from_config(settings.ranking))
+    period = Period.day(when, settings.timezone)
+    digest = build(store, watch, period, weights_from_config(settings.ranking))
     text = render(digest, fmt, lang)
     if output is not None:
         output.write_text(text, "utf-8")
@@ -315,7 +318,7 @@ def search_command(
     store.close()
     console.print(n_("{count} result", "{count} results", results.total, count=results.total))
     for hit in results.hits:
-        when = hit.published.strftime("%Y-%m-%d") if hit.published else "—"
+        when = shown(hit.published, hit.published_time_known, Settings.from_env().timezone)
         story = f" · {_('story')} {hit.story_id}" if hit.story_id else ""
         title = _marked(hit.title, list(hit.title_spans))
         console.print(

@@ -7,8 +7,8 @@ when it has grown since ("+4 sources").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 
 from veille.model import (
     Article,
@@ -25,6 +25,7 @@ from veille.store import Store
 from veille.urls import domain
 from veille.watch import Searchable, matches, parse, searchable
 from veille.watch.rank import Candidate, RankWeights, rank
+from veille.when import day_bounds
 
 ENTITIES_SHOWN = 8
 
@@ -36,8 +37,9 @@ class EntrySource:
     site: str
     url: str
     title: str
-    published: datetime | None
+    published: datetime | None  # naive UTC, as stored
     also: tuple[tuple[str, str], ...] = ()  # (site, url) of syndicated copies
+    published_time_known: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Digest:
     end: datetime
     generated: datetime
     entries: tuple[Entry, ...]
+    zone: str | None = None  # where its times are shown (Europe/Paris by default)
 
 
 @dataclass(frozen=True)
@@ -73,11 +76,13 @@ class Period:
     start: datetime  # UTC, naive like the store's times
     end: datetime
     key: str  # names the period; one digest per watch, key and target is ever sent
+    zone: str | None = None  # where its days are, and its times shown
 
     @classmethod
-    def day(cls, day: date) -> Period:
-        start = datetime.combine(day, time.min)
-        return cls(start, start + timedelta(days=1), day.isoformat())
+    def day(cls, day: date, zone: str | None = None) -> Period:
+        """The day where `zone` is (Europe/Paris by default), in UTC bounds."""
+        start, end = day_bounds(day, zone)
+        return cls(start, end, day.isoformat(), zone)
 
 
 def build(
@@ -132,7 +137,7 @@ def build(
                 new_sources=None if before is None else len(sources) - before.sources,
             )
         )
-    return Digest(watch, period.key, start, end, now, tuple(entries))
+    return Digest(watch, period.key, start, end, now, tuple(entries), period.zone)
 
 
 def _load(
@@ -179,16 +184,20 @@ def _sources(articles: Sequence[Article], copies: Sequence[Copy]) -> list[EntryS
                 also.setdefault(original, []).append((site, article.url))
             continue
         if site not in lines:
-            lines[site] = EntrySource(site, article.url, article.title, article.published)
+            lines[site] = EntrySource(
+                site,
+                article.url,
+                article.title,
+                article.published,
+                published_time_known=article.published_time_known,
+            )
     first_of = {line.url: a.id for a in ordered for line in lines.values() if a.url == line.url}
     result = []
     for line in lines.values():
         extra = tuple(
             (s, u) for s, u in also.get(first_of[line.url], []) if s not in lines or s == line.site
         )
-        result.append(
-            EntrySource(line.site, line.url, line.title, line.published, extra) if extra else line
-        )
+        result.append(replace(line, also=extra) if extra else line)
     return result
 
 

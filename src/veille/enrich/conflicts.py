@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from veille.enrich.facts import FactSource, event_dates
 from veille.i18n import translate
 from veille.text import fold, sentences, terms
+from veille.when import local_day
 
 _WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _AMOUNT = re.compile(
@@ -135,7 +136,7 @@ def _date_slot(sources: list[FactSource], word: str) -> Disagreement | None:
     for source in sources:
         if source.published is None:
             continue
-        reference = source.published.date()
+        reference = local_day(source.published, True)  # the day where its readers are
         for sentence in sentences(source.text):
             if not any(_same_word(word, term) for term in terms(sentence, source.language)):
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +30,7 @@ from veille.store.templates import TemplateStore
 from veille.store.understanding import UnderstandingStore
 from veille.store.users import UserStore
 from veille.store.watches import WatchStore
+from veille.when import day_bounds
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -260,14 +261,14 @@ class Store(UnderstandingStore, WatchStore, UserStore, TemplateStore):
         site: str | None = None,
         language: str | None = None,
         limit: int | None = None,
+        zone: str | None = None,
     ) -> Iterator[Article]:
+        """Latest first; `since` and `until` are days where `zone` is (Europe/Paris)."""
         query = select(articles).order_by(articles.c.published.desc().nulls_last(), articles.c.id)
         if since:
-            start = datetime.combine(since, datetime.min.time())
-            query = query.where(articles.c.published >= start)
+            query = query.where(articles.c.published >= day_bounds(since, zone)[0])
         if until:
-            end = datetime.combine(until, datetime.min.time()) + timedelta(days=1)
-            query = query.where(articles.c.published < end)
+            query = query.where(articles.c.published < day_bounds(until, zone)[1])
         if site:
             query = query.where(func.lower(articles.c.site_name).contains(site.lower()))
         if language:
@@ -444,8 +445,11 @@ class Store(UnderstandingStore, WatchStore, UserStore, TemplateStore):
         with self.engine.connect() as conn:
             return [_to_story(row) for row in conn.execute(query).mappings()]
 
-    def stories(self, day: date | None = None, limit: int | None = None) -> list[Story]:
-        """Live stories, latest activity first; with `day`, those active that day."""
+    def stories(
+        self, day: date | None = None, limit: int | None = None, zone: str | None = None
+    ) -> list[Story]:
+        """Live stories, latest activity first; with `day`, those active that day (where
+        `zone` is, Europe/Paris by default)."""
         query = (
             select(stories)
             .where(stories.c.merged_into.is_(None))
@@ -453,10 +457,8 @@ class Store(UnderstandingStore, WatchStore, UserStore, TemplateStore):
             .order_by(stories.c.last_seen.desc().nulls_last(), stories.c.id.desc())
         )
         if day is not None:
-            start = datetime.combine(day, datetime.min.time())
-            query = query.where(
-                stories.c.first_seen < start + timedelta(days=1), stories.c.last_seen >= start
-            )
+            start, end = day_bounds(day, zone)
+            query = query.where(stories.c.first_seen < end, stories.c.last_seen >= start)
         if limit:
             query = query.limit(limit)
         with self.engine.connect() as conn:

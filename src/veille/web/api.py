@@ -30,6 +30,7 @@ from veille.search import (
 from veille.search import stories as find_stories
 from veille.store import Store
 from veille.watch import QueryError
+from veille.when import rfc3339
 
 router = APIRouter(prefix="/api/v1")
 
@@ -59,6 +60,10 @@ def problem(status: int, detail: str, position: int | None = None) -> JSONRespon
 
 def get_store(request: Request) -> Store:
     return request.app.state.store
+
+
+def _zone(request: Request) -> str:
+    return request.app.state.settings.timezone
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -146,13 +151,13 @@ def stories(
         digest = build(
             store,
             Watch(found.name, found.query, found.languages, found.sites),
-            Period.day(when),
+            Period.day(when, _zone(request)),
             limit=10_000,
         )
         ranked = [(store.story(e.story_id), e.score) for e in digest.entries]
         items = [_story_out(s, score) for s, score in ranked if s is not None]
     else:
-        items = [_story_out(s) for s in store.stories(day=day)]
+        items = [_story_out(s) for s in store.stories(day=day, zone=_zone(request))]
     page = items[offset : offset + limit]
     more = offset + len(page) < len(items)
     return _tagged(
@@ -166,7 +171,7 @@ def stories(
 
 
 @router.get("/stories/{story_id}", responses=NOT_FOUND | {301: {"description": "Merged"}})
-def story(story_id: Id, store: StoreDep, lang: str = "fr") -> Any:
+def story(request: Request, story_id: Id, store: StoreDep, lang: str = "fr") -> Any:
     """A story whole: its summary, key facts, disagreements, entities, articles with their
     copies, related stories. A story merged into another redirects to it."""
     found = store.story(story_id)
@@ -199,7 +204,8 @@ def story(story_id: Id, store: StoreDep, lang: str = "fr") -> Any:
                 "title": a.title,
                 "url": a.url,
                 "site": a.site_name,
-                "published": _default(a.published) if a.published else None,
+                # RFC 3339 in local time, or the day alone when the page gives no time.
+                "published": rfc3339(a.published, a.published_time_known, _zone(request)),
                 "language": a.language,
                 "copy_of": copies.get(a.id),
             }
@@ -276,7 +282,7 @@ def search_articles(
                     "title": h.title,
                     "url": h.url,
                     "site": h.site,
-                    "published": h.published,
+                    "published": rfc3339(h.published, h.published_time_known, _zone(request)),
                     "story_id": h.story_id,
                     "snippet": h.snippet,
                     "spans": [list(s) for s in h.spans],

@@ -129,7 +129,7 @@ async def watch_send(request: Request, name: str) -> Response:
         )
     settings = request.app.state.settings
     day = date.fromisoformat(data["date"]) if data.get("date") else datetime.now(UTC).date()
-    digest = build(store, watch, Period.day(day))
+    digest = build(store, watch, Period.day(day, settings.timezone))
     outcomes = deliver(
         store, digest, list(watch.targets), language(request), smtp_from_config(settings.smtp)
     )

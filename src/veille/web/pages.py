@@ -31,6 +31,7 @@ from veille.urls import domain
 from veille.watch import QueryError
 from veille.web.api import MAX_ID, Id
 from veille.web.csrf import csrf_token, with_csrf
+from veille.when import local_day, shown
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -60,17 +61,6 @@ def _span(first: datetime | None, last: datetime | None, lang: str) -> str:
     if last is None or first.date() == last.date():
         return long_date(first, lang)
     return f"{long_date(first, lang)} → {long_date(last, lang)}"
-
-
-def _moment(when: datetime | None) -> str:
-    """A publication time; the day alone when the source gave no time (stored as 00:00)."""
-    if when is None:
-        return "—"
-    return (
-        when.strftime("%Y-%m-%d")
-        if (when.hour, when.minute) == (0, 0)
-        else when.strftime("%Y-%m-%d %H:%M")
-    )
 
 
 def _sites(refs: tuple[SourceRef, ...]) -> str:
@@ -107,24 +97,29 @@ def _store(request: Request) -> Store:
     return request.app.state.store
 
 
+def _zone(request: Request) -> str:
+    return request.app.state.settings.timezone
+
+
 @router.get("/", response_class=HTMLResponse)
 def today(request: Request) -> Response:
     store = _store(request)
     lang = language(request)
     params = request.query_params
-    when = _parse_day(params.get("date")) or _latest_day(store)
+    zone = _zone(request)
+    when = _parse_day(params.get("date")) or _latest_day(store, zone)
     chosen = store.watch(params["watch"]) if params.get("watch") else None
     if chosen is not None:
         digest = build(
             store,
             Watch(chosen.name, chosen.query, chosen.languages, chosen.sites),
-            Period.day(when),
+            Period.day(when, zone),
             limit=100,
         )
         stories = [s for e in digest.entries if (s := store.story(e.story_id)) is not None]
     else:
-        stories = store.stories(day=when)
-    cards = [_card(store, s, when, lang) for s in stories]
+        stories = store.stories(day=when, zone=zone)
+    cards = [_card(store, s, when, lang, zone) for s in stories]
     return render(
         request,
         "today.html",
@@ -144,23 +139,21 @@ def _parse_day(value: str | None) -> date | None:
         return None
 
 
-def _latest_day(store: Store) -> date:
+def _latest_day(store: Store, zone: str) -> date:
     latest = store.stories(limit=1)
     if latest and latest[0].last_seen:
-        return latest[0].last_seen.date()
+        return local_day(latest[0].last_seen, True, zone)
     return datetime.now(UTC).date()
 
 
-def _card(store: Store, story: Story, day: date, lang: str) -> dict[str, Any]:
+def _card(store: Store, story: Story, day: date, lang: str, zone: str) -> dict[str, Any]:
     articles = store.story_articles(story.id)
     sites = list(dict.fromkeys(a.site_name or domain(a.url) or "" for a in articles))
-    start = datetime.combine(day, datetime.min.time())
-    before = {a.site_name for a in articles if (a.published or start) < start}
-    today_sites = {
-        a.site_name
-        for a in articles
-        if a.published and start <= a.published < start + timedelta(days=1)
+    days = {
+        a.id: local_day(a.published, a.published_time_known, zone) for a in articles if a.published
     }
+    before = {a.site_name for a in articles if days.get(a.id, day) < day}
+    today_sites = {a.site_name for a in articles if days.get(a.id) == day}
     brief = store.brief(story.id)
     summary = " ".join(s.text for s in brief.summary[:2]) if brief else ""
     return {
@@ -185,6 +178,7 @@ def story_page(request: Request, story_id: Id) -> Response:
     if story.merged_into is not None:
         return RedirectResponse(f"/stories/{story.merged_into}?lang={lang}", status_code=301)
     articles = store.story_articles(story_id)
+    zone = _zone(request)
     copy_of = {c.copy_id: c.original_id for c in store.copies([a.id for a in articles if a.id])}
     timeline = []
     for article in articles:
@@ -193,7 +187,7 @@ def story_page(request: Request, story_id: Id) -> Response:
         copies = [a for a in articles if copy_of.get(a.id) == article.id]
         timeline.append(
             {
-                "when": _moment(article.published),
+                "when": shown(article.published, article.published_time_known, zone),
                 "site": article.site_name or domain(article.url),
                 "title": article.title,
                 "url": article.url,
@@ -244,6 +238,7 @@ def search_page(request: Request) -> Response:
             site=params.get("site") or None,
             language=params.get("language") or None,
             entity_id=int(entity) if entity.isdigit() and int(entity) <= MAX_ID else None,
+            zone=_zone(request),
         )
         try:
             # The first page leads with the stories: an event has many articles.
@@ -276,6 +271,7 @@ def search_page(request: Request) -> Response:
             results=results,
             story_hits=story_hits,
             span=lambda s: _span(s.first_seen, s.last_seen, language(request)),
+            when=lambda h: shown(h.published, h.published_time_known, _zone(request)),
             error=error,
             next_url=next_url,
             marked=_marked,
@@ -315,7 +311,7 @@ def entity_page(request: Request, entity_id: Id) -> Response:
         raise HTTPException(404)
     entity = found[0]
     stories = store.entity_stories(entity.id)
-    per_day = _mentions_per_day(store, entity.aliases, [s.id for s, _ in stories])
+    per_day = _mentions_per_day(store, entity.aliases, [s.id for s, _ in stories], _zone(request))
     return render(
         request,
         "entity.html",
@@ -331,7 +327,7 @@ def entity_page(request: Request, entity_id: Id) -> Response:
 
 
 def _mentions_per_day(
-    store: Store, aliases: tuple[str, ...], story_ids: list[int]
+    store: Store, aliases: tuple[str, ...], story_ids: list[int], zone: str
 ) -> list[tuple[str, int]]:
     """Mentions of the entity's spellings in its stories' articles, by day of publication,
     every day of the span shown (days without are zero)."""
@@ -343,7 +339,8 @@ def _mentions_per_day(
         if article.published is None or article.id not in found:
             continue
         _, mentions, _ = found[article.id]
-        counts[article.published.date()] += sum(1 for m in mentions if name_key(m.text) in keys)
+        day = local_day(article.published, article.published_time_known, zone)
+        counts[day] += sum(1 for m in mentions if name_key(m.text) in keys)
     if not counts:
         return []
     first, last = min(counts), max(counts)
