@@ -13,6 +13,7 @@ from veille.encoding import UndecodableError, decode, fix_text
 from veille.extract.clean import (
     clean_inline,
     clean_lines,
+    drop_datelines,
     drop_repeated_sentences,
     fold,
 )
@@ -59,6 +60,8 @@ def extract_html(
         return None
     title = fix_text(page.title) if page.title else None
     lines = clean_lines(paragraphs(fix_text(page.text)), title, site_name=page.site_name)
+    if page.published is not None:
+        lines = drop_datelines(lines, page.published.date())
     text = "\n".join(lines)
     if page.page_type != "article" and _only_the_description(text, page.description):
         text = ""  # a video or listing page: a link worth keeping, not an article

@@ -20,6 +20,12 @@ from veille.extract.published import page_times
 from veille.extract.template import SiteTemplate, prune_template
 from veille.text import fold
 
+# What follows a name in a byline: a date cue, a date, a separator.
+_BYLINE_TAIL = re.compile(
+    r"\s+(?:publi[ée]|mis(?:e)? à jour|modifi[ée]|le \d|\d{1,2}[/ .])|\s*[|·•—–]\s*",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(r"(?:^|[|·•—–]\s*)Par\s+([A-ZÀ-Ý][\w'’.-]+(?:\s+[A-ZÀ-Ý][\w'’.-]+){0,3})")
 # Below this share of the default mode's text, precision mode lost part of the article.
 FALLBACK_SHARE = 0.5
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+|\s*[｜︱‖∣]\s*")
@@ -268,7 +274,7 @@ def extract_page(
         title=title,
         published=times.published,
         modified=times.modified,
-        author=_clean_author(about.author),
+        author=_clean_author(about.author) or _byline(page_text),
         site_name=meta.site_name or about.sitename,
         canonical_url=meta.canonical_url,
         description=meta.description or about.description,
@@ -296,7 +302,20 @@ def _size(document: Document | None) -> int:
 
 
 def _clean_author(author: str | None) -> str | None:
+    """A byline's name: 'Par Ana Lopez, publié le 3 février' -> 'Ana Lopez'."""
     if not author:
         return None
     author = re.sub(r"^(par|by)\s+", "", author.strip(), flags=re.IGNORECASE)
+    author = _BYLINE_TAIL.split(author, maxsplit=1)[0].strip(" ,;")
     return author or None
+
+
+def _byline(page_text: str) -> str | None:
+    """'Par Ana Lopez' on a short line before the article's first paragraph."""
+    for line in page_text.split("\n"):
+        if len(line) > 200:
+            break
+        found = _BYLINE.search(line)
+        if found:
+            return _clean_author(found.group(1))
+    return None
