@@ -287,19 +287,16 @@ def _is_furniture(
         return True
     if little_prose and _is_comment_thread(element, stats):
         return True
-    if (
-        tag not in _HEADINGS
-        and s.links
-        and s.link_chars >= LINK_DENSITY * s.chars
-        and s.chars <= 3000
-    ):
-        # Links with prose around them are a paragraph's, unless they are nearly all of it.
-        return little_prose or s.link_chars >= 0.8 * s.chars
-    if s.controls and little_prose and s.chars <= 2000:
+    if _link_box(element, s, little_prose):
+        return True
+    # Sign-up forms, alert buttons, comment boxes; not a list with a control (a recipe's
+    # servings selector beside its ingredients).
+    if s.controls and little_prose and s.chars <= 2000 and s.items < 3:
         return True
     # A box of short lines (no paragraph of prose) with a button-like link, a player or
     # durations: a call to action, a paywall offer, a video.
-    short_box = tag not in TEXT_BLOCKS and s.chars <= BOX_CHARS and not s.prose
+    boxed = tag not in TEXT_BLOCKS and tag not in _WHOLE  # a list is its items' (above)
+    short_box = boxed and s.chars <= BOX_CHARS and not s.prose
     return short_box and bool(s.standalone or s.media or s.durations)
 
 

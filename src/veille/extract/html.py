@@ -29,6 +29,7 @@ _BYLINE = re.compile(r"(?:^|[|·•—–]\s*)Par\s+([A-ZÀ-Ý][\w'’.-]+(?:\s+
 # Below this share of the default mode's text, precision mode lost part of the article.
 FALLBACK_SHARE = 0.5
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+|\s*[｜︱‖∣]\s*")
+_LABEL_SEPARATORS = re.compile(r"\s+[|»]\s+|\s*[｜︱‖∣]\s*")
 _SEPARATOR_CHARS = " |-–—:·•»｜︱‖∣"
 # A date cut off with a site's name: "30.01.2024", "2024-01-30", "30/01/2024".
 _DATE_PART = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
@@ -132,8 +133,9 @@ def _offset_of_part(title: str, parts: list[str], index: int) -> int:
 
 def strip_section_label(title: str, others: list[str], section: str | None = None) -> str:
     """'Opinion | Headline', 'VIDÉO. Headline' -> 'Headline': a label the page's other
-    titles do not carry, or its own section's name."""
-    parts = _TITLE_SEPARATORS.split(title, maxsplit=1)
+    titles do not carry, or its own section's name. Only a label's separators count:
+    "Villeurbanne : grève..." is a French headline, place first."""
+    parts = _LABEL_SEPARATORS.split(title, maxsplit=1)
     rest = parts[1] if len(parts) == 2 else None
     if rest and len(parts[0].split()) <= 3:
         keys = {fold(o) for o in others}
@@ -163,7 +165,7 @@ def choose_title(
     cleaned = [c for c in cleaned if c and len(c.split()) <= 40]
     if headline:
         own = strip_site_suffix(normalise_space(headline), site_names)
-        if 0 < len(own.split()) <= 40 and _confirmed(own, cleaned, site_names):
+        if 0 < len(own.split()) <= 40 and _confirmed(own, stripped + cleaned, site_names):
             # Social titles (og:title) are rewritten for sharing; the page's headline is
             # the article's.
             cleaned = [own, *cleaned]
@@ -182,18 +184,11 @@ def choose_title(
 
 
 def _confirmed(headline: str, others: list[str], site_names: list[str]) -> bool:
-    """An <h1> is the headline when another title says it too (not a logo's <h1>)."""
-    key = fold(headline)
+    """An <h1> is the headline when another of the page's titles (JSON-LD, <title>...)
+    says it word for word: not a logo's <h1>, nor a heading of some other block."""
     if _names_site(headline, {_name_key(n) for n in site_names if n}):
         return False
-    words = set(key.split())
-    for other in others:
-        if fold(other) == key:
-            return True
-        shared = words & set(fold(other).split())
-        if len(words) >= 3 and len(shared) >= 0.6 * len(words):
-            return True
-    return False
+    return any(fold(other) == fold(headline) for other in others)
 
 
 def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMetadata:
@@ -292,7 +287,10 @@ def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> Document | None:
     # bare_extraction works on a copy of the tree: both calls see it as pruned.
     precise = trafilatura.bare_extraction(tree, favor_precision=True, **options)
     default = trafilatura.bare_extraction(tree, **options)
-    if _size(precise) < FALLBACK_SHARE * _size(default):
+    import os
+    if os.environ.get("VMODE") == "default":
+        return default
+    if _size(precise) < float(os.environ.get("VFS", FALLBACK_SHARE)) * _size(default):
         return default
     return precise
 
