@@ -4,6 +4,7 @@ column's length) are cleaned or recorded as that input's failure, and the batch 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +51,17 @@ def test_a_reason_quoting_binary_is_kept_readable(pg_store):
     pg_store.log(Failure("crawl.warc.gz", "crawl.warc.gz@1", "read", "first line: \x1f\x8b\x00x"))
     (entry,) = pg_store.log_entries()
     assert entry.reason == "first line: \ufffd\ufffd\ufffdx"
+
+
+def test_publication_times_and_the_site_template_on_postgresql(pg_store):
+    outlet = Path(__file__).parent / "data" / "furniture" / "www.lecourrier-vexin.example"
+    report = ingest([outlet], pg_store, Settings())
+    assert report.new == 3 and not report.failed
+    stored = list(pg_store.articles())
+    assert all(a.published_time_known for a in stored)
+    assert {a.published.hour for a in stored} == {7, 5, 16}  # 08:12, 06:30, 17:45 in Paris
+    assert all("Offre de bienvenue" not in a.text for a in stored)
+    again = ingest([outlet], pg_store, Settings())
+    assert again.unchanged == 3
+    template = pg_store.site_template("lecourrier-vexin.example", [])
+    assert template.pages == 3

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +13,7 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
+from veille.extract import jsonld
 from veille.extract.clean import clean_inline, normalise_space
 from veille.extract.furniture import prune_furniture
 from veille.extract.published import page_times
@@ -68,23 +68,7 @@ def _meta(tree: lxml_html.HtmlElement, *names: str) -> str | None:
 
 
 def _json_ld_values(tree: lxml_html.HtmlElement, key: str) -> list[str]:
-    values: list[str] = []
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
-        try:
-            data = json.loads(script)
-        except (json.JSONDecodeError, ValueError):
-            continue
-        stack = [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                value = item.get(key)
-                if isinstance(value, str) and value.strip():
-                    values.append(clean_inline(value))
-                stack.extend(v for v in item.values() if isinstance(v, dict | list))
-    return values
+    return [clean_inline(value) for value, _ in jsonld.values(tree, key)]
 
 
 def _name_key(name: str) -> str:
@@ -287,10 +271,7 @@ def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> Document | None:
     # bare_extraction works on a copy of the tree: both calls see it as pruned.
     precise = trafilatura.bare_extraction(tree, favor_precision=True, **options)
     default = trafilatura.bare_extraction(tree, **options)
-    import os
-    if os.environ.get("VMODE") == "default":
-        return default
-    if _size(precise) < float(os.environ.get("VFS", FALLBACK_SHARE)) * _size(default):
+    if _size(precise) < FALLBACK_SHARE * _size(default):
         return default
     return precise
 

@@ -22,7 +22,6 @@ Values follow `veille.when`: aware when the time is known, naive midnight for a 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from email.utils import parsedate_to_datetime
 
 from lxml import etree
 
+from veille.extract import jsonld
 from veille.extract.dates import (
     DateMention,
     find_publication_mention,
@@ -106,26 +106,13 @@ def _meta_values(tree: etree._Element, names: tuple[str, ...]) -> Iterator[str]:
 def _json_ld(tree: etree._Element, key: str) -> Iterator[str]:
     """`key` of the page's article objects first, then of any other object."""
     later: list[str] = []
-    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
-        try:
-            data = json.loads(script.text or "")
-        except (json.JSONDecodeError, ValueError):
-            continue
-        stack = [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, list):
-                stack.extend(reversed(item))
-            elif isinstance(item, dict):
-                value = item.get(key)
-                if isinstance(value, str) and value.strip():
-                    kind = item.get("@type")
-                    kinds = " ".join(kind) if isinstance(kind, list) else str(kind or "")
-                    if _ARTICLE_TYPES.search(kinds):
-                        yield value
-                    else:
-                        later.append(value)
-                stack.extend(v for v in item.values() if isinstance(v, dict | list))
+    for value, item in jsonld.values(tree, key):
+        kind = item.get("@type")
+        kinds = " ".join(kind) if isinstance(kind, list) else str(kind or "")
+        if _ARTICLE_TYPES.search(kinds):
+            yield value
+        else:
+            later.append(value)
     yield from later
 
 
@@ -239,6 +226,18 @@ def prose_time(text: str, where: str | None = None) -> datetime | None:
     return value.replace(tzinfo=zone(where)) if value.tzinfo is _NO_ZONE else value
 
 
+def _stated(
+    tree: etree._Element, names: tuple[str, ...], key: str, modified: bool
+) -> list[Candidate]:
+    """What the page's metadata state: its meta tags, JSON-LD, <time> elements."""
+    found = (
+        _first(_meta_values(tree, names), "meta"),
+        _first(_json_ld(tree, key), "json-ld"),
+        _first(_time_elements(tree, modified=modified), "time"),
+    )
+    return [c for c in found if c is not None]
+
+
 def page_times(
     tree: etree._Element,
     page_text: str,
@@ -247,15 +246,7 @@ def page_times(
 ) -> PageTimes:
     """The page's publication and modification times (see the module's policy)."""
     local = zone(where)
-    metadata = [
-        c
-        for c in (
-            _first(_meta_values(tree, _PUBLISHED_META), "meta"),
-            _first(_json_ld(tree, "datePublished"), "json-ld"),
-            _first(_time_elements(tree, modified=False), "time"),
-        )
-        if c is not None
-    ]
+    metadata = _stated(tree, _PUBLISHED_META, "datePublished", modified=False)
     prose = _from_mention(find_publication_mention(page_text), "prose")
     htmldate = parse_stamp(htmldate_day)
     reading = Candidate(htmldate, "htmldate") if htmldate is not None else None
@@ -263,15 +254,7 @@ def page_times(
     chosen = _choose(metadata, prose, reading, local)
     published = _settle(chosen, candidates, local) if chosen is not None else None
 
-    modified_candidates = [
-        c
-        for c in (
-            _first(_meta_values(tree, _MODIFIED_META), "meta"),
-            _first(_json_ld(tree, "dateModified"), "json-ld"),
-            _first(_time_elements(tree, modified=True), "time"),
-        )
-        if c is not None
-    ]
+    modified_candidates = _stated(tree, _MODIFIED_META, "dateModified", modified=True)
     update = _from_mention(find_update_mention(page_text), "prose")
     if update is not None:
         modified_candidates.append(update)

@@ -22,22 +22,23 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
         yield items[start : start + _CHUNK]
 
 
+def _learned(conn: Connection, site: str, pages: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(pages))):
+        query = select(template_pages.c.page).where(
+            template_pages.c.site == site, template_pages.c.page.in_(chunk)
+        )
+        found.update(conn.execute(query).scalars())
+    return found
+
+
 class TemplateStore:
     engine: Engine
 
     def learned_pages(self, site: str, pages: Iterable[str]) -> set[str]:
         """Those of the pages (keys) the site's template has learned already."""
-        found: set[str] = set()
         with self.engine.connect() as conn:
-            for chunk in _chunks(sorted(set(pages))):
-                found.update(
-                    conn.execute(
-                        select(template_pages.c.page).where(
-                            template_pages.c.site == site, template_pages.c.page.in_(chunk)
-                        )
-                    ).scalars()
-                )
-        return found
+            return _learned(conn, site, pages)
 
     def site_template(self, site: str, blocks: Iterable[str]) -> SiteTemplate:
         """The site's template, as far as these blocks are concerned."""
@@ -59,16 +60,7 @@ class TemplateStore:
         """Count new pages of a site into its template, in one transaction; a page learned
         before is not counted again."""
         with self.engine.begin() as conn:
-            known = set()
-            keys = [p.page for p in pages]
-            for chunk in _chunks(sorted(set(keys))):
-                known.update(
-                    conn.execute(
-                        select(template_pages.c.page).where(
-                            template_pages.c.site == site, template_pages.c.page.in_(chunk)
-                        )
-                    ).scalars()
-                )
+            known = _learned(conn, site, (p.page for p in pages))
             fresh: dict[str, PageBlocks] = {}
             for page in pages:
                 if page.page not in known:
