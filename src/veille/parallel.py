@@ -33,9 +33,9 @@ def workers() -> int:
 class Workers:
     """A pool of forked workers for one stage, started when first needed.
 
-        with Workers() as pool:
-            for result in pool.imap(function, items):   # in order, as they come
-                ...
+    with Workers() as pool:
+        for result in pool.imap(function, items):   # in order, as they come
+            ...
     """
 
     def __init__(self, minimum: int = 2) -> None:

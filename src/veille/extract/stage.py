@@ -1,11 +1,17 @@
 """The extract-and-store stage: raw documents become clean articles, stored one by one,
-each with the record of the page it came from. A raw input read before, unchanged (same
-bytes, same extraction code), is known by its digest and not extracted again.
+each with the record of the page it came from. A batch of raw inputs all read before,
+unchanged (same bytes, same extraction code), is known by their digests and not extracted
+again; a batch with any new or changed input is extracted whole, as it was the first time,
+since the cleaning across one site's pages depends on the batch (so a re-run after a crash
+in the middle of a batch gives the texts of a clean run).
 
 A batch is extracted together so lines repeated across one site's pages (menus, bylines,
-promotions) can be found and dropped. Then each document is one transaction: the page's
-fetch record and its article (or its failure) are committed together, so a page is never
-marked fetched without what it gave."""
+promotions) can be found and dropped; each page is read with its site's template memory
+(`veille.extract.template`), into which the batch's new pages are learned first, in their
+own transaction (a page learned twice counts once, and its view of the site leaves itself
+out, so a re-run after a crash extracts the same text). Then each document is one
+transaction: the page's fetch record and its article (or its failure) are committed
+together, so a page is never marked fetched without what it gave."""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from sqlalchemy.exc import DataError
 
 from veille.extract import EXTRACTION_VERSION, ExtractError, content_hash, extract
 from veille.extract.clean import fold, site_repeated_lines
+from veille.extract.template import SiteTemplate, for_document, template_views
 from veille.i18n import _
 from veille.model import Article, Failure, IngestReport, PageFetch, RawDocument, Skip
 from veille.parallel import map_processes
@@ -42,12 +49,21 @@ def store_documents(
         return
     digests = {raw.ref: raw_digest(raw) for _, raw, _ in documents}
     known = store.raw_digests(sorted(digests))
-    unchanged = [d for d in documents if known.get(d[1].ref) == digests[d[1].ref]]
-    report.read += len(unchanged)
-    report.unchanged += len(unchanged)
-    documents = [d for d in documents if known.get(d[1].ref) != digests[d[1].ref]]
+    if all(known.get(raw.ref) == digests[raw.ref] for _, raw, _ in documents):
+        with store.transaction():
+            for _source, _raw, page in documents:
+                if page is not None:  # fetched again: its new validators are kept
+                    store.record_page(**vars(page))
+        report.read += len(documents)
+        report.unchanged += len(documents)
+        return
     extracted: list[tuple[Document, Article | None]] = []
-    results = map_processes(_extract, [(raw, source) for source, raw, _ in documents], minimum=4)
+    templates = site_templates([raw for _, raw, _page in documents], store)
+    items = [
+        (raw, source, template)
+        for (source, raw, _page), template in zip(documents, templates, strict=True)
+    ]
+    results = map_processes(_extract, items, minimum=4)
     for document, result in zip(documents, results, strict=True):
         source, raw, _page = document
         report.read += 1
@@ -112,15 +128,33 @@ def raw_digest(raw: RawDocument) -> str:
     return digest.hexdigest()
 
 
-def _extract(item: tuple[RawDocument, str]) -> Article | str:
+def _extract(item: tuple[RawDocument, str, SiteTemplate | None]) -> Article | str:
     """One document's article, or why there is none (in a worker process: nothing raised)."""
-    raw, source = item
+    raw, source, template = item
     try:
-        return extract(raw, source)
+        return extract(raw, source, template)
     except ExtractError as exc:
         return str(exc)
     except Exception as exc:  # a page that breaks the extractor fails alone
         return _("extraction failed: {error}", error=f"{type(exc).__name__}: {exc}")
+
+
+def site_templates(documents: list[RawDocument], store: Store) -> list[SiteTemplate | None]:
+    """Each page's view of its site's template (veille.extract.template), after the
+    batch's new pages are learned into the store."""
+    pages = [for_document(document) for document in documents]
+    blocks: dict[str, set[str]] = defaultdict(set)
+    keys: dict[str, set[str]] = defaultdict(set)
+    for page in filter(None, pages):
+        blocks[page.site].update(page.blocks)
+        keys[page.site].add(page.page)
+    memory = {site: store.site_template(site, found) for site, found in blocks.items()}
+    learned = {site: store.learned_pages(site, found) for site, found in keys.items()}
+    views, fresh = template_views(pages, memory, learned)
+    with store.transaction():
+        for site, new in fresh.items():
+            store.learn_pages(site, new)
+    return views
 
 
 def drop_site_furniture(articles: list[Article]) -> list[Article]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, or_, select
@@ -22,6 +22,7 @@ from veille.store.schema import (
     story_related,
     utc_now,
 )
+from veille.when import day_bounds
 
 
 @dataclass(frozen=True)
@@ -267,8 +268,11 @@ class StoryStore(StoreBase):
         with self._read() as conn:
             return [to_story(row) for row in conn.execute(query).mappings()]
 
-    def stories(self, day: date | None = None, limit: int | None = None) -> list[Story]:
-        """Live stories, latest activity first; with `day`, those active that day."""
+    def stories(
+        self, day: date | None = None, limit: int | None = None, zone: str | None = None
+    ) -> list[Story]:
+        """Live stories, latest activity first; with `day`, those active that day (where
+        `zone` is, Europe/Paris by default)."""
         query = (
             select(stories)
             .where(stories.c.merged_into.is_(None))
@@ -276,10 +280,8 @@ class StoryStore(StoreBase):
             .order_by(stories.c.last_seen.desc().nulls_last(), stories.c.id.desc())
         )
         if day is not None:
-            start = datetime.combine(day, datetime.min.time())
-            query = query.where(
-                stories.c.first_seen < start + timedelta(days=1), stories.c.last_seen >= start
-            )
+            start, end = day_bounds(day, zone)
+            query = query.where(stories.c.first_seen < end, stories.c.last_seen >= start)
         if limit:
             query = query.limit(limit)
         with self._read() as conn:
@@ -297,10 +299,11 @@ class StoryStore(StoreBase):
 
     def story_outlets(
         self, story_ids: list[int]
-    ) -> dict[int, list[tuple[str | None, str, datetime | None]]]:
-        """For each story, its articles' (site name, URL, publication time) in the order of
-        `story_articles`, in one query for all: a page of story cards needs no text."""
-        found: dict[int, list[tuple[str | None, str, datetime | None]]] = defaultdict(list)
+    ) -> dict[int, list[tuple[str | None, str, datetime | None, bool]]]:
+        """For each story, its articles' (site name, URL, publication time, whether its time
+        of day is known) in the order of `story_articles`, in one query for all: a page of
+        story cards needs no text."""
+        found: dict[int, list[tuple[str | None, str, datetime | None, bool]]] = defaultdict(list)
         with self._read() as conn:
             for chunk in _chunks(story_ids):
                 rows = conn.execute(
@@ -309,13 +312,14 @@ class StoryStore(StoreBase):
                         articles.c.site_name,
                         articles.c.url,
                         articles.c.published,
+                        articles.c.published_time_known,
                     )
                     .join(story_articles, story_articles.c.article_id == articles.c.id)
                     .where(story_articles.c.story_id.in_(chunk))
                     .order_by(articles.c.published.nulls_last(), articles.c.id)
                 )
-                for story_id, site, url, published in rows:
-                    found[story_id].append((site, url, published))
+                for story_id, site, url, published, known in rows:
+                    found[story_id].append((site, url, published, known))
         return found
 
     def copies(self, article_ids: list[int]) -> list[Copy]:
