@@ -38,6 +38,7 @@ from veille.cluster.vectors import (
     dot,
     tfidf,
 )
+from veille.when import epoch_seconds
 
 DAY = 86400.0
 _NORM2 = attrgetter("norm2")
@@ -147,11 +148,7 @@ class _Story:
 
 
 def _timestamp(when: datetime | None) -> float | None:
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)  # naive dates are taken as UTC
-    return when.timestamp()
+    return None if when is None else epoch_seconds(when)  # naive dates are taken as UTC
 
 
 def _datetime(ts: float | None) -> datetime | None:
