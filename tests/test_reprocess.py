@@ -147,6 +147,29 @@ def test_spark_stores_what_ingest_stores_broken_records_failing_alone(spark_case
         stages = [s for (s,) in db.execute("SELECT stage FROM ingest_log WHERE level='error'")]
     assert stages.count("read") >= 3 and stages.count("extract") >= 1
     assert len(stages) == sum(written["broken"].values())
+    # The template memory the pages were read with, and the digests of the inputs read,
+    # are those `veille ingest` leaves.
+    memory = _memory(archive.parent / "ingest.db")
+    assert memory["site_templates"] and memory == _memory(database)
+    # Run again: the batches whose records were all stored before are not extracted again.
+    with Store(f"sqlite:///{database}") as store:
+        again = reprocess([str(archive)], store, settings, "local[2]", split_bytes=50_000)
+    assert again.unchanged >= 100 and not again.new
+    _same(reference, database)
+
+
+def _memory(database: Path) -> dict[str, list]:
+    tables = {
+        "site_templates": "site, pages",
+        "template_blocks": "site, block, pages, last_page",
+        "template_pages": "site, page",
+        "raw_inputs": "ref, digest",
+    }
+    with sqlite3.connect(database) as db:
+        return {
+            table: db.execute(f"SELECT {columns} FROM {table} ORDER BY {columns}").fetchall()
+            for table, columns in tables.items()
+        }
 
 
 def _workers() -> list[int]:

@@ -17,6 +17,7 @@ from veille.cli.usage import (
     bounded,
     errors,
     load_settings,
+    local_zone,
     operating,
     output_file,
     output_folder,
@@ -29,6 +30,7 @@ from veille.i18n import _, n_
 from veille.operations import Conflict, archive, digests, following
 from veille.search import Filters, SearchUnavailable
 from veille.watch import QueryError, highlights, parse
+from veille.when import shown
 
 watch_app = typer.Typer(
     help=_("Watches: followed queries, their filters, schedule and delivery targets."),
@@ -198,7 +200,9 @@ def digest_command(
         watch = following.get_watch(store, name)
         when = day_asked or digests.today()
         if send:
-            outcomes = digests.send_digest(store, settings, watch, Period.day(when), lang)
+            outcomes = digests.send_digest(
+                store, settings, watch, Period.day(when, settings.timezone), lang
+            )
         else:
             text = digests.render_digest(
                 digests.digest_of_day(store, settings, watch, when), fmt, lang
@@ -273,8 +277,13 @@ def search_command(
 ) -> None:
     """Recherche plein texte dans l'archive, mots trouvés en évidence. / Full-text search of
     the archive, matched words highlighted."""
+    zone = local_zone()
     filters = Filters(
-        start=parse_day(since, "--from"), end=parse_day(until, "--to"), site=site, language=lang
+        start=parse_day(since, "--from"),
+        end=parse_day(until, "--to"),
+        site=site,
+        language=lang,
+        zone=zone,
     )
     with operating(db) as store:
         try:
@@ -287,7 +296,7 @@ def search_command(
             raise UserError(str(error)) from None
     console.print(n_("{count} result", "{count} results", results.total, count=results.total))
     for hit in results.hits:
-        when = hit.published.strftime("%Y-%m-%d") if hit.published else "—"
+        when = shown(hit.published, hit.published_time_known, zone)
         story = f" · {_('story')} {hit.story_id}" if hit.story_id else ""
         title = _marked(hit.title, list(hit.title_spans))
         console.print(

@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader
 from veille.digest.build import Digest, Entry
 from veille.enrich.conflicts import WeekdayNote
 from veille.enrich.conflicts import about as about_slot
-from veille.i18n import install, long_date, ntranslate
+from veille.i18n import install, long_date, ntranslate, short_moment
 from veille.model import (
     BriefDisagreement,
     BriefFact,
@@ -56,7 +56,7 @@ def _day(when: datetime | None, lang: str) -> str:
     return "—" if when is None else long_date(when, lang)
 
 
-def _helpers(lang: str) -> dict[str, Any]:
+def _helpers(lang: str, zone: str | None = None) -> dict[str, Any]:
     def span(first: datetime | None, last: datetime | None) -> str:
         if first is None:
             return "—"
@@ -102,6 +102,9 @@ def _helpers(lang: str) -> dict[str, Any]:
         "note_text": note_text,
         "day": lambda when: _day(when, lang),
         "moment": lambda when: f"{_day(when, lang)} {when:%H:%M} UTC",
+        "published": lambda source: short_moment(
+            source.published, source.published_time_known, lang, zone
+        ),
         "rfc3339": _rfc3339,
         "lang": lang,
     }
@@ -131,7 +134,7 @@ def render(digest: Digest, fmt: str, lang: str = "fr") -> str:
     if fmt == "json":
         return json.dumps(to_json(digest, lang), ensure_ascii=False, indent=2) + "\n"
     env = _environment()
-    helpers = _helpers(lang)
+    helpers = _helpers(lang, digest.zone)
     values: dict[str, Any] = {"digest": digest, "count": len(digest.entries), **helpers}
     if fmt == "md":
         env = env.overlay()
@@ -254,7 +257,10 @@ def _entry_json(entry: Entry, rank: int, lang: str) -> dict[str, Any]:
                 "site": s.site,
                 "url": s.url,
                 "title": s.title,
-                "published": _when(s.published),
+                # The instant (UTC), or the day alone when the page gives no time.
+                "published": _when(s.published)
+                if s.published_time_known or s.published is None
+                else s.published.date().isoformat(),
                 "also": [{"site": site, "url": url} for site, url in s.also],
             }
             for s in entry.sources

@@ -1,10 +1,17 @@
 """The extract-and-store stage: raw documents become clean articles, stored one by one,
-each with the record of the page it came from.
+each with the record of the page it came from. A batch of raw inputs all read before,
+unchanged (same bytes, same extraction code), is known by their digests and not extracted
+again; a batch with any new or changed input is extracted whole, as it was the first time,
+since the cleaning across one site's pages depends on the batch (so a re-run after a crash
+in the middle of a batch gives the texts of a clean run).
 
 A batch is extracted together so lines repeated across one site's pages (menus, bylines,
-promotions) can be found and dropped. Then each document is one transaction: the page's
-fetch record and its article (or its failure) are committed together, so a page is never
-marked fetched without what it gave."""
+promotions) can be found and dropped; each page is read with its site's template memory
+(`veille.extract.template`), into which the batch's new pages are learned first, in their
+own transaction (a page learned twice counts once, and its view of the site leaves itself
+out, so a re-run after a crash extracts the same text). Then each document is one
+transaction: the page's fetch record and its article (or its failure) are committed
+together, so a page is never marked fetched without what it gave."""
 
 from __future__ import annotations
 
@@ -13,12 +20,21 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 
+import xxhash
 from sqlalchemy.exc import DataError
 
-from veille.extract import ExtractError, content_hash, extract
+from veille.extract import EXTRACTION_VERSION, ExtractError, content_hash, extract
 from veille.extract.clean import fold, site_repeated_lines
+from veille.extract.template import (
+    PageBlocks,
+    SiteTemplate,
+    for_document,
+    learn_batch,
+    view_of,
+)
 from veille.i18n import _
 from veille.model import Article, Failure, IngestReport, PageFetch, RawDocument, Skip
+from veille.parallel import map_processes
 from veille.store import Outcome, Store
 from veille.urls import domain
 
@@ -32,26 +48,39 @@ def store_documents(
     record: Callable[[Failure | Skip], None],
     stop: threading.Event | None = None,
 ) -> None:
-    """Extract, clean across one site's pages, store; failures are recorded, not raised.
-    After `stop`, the documents not yet extracted are left for the next run."""
+    """Extract (over the cores), clean across one site's pages, store; failures are
+    recorded, not raised. After `stop`, the batch is left for the next run."""
+    if stop is not None and stop.is_set():
+        report.stopped = True
+        return
+    digests = {raw.ref: raw_digest(raw) for _, raw, _ in documents}
+    if unchanged(digests, store):
+        with store.transaction():
+            for _source, _raw, page in documents:
+                if page is not None:  # fetched again: its new validators are kept
+                    store.record_page(**vars(page))
+        report.read += len(documents)
+        report.unchanged += len(documents)
+        return
+    templates = site_templates([raw for _, raw, _page in documents], store)
+    items = [
+        (raw, source, template)
+        for (source, raw, _page), template in zip(documents, templates, strict=True)
+    ]
+    results = map_processes(extract_document, items, minimum=4)
     extracted: list[tuple[Document, Article | None]] = []
-    for document in documents:
-        if stop is not None and stop.is_set():
-            report.stopped = True
-            break
+    for document, result in zip(documents, results, strict=True):
         source, raw, _page = document
         report.read += 1
-        try:
-            article = extract_document(source, raw)
-        except ExtractError as exc:
-            record(Failure(source, raw.ref, "extract", str(exc)))
+        if isinstance(result, str):
+            record(Failure(source, raw.ref, "extract", result))
             extracted.append((document, None))
             continue
-        extracted.append((document, article))
+        extracted.append((document, result))
     cleaned = iter(drop_site_furniture([a for _, a in extracted if a is not None]))
     save_extracted(
         [
-            (source, raw.ref, page, next(cleaned) if found is not None else None)
+            (source, raw.ref, digests[raw.ref], page, next(cleaned) if found is not None else None)
             for (source, raw, page), found in extracted
         ],
         store,
@@ -60,16 +89,15 @@ def store_documents(
     )
 
 
-def extract_document(source: str, raw: RawDocument) -> Article:
-    """One document's article (before the cleaning across its site's pages); ExtractError
-    when it holds none."""
-    # What a feed said of a page is only a stand-in for the page.
-    return replace(extract(raw, source), partial=raw.kind == "fragment")
+def unchanged(digests: dict[str, str], store: Store) -> bool:
+    """Whether every raw input (ref: digest) was read before with these very bytes."""
+    known = store.raw_digests(sorted(digests))
+    return all(known.get(ref) == digest for ref, digest in digests.items())
 
 
-# A document to store: its source, its ref, the page fetch it came from, its article (None
-# when extraction failed).
-Extracted = tuple[str, str, PageFetch | None, Article | None]
+# A document to store: its source, its ref, its raw input's digest, the page fetch it came
+# from, and its article (None when extraction failed).
+Extracted = tuple[str, str, str, PageFetch | None, Article | None]
 
 
 def save_extracted(
@@ -79,9 +107,9 @@ def save_extracted(
     record: Callable[[Failure | Skip], None],
     on_saved: Callable[[int, Outcome, Article], None] | None = None,
 ) -> None:
-    """Store each document's article, one transaction each; `on_saved` runs inside it, so
-    what it writes commits with the article."""
-    for source, ref, page, article in extracted:
+    """Store each document's article with its raw input's digest, one transaction each;
+    `on_saved` runs inside it, so what it writes commits with the article."""
+    for source, ref, digest, page, article in extracted:
         try:
             with store.transaction():
                 if page is not None:
@@ -89,6 +117,7 @@ def save_extracted(
                 if article is None:
                     continue
                 outcome, article_id = store.save_article(article)
+                store.read_raw(ref, digest)
                 if on_saved is not None:
                     on_saved(article_id, outcome, article)
         except DataError as exc:
@@ -114,6 +143,65 @@ def save_extracted(
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome != "unchanged":
             report.stored.append(article_id)
+
+
+def raw_digest(raw: RawDocument) -> str:
+    """What a raw input gives an article from: its bytes, what its container said of it, and
+    the extraction code's version."""
+    digest = xxhash.xxh3_128(f"{EXTRACTION_VERSION}|{raw.kind}|".encode())
+    content = raw.content.encode() if isinstance(raw.content, str) else raw.content
+    digest.update(content)
+    for value in (
+        raw.url,
+        raw.content_type,
+        raw.title,
+        raw.published,
+        raw.author,
+        raw.site_name,
+        raw.language,
+    ):
+        digest.update(f"|{value}".encode())
+    return digest.hexdigest()
+
+
+def extract_document(item: tuple[RawDocument, str, SiteTemplate | None]) -> Article | str:
+    """One document's article (before the cleaning across its site's pages), or why there
+    is none (in a worker process: nothing raised)."""
+    raw, source, template = item
+    try:
+        article = extract(raw, source, template)
+    except ExtractError as exc:
+        return str(exc)
+    except Exception as exc:  # a page that breaks the extractor fails alone
+        return _("extraction failed: {error}", error=f"{type(exc).__name__}: {exc}")
+    # What a feed said of a page is only a stand-in for the page.
+    return replace(article, partial=raw.kind == "fragment")
+
+
+def site_templates(documents: list[RawDocument], store: Store) -> list[SiteTemplate | None]:
+    """Each page's view of its site's template (veille.extract.template), after the
+    batch's new pages are learned into the store."""
+    pages = [for_document(document) for document in documents]
+    memory = learn_templates(pages, store)
+    return [view_of(page, memory) for page in pages]
+
+
+def learn_templates(pages: list[PageBlocks | None], store: Store) -> dict[str, SiteTemplate]:
+    """Learn a batch's new pages into the store, in one transaction; the memory of each of
+    the batch's sites then, as far as the batch's blocks are concerned (`view_of` takes a
+    page's view from it)."""
+    blocks: dict[str, set[str]] = defaultdict(set)
+    keys: dict[str, set[str]] = defaultdict(set)
+    for page in filter(None, pages):
+        blocks[page.site].update(page.blocks)
+        keys[page.site].add(page.page)
+    memory = {site: store.site_template(site, found) for site, found in blocks.items()}
+    learned = {site: store.learned_pages(site, found) for site, found in keys.items()}
+    current, fresh = learn_batch(pages, memory, learned)
+    with store.transaction():
+        for site, new in fresh.items():
+            store.learn_pages(site, new)
+    return current
 
 
 def drop_site_furniture(articles: list[Article]) -> list[Article]:

@@ -2,21 +2,26 @@
 store written and the stories built as on one machine.
 
 1. Workers read the inputs as splits (byte ranges of WARC archives, whole files
-   otherwise; URLs through Spark's Hadoop filesystems, a whole file per task) and extract
-   every document (`work.read_split`, `work.extract_items`).
-2. The items are numbered as `veille ingest` meets them and cut into its batches; workers
-   clean each batch across its sites' pages and find its articles' entity mentions, the
-   costliest step, with the model loaded once per worker process (`work.finish_batch`).
-3. The driver takes the batches in order and stores them as `veille ingest` does, each
-   article with its mentions in one transaction (`save_extracted`); then the pipeline's
+   otherwise; URLs through Spark's Hadoop filesystems, a whole file per task) and tell the
+   driver each document's raw digest and blocks (`work.read_split`, `work.examine`).
+2. The items are numbered as `veille ingest` meets them and cut into its batches. The
+   driver works out, batch by batch as `veille ingest` would, which batches hold only
+   inputs read before unchanged (not extracted again) and each other batch's site
+   template memory (`unchanged`, `learn_templates`, in a transaction rolled back).
+3. Workers extract each batch's documents with that memory, clean the batch across its
+   sites' pages and find its articles' entity mentions, the costliest step, with the model
+   loaded once per worker process (`work.extract_item`, `work.finish_batch`).
+4. The driver takes the batches in order and stores them as `veille ingest` does: the
+   batch's new pages learned, then each article with its raw digest and its mentions in
+   one transaction (`save_extracted`); then the pipeline's
    own stages after storing run over the store's queue (`pipeline.process`): the copies
    and stories are built in their one canonical order, and the understanding reuses the
    mentions kept, so the stories are those of `veille ingest` on the same inputs.
 
-Idempotent and resumable: the store is only written in step 3, by the same calls as
-`veille ingest`, so a job run again (after a crash of the driver, say) reports the
-articles stored "unchanged" and finishes what was left; a worker that dies has its tasks
-run again by Spark.
+Idempotent and resumable: the store is only written in step 4, by the same calls as
+`veille ingest`, so a job run again (after a crash of the driver, say) skips the batches
+stored whole, extracts the others with the memory `veille ingest` would have, and finishes
+what was left; a worker that dies has its tasks run again by Spark.
 """
 
 from __future__ import annotations
@@ -38,9 +43,10 @@ from veille.config import Settings
 from veille.enrich.entities import Mention
 from veille.enrich.stage import text_key
 from veille.enrich.story import entity_text
-from veille.extract.stage import save_extracted
+from veille.extract.stage import learn_templates, save_extracted, unchanged
+from veille.extract.template import PageBlocks, SiteTemplate
 from veille.i18n import _
-from veille.model import Article, Failure, IngestReport, Skip, Source
+from veille.model import Article, Failure, IngestReport, RawDocument, Skip, Source
 from veille.pipeline import BATCH_SIZE, process
 from veille.reprocess import work
 from veille.sources.local import files_under
@@ -92,22 +98,23 @@ def reprocess(
     context = _context(master, conf or {})
     watcher = _Watcher(context, report, on_progress, stop)
     try:
-        began = time.perf_counter()
-        results = _map(context, inputs, settings, split_bytes, report, watcher)
-        report.map_seconds = time.perf_counter() - began
-        if report.stopped:
-            return report
         with store.writer(on_wait):
+            began = time.perf_counter()
+            mapped = _map(context, inputs, settings, split_bytes, store, report, watcher)
+            report.map_seconds = time.perf_counter() - began
+            if report.stopped:
+                return report
+            results, pages = mapped if mapped is not None else (None, {})
             for source in _sources(inputs):
                 store.ensure_source(source)
             began, cpu = time.perf_counter(), time.process_time()
             watcher.phase(_("storing"))
             record = partial(_record, store, report)
-            for _ordinal, batch in results.toLocalIterator() if results is not None else []:
+            for ordinal, batch, same in results.toLocalIterator() if results is not None else []:
                 if stop is not None and stop.is_set():
                     report.stopped = True
                     return report
-                _store_batch(batch, store, report, record)
+                _store_batch(batch, same, pages.get(ordinal, []), store, report, record)
             report.store_seconds = time.perf_counter() - began
             report.store_cpu = time.process_time() - cpu
             began, cpu = time.perf_counter(), time.process_time()
@@ -190,11 +197,14 @@ def _map(
     inputs: list[str],
     settings: Settings,
     split_bytes: int | None,
+    store: Store,
     report: ReprocessReport,
     watcher: _Watcher,
-) -> Any:
+) -> tuple[Any, dict[int, list[PageBlocks | None]]] | None:
     """The batches, final and in order, kept on the workers: (ordinal, [(outcome,
-    mentions)]). None when there are none, or when stopped (the report says so)."""
+    mentions, raw digest)], documents unchanged); and the blocks of each batch extracted,
+    for the store to learn. None when there are none, or when stopped (the report says
+    so)."""
     from pyspark import StorageLevel
 
     local = [(n, Path(v)) for n, v in enumerate(inputs) if not is_url(v)]
@@ -213,18 +223,22 @@ def _map(
     if not parts:
         return None
     items = context.union(parts).persist(StorageLevel.MEMORY_AND_DISK)
-    watcher.phase(_("reading and extracting"))
-    found: list[tuple[work.RangeKey, int]] = []
-    if not watcher.run(lambda: found.extend(items.mapPartitions(_count).collect())):
+    watcher.phase(_("reading"))
+    facts: list[_Fact] = []
+    if not watcher.run(lambda: facts.extend(items.map(_fact).collect())):
         return None
-    counts: Counter = Counter()
-    for key, count in found:
-        counts[key] += count
-    report.records = sum(counts.values())
-    if not counts:
+    report.records = len(facts)
+    if not facts:
         return None
-    numbering = _numbering(counts)
-    ordinals = context.broadcast(numbering)
+    numbering = _numbering(Counter(key for key, *_rest in facts))
+    documents: dict[int, list[tuple[str, str, PageBlocks | None]]] = {}
+    for key, rank, ref, digest, page in sorted(facts, key=lambda f: numbering.place(f[0], f[1])):
+        if digest is not None:
+            ordinal = numbering.place(key, rank)[0]
+            documents.setdefault(ordinal, []).append((ref, digest, page))
+    memories = _plan(store, documents)
+    pages = {n: [page for *_rest, page in documents[n]] for n in memories}
+    ordinals, plan = context.broadcast(numbering), context.broadcast(memories)
     batches = numbering.batches
     partitions = max(1, min(batches, max(cores * 2, batches // _BATCHES_PER_PARTITION)))
     results = (
@@ -232,14 +246,40 @@ def _map(
         .repartitionAndSortWithinPartitions(
             partitions, partitionFunc=partial(_partition, partitions, batches)
         )
-        .mapPartitions(_finish)
+        .mapPartitions(partial(_finish, plan))
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
-    watcher.phase(_("cleaning and finding entities"))
+    watcher.phase(_("extracting, cleaning and finding entities"))
     if not watcher.run(results.count):
         return None
     items.unpersist()
-    return results
+    return results, pages
+
+
+class _Rollback(Exception):
+    """Ends the transaction in which the plan is worked out, leaving the store as it was."""
+
+
+def _plan(
+    store: Store, documents: dict[int, list[tuple[str, str, PageBlocks | None]]]
+) -> dict[int, dict[str, SiteTemplate]]:
+    """Each batch `veille ingest` would extract (not every input in it read before
+    unchanged), with its sites' template memory once its new pages are learned, found as
+    `veille ingest` finds them batch after batch; the batches left out are not extracted
+    again. Worked out in a transaction rolled back: the store learns a batch's pages only
+    when that batch is stored, so a driver killed mid-job resumes with the memory
+    `veille ingest` would have."""
+    memories: dict[int, dict[str, SiteTemplate]] = {}
+    try:
+        with store.transaction():
+            for ordinal in sorted(documents):
+                batch = documents[ordinal]
+                if not unchanged({ref: digest for ref, digest, _page in batch}, store):
+                    memories[ordinal] = learn_templates([page for *_, page in batch], store)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return memories
 
 
 def _size(path: Path) -> int:
@@ -249,23 +289,28 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _read_local(settings: Settings, split: work.Split) -> Iterator[tuple[Any, work.Outcome]]:
-    items = work.extract_items(work.read_split(split, settings), split.source)
-    for rank, outcome in enumerate(items):
-        yield (split.key, rank), outcome
+# An item read: its source, the item, and (for a document) its raw digest and blocks.
+_Read = tuple[str, RawDocument | Failure | Skip, str | None, PageBlocks | None]
+# What the driver learns of an item: its range, its rank there, its ref, digest and blocks.
+_Fact = tuple[work.RangeKey, int, str, str | None, PageBlocks | None]
+
+
+def _read_local(settings: Settings, split: work.Split) -> Iterator[tuple[Any, _Read]]:
+    for rank, item in enumerate(work.read_split(split, settings)):
+        yield (split.key, rank), (split.source, item, *work.examine(item))
 
 
 def _read_remote(
     settings: Settings, number: int, url: str, file: tuple[str, bytes]
-) -> Iterator[tuple[Any, work.Outcome]]:
+) -> Iterator[tuple[Any, _Read]]:
     path, data = file
-    items = work.extract_items(work.read_remote(url, path, data, settings), url)
-    for rank, outcome in enumerate(items):
-        yield ((number, 0, path, 0), rank), outcome
+    for rank, item in enumerate(work.read_remote(url, path, data, settings)):
+        yield ((number, 0, path, 0), rank), (url, item, *work.examine(item))
 
 
-def _count(items: Iterable[tuple[Any, work.Outcome]]) -> Iterator[tuple[work.RangeKey, int]]:
-    yield from Counter(key for (key, _rank), _outcome in items).items()
+def _fact(entry: tuple[tuple[work.RangeKey, int], _Read]) -> _Fact:
+    (key, rank), (_source, item, digest, page) = entry
+    return key, rank, item.ref, digest, page
 
 
 @dataclass(frozen=True)
@@ -276,6 +321,11 @@ class _Numbering:
     first: dict[work.RangeKey, int]  # a range's first item's place in its input
     base: dict[int, int]  # an input's first batch's ordinal
     batches: int
+
+    def place(self, key: work.RangeKey, rank: int) -> tuple[int, int]:
+        """An item's batch ordinal and its place in its input."""
+        place = self.first[key] + rank
+        return self.base[key[0]] + place // BATCH_SIZE, place
 
 
 def _numbering(counts: Counter) -> _Numbering:
@@ -291,11 +341,10 @@ def _numbering(counts: Counter) -> _Numbering:
     return _Numbering(first, base, batches)
 
 
-def _place(ordinals: Any, item: tuple[tuple[work.RangeKey, int], work.Outcome]) -> Any:
-    (key, rank), outcome = item
+def _place(ordinals: Any, item: tuple[tuple[work.RangeKey, int], _Read]) -> Any:
+    (key, rank), read = item
     numbering: _Numbering = ordinals.value
-    place = numbering.first[key] + rank
-    return (numbering.base[key[0]] + place // BATCH_SIZE, place), outcome
+    return numbering.place(key, rank), read
 
 
 def _partition(partitions: int, batches: int, key: tuple[int, int]) -> int:
@@ -303,9 +352,24 @@ def _partition(partitions: int, batches: int, key: tuple[int, int]) -> int:
     return key[0] * partitions // batches
 
 
-def _finish(items: Iterable[tuple[tuple[int, int], work.Outcome]]) -> Iterator[Any]:
+def _finish(plan: Any, items: Iterable[tuple[tuple[int, int], _Read]]) -> Iterator[Any]:
+    """Each batch made final: (ordinal, [(outcome, mentions, raw digest)], documents left
+    unchanged). A batch out of the plan is not extracted again: its read problems only."""
+    memories: dict[int, dict[str, SiteTemplate]] = plan.value
     for ordinal, batch in groupby(items, key=lambda item: item[0][0]):
-        yield ordinal, work.finish_batch([outcome for _key, outcome in batch])
+        reads = [read for _key, read in batch]
+        memory = memories.get(ordinal)
+        if memory is None:
+            problems = [(item, None, None) for _s, item, digest, _p in reads if digest is None]
+            yield ordinal, problems, len(reads) - len(problems)
+            continue
+        outcomes = [work.extract_item(i, source, page, memory) for source, i, _d, page in reads]
+        finished = work.finish_batch(outcomes)
+        yield (
+            ordinal,
+            [(o, m, d) for (o, m), (_s, _i, d, _p) in zip(finished, reads, strict=True)],
+            0,
+        )
 
 
 def _record(store: Store, report: IngestReport, problem: Failure | Skip) -> None:
@@ -314,31 +378,38 @@ def _record(store: Store, report: IngestReport, problem: Failure | Skip) -> None
 
 
 def _store_batch(
-    batch: list[tuple[work.Outcome, list[Mention] | None]],
+    batch: list[tuple[work.Outcome, list[Mention] | None, str | None]],
+    same: int,
+    pages: list[PageBlocks | None],
     store: Store,
     report: ReprocessReport,
     record: Callable[[Failure | Skip], None],
 ) -> None:
-    """One batch stored as `veille ingest` stores it: the read problems recorded, then
-    each document counted and its extraction failure recorded, then the articles saved,
-    each with its mentions."""
+    """One batch stored as `veille ingest` stores it: the read problems recorded; then,
+    when its inputs were all read before unchanged (`same` of them), only counted; else
+    its new pages learned into the template memory, each document counted and its
+    extraction failure recorded, the articles saved, each with its raw digest and its
+    mentions."""
     documents = []
-    for outcome, mentions in batch:
-        if isinstance(outcome, Article) or (
-            isinstance(outcome, Failure) and outcome.stage == "extract"
-        ):
-            documents.append((outcome, mentions))
-        else:
+    for outcome, mentions, digest in batch:
+        if digest is None:
             record(outcome)
+        else:
+            documents.append((outcome, mentions, digest))
+    if same:
+        report.read += same
+        report.unchanged += same
+        return
+    learn_templates(pages, store)
     found: dict[str, list[Mention] | None] = {}
-    for outcome, mentions in documents:
+    for outcome, mentions, _digest in documents:
         report.read += 1
         if isinstance(outcome, Failure):
             record(outcome)
-        else:
+        elif isinstance(outcome, Article):
             found[outcome.raw_ref] = mentions
     save_extracted(
-        [(a.source, a.raw_ref, None, a) for a, _m in documents if isinstance(a, Article)],
+        [(a.source, a.raw_ref, d, None, a) for a, _m, d in documents if isinstance(a, Article)],
         store,
         report,
         record,

@@ -1,8 +1,10 @@
 """What the Spark job's workers do, as plain functions over plain data: read a byte range
-of an archive, extract its documents, clean a batch across its sites' pages and find the
-entity mentions of its articles. Each calls the single-machine pipeline's own functions
-(`read_warc`, `read_file`, `extract_document`, `drop_site_furniture`, `find_mentions`),
-so the job and `veille ingest` share every transform.
+of an archive, tell what the store needs of its documents before extraction (their digests
+and blocks), extract them with their site's template memory, clean a batch across its
+sites' pages and find the entity mentions of its articles. Each calls the single-machine
+pipeline's own functions (`read_warc`, `read_file`, `raw_digest`, `for_document`,
+`extract_document`, `drop_site_furniture`, `find_mentions`), so the job and `veille ingest`
+share every transform.
 
 The job numbers the items of each input as `veille ingest` meets them (files in its order,
 records in file order), and cuts them into the same batches: the furniture lines dropped
@@ -13,16 +15,17 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
 from veille.config import Settings
 from veille.enrich.entities import Mention, find_mentions
+from veille.enrich.stage import NER_CHARACTERS
 from veille.enrich.story import entity_text
-from veille.extract import ExtractError
-from veille.extract.stage import drop_site_furniture, extract_document
+from veille.extract.stage import drop_site_furniture, extract_document, raw_digest
+from veille.extract.template import PageBlocks, SiteTemplate, for_document, view_of
 from veille.i18n import _
 from veille.model import Article, Failure, RawDocument, Skip
 from veille.sources.local import files_under, is_warc, path_problem, read_bytes, read_file
@@ -126,21 +129,26 @@ def read_remote(
         yield from read_bytes(data, path, source, settings)
 
 
-def extract_items(items: Iterable[RawDocument | Failure | Skip], source: str) -> Iterator[Outcome]:
-    """Each document's article (before the cleaning across pages), or its failure; read
-    problems pass through. A document that breaks the extractor is a failure of its own,
-    never the end of the job."""
-    for item in items:
-        if not isinstance(item, RawDocument):
-            yield item
-            continue
-        try:
-            yield extract_document(source, item)
-        except ExtractError as exc:
-            yield Failure(source, item.ref, "extract", str(exc))
-        except Exception as exc:  # a page the extractor cannot take: that page fails
-            reason = _("the extractor failed: {error}", error=f"{type(exc).__name__}: {exc}")
-            yield Failure(source, item.ref, "extract", reason)
+def examine(item: RawDocument | Failure | Skip) -> tuple[str | None, PageBlocks | None]:
+    """What the driver needs of a document before it is extracted: its raw digest (is it
+    unchanged?) and its blocks (the template memory learns them); None for a read problem."""
+    if not isinstance(item, RawDocument):
+        return None, None
+    return raw_digest(item), for_document(item)
+
+
+def extract_item(
+    item: RawDocument | Failure | Skip,
+    source: str,
+    page: PageBlocks | None,
+    memory: Mapping[str, SiteTemplate],
+) -> Outcome:
+    """A document's article (before the cleaning across pages) read with its view of its
+    site's memory, or its failure; read problems pass through."""
+    if not isinstance(item, RawDocument):
+        return item
+    found = extract_document((item, source, view_of(page, memory)))
+    return Failure(source, item.ref, "extract", found) if isinstance(found, str) else found
 
 
 def finish_batch(outcomes: list[Outcome]) -> list[tuple[Outcome, list[Mention] | None]]:
@@ -150,7 +158,7 @@ def finish_batch(outcomes: list[Outcome]) -> list[tuple[Outcome, list[Mention] |
     cleaned = iter(drop_site_furniture([o for o in outcomes if isinstance(o, Article)]))
     final = [next(cleaned) if isinstance(o, Article) else o for o in outcomes]
     texts = {
-        i: (entity_text(o.title, o.text), o.language)
+        i: (entity_text(o.title, o.text)[:NER_CHARACTERS], o.language)
         for i, o in enumerate(final)
         if isinstance(o, Article) and o.text.strip()
     }

@@ -45,6 +45,7 @@ from veille.store.reading import ReadState
 from veille.urls import web_link
 from veille.watch import QueryError
 from veille.web.auth import credential, reader
+from veille.when import rfc3339
 
 DESCRIPTION = """Everything veille's pages and command line do, for scripts.
 
@@ -213,7 +214,10 @@ class ArticleOut(BaseModel):
     title: str
     url: str | None = Field(description="An http(s) address; null when it is no web link")
     site: str | None
-    published: datetime | None
+    published: str | None = Field(
+        description="RFC 3339: a date-time with the local offset, or a full-date when the "
+        "page gave only the day"
+    )
     language: str | None
     copy_of: int | None = Field(description="The original this article reprints")
 
@@ -243,7 +247,10 @@ class Reprint(BaseModel):
 
 class TimelineEntry(BaseModel):
     article_id: int
-    published: datetime | None
+    published: str | None = Field(
+        description="RFC 3339: a date-time with the local offset, or a full-date when the "
+        "page gave only the day"
+    )
     site: str
     title: str
     url: str | None
@@ -282,7 +289,10 @@ class HitOut(BaseModel):
     title: str
     url: str | None
     site: str | None
-    published: datetime | None
+    published: str | None = Field(
+        description="RFC 3339: a date-time with the local offset, or a full-date when the "
+        "page gave only the day"
+    )
     story_id: int | None
     snippet: str
     spans: list[list[int]]
@@ -578,7 +588,13 @@ def stories(
     responses=NOT_FOUND | {301: {"description": "Merged into the story at Location"}},
     tags=["stories"],
 )
-def story(story_id: Id, store: StoreDep, who: ReaderDep, lang: Literal["fr", "en"] = "fr") -> Any:
+def story(
+    story_id: Id,
+    store: StoreDep,
+    who: ReaderDep,
+    settings: SettingsDep,
+    lang: Literal["fr", "en"] = "fr",
+) -> Any:
     """A story whole: its summary, key facts, disagreements, entities, articles with their
     copies, related stories. A story merged into another redirects to it."""
     view = archive.story_view(store, story_id)
@@ -612,7 +628,7 @@ def story(story_id: Id, store: StoreDep, who: ReaderDep, lang: Literal["fr", "en
                 title=a.title,
                 url=web_link(a.url),
                 site=a.site_name,
-                published=_aware(a.published),
+                published=rfc3339(a.published, a.published_time_known, settings.timezone),
                 language=a.language,
                 copy_of=view.copy_of.get(a.id or 0),
             )
@@ -632,7 +648,7 @@ def story(story_id: Id, store: StoreDep, who: ReaderDep, lang: Literal["fr", "en
     responses=NOT_FOUND | {301: {"description": "Merged into the story at Location"}},
     tags=["stories"],
 )
-def story_timeline(story_id: Id, store: StoreDep) -> Any:
+def story_timeline(story_id: Id, store: StoreDep, settings: SettingsDep) -> Any:
     """The story's original articles in order of publication, each with the copies that
     reprinted it."""
     view = archive.story_view(store, story_id)
@@ -641,7 +657,7 @@ def story_timeline(story_id: Id, store: StoreDep) -> Any:
         items=[
             TimelineEntry(
                 article_id=e.article_id,
-                published=_aware(e.published),
+                published=rfc3339(e.published, e.published_time_known, settings.timezone),
                 site=e.site,
                 title=e.title,
                 url=e.url,
@@ -704,6 +720,7 @@ def starred(store: StoreDep, who: ReaderDep) -> Any:
 
 def search_terms(
     q: Annotated[str, Query(min_length=1, description="A query in the watch language")],
+    settings: SettingsDep,
     since: Annotated[date | None, Query(alias="from")] = None,
     until: Annotated[date | None, Query(alias="to")] = None,
     site: str | None = None,
@@ -711,8 +728,16 @@ def search_terms(
     entity: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     watch: Annotated[str | None, Query(description="Within this watch's query")] = None,
 ) -> tuple[str, Filters, str | None]:
-    """A search's query, filters and watch, the same for articles and stories."""
-    filters = Filters(start=since, end=until, site=site, language=lang, entity_id=entity)
+    """A search's query, filters and watch, the same for articles and stories; days are
+    local days (`[digest] timezone`)."""
+    filters = Filters(
+        start=since,
+        end=until,
+        site=site,
+        language=lang,
+        entity_id=entity,
+        zone=settings.timezone,
+    )
     return q, filters, watch
 
 
@@ -749,6 +774,7 @@ def search_articles(
     request: Request,
     store: StoreDep,
     terms: SearchTerms,
+    settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Cursor = None,
 ) -> Response:
@@ -764,7 +790,7 @@ def search_articles(
                     "title": h.title,
                     "url": h.url,
                     "site": h.site,
-                    "published": h.published,
+                    "published": rfc3339(h.published, h.published_time_known, settings.timezone),
                     "story_id": h.story_id,
                     "snippet": h.snippet,
                     "spans": [list(s) for s in h.spans],
@@ -815,10 +841,10 @@ def entity_list(
 @router.get(
     "/entities/{entity_id}", response_model=EntityDetail, responses=NOT_FOUND, tags=["entities"]
 )
-def entity(entity_id: Id, store: StoreDep, who: ReaderDep) -> Any:
+def entity(entity_id: Id, store: StoreDep, who: ReaderDep, settings: SettingsDep) -> Any:
     """One entity: its spellings, the stories naming it (oldest first), its mentions by
-    day, the entities named with it most often."""
-    view = archive.entity_view(store, entity_id)
+    (local) day, the entities named with it most often."""
+    view = archive.entity_view(store, entity_id, settings.timezone)
     states = reading.read_states(store, who, [s.id for s, _ in view.stories])
     return EntityDetail(
         **{
@@ -1130,7 +1156,7 @@ async def watch_send(
 
     def deliver() -> Any:
         watch = following.get_watch(store, watch_id)
-        period = Period.day(send.day or digest_ops.today())
+        period = Period.day(send.day or digest_ops.today(), settings.timezone)
         return digest_ops.send_digest(store, settings, watch, period, send.lang)
 
     outcomes = await run_in_threadpool(deliver)

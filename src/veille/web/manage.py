@@ -121,7 +121,9 @@ async def watch_send(request: Request, name: str) -> Response:
 
     def send() -> list:
         watch = following.get_watch(store, name)
-        return digests.send_digest(store, settings, watch, Period.day(day), language(request))
+        return digests.send_digest(
+            store, settings, watch, Period.day(day, settings.timezone), language(request)
+        )
 
     try:
         outcomes = await run_in_threadpool(send)
