@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -22,6 +22,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from veille import clock
+from veille.alerts.stage import AlertOutcome, send_alerts
 from veille.cli.tables import Col, fit
 from veille.config import ConfigError, Settings, database_url
 from veille.enrich.conflicts import WeekdayNote, about
@@ -610,6 +612,9 @@ async def _poll_until_stopped(
         _print_run(report)
         if report.stopped:
             return True
+        # Alerts first: they are sent within the poll that brought their articles.
+        for alert in await asyncio.to_thread(send_alerts, store, settings):
+            _print_alert(alert)
         for outcome in await asyncio.to_thread(send_due, store, settings):
             colour = "green" if outcome.status == "sent" else "red"
             console.print(
@@ -619,13 +624,27 @@ async def _poll_until_stopped(
         if not forever or stop.is_set():
             return False
         due = [s.next_poll_at for s in store.sources() if s.next_poll_at]
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = clock.now()
         wait = min(((when - now).total_seconds() for when in due), default=60.0)
-        deadline = asyncio.get_running_loop().time() + min(max(wait, 1.0), 300.0)
-        while not stop.is_set() and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.2)
+        await clock.pause(min(max(wait, 1.0), 300.0), stop)
         if stop.is_set():
             return False
+
+
+def _print_alert(alert: AlertOutcome) -> None:
+    """A line per alert sent, failed or dropped (one held by quiet hours or the cap is
+    said when it goes)."""
+    if alert.status in ("held", "capped"):
+        return
+    colour = {"sent": "green", "expired": "yellow"}.get(alert.status, "red")
+    errors_said = "; ".join(
+        f"{t.target}: {t.error}" for t in alert.targets if t.status == "failed" and t.error
+    )
+    console.print(
+        f"[{colour}]{_('alert')}[/] {escape(alert.kind)} {escape(alert.watch)} · "
+        f"{alert.story_id} {escape(alert.title)} : {alert.status}"
+        + (f" — {escape(errors_said or alert.reason or '')}" if errors_said or alert.reason else "")
+    )
 
 
 def _print_run(report: RunReport) -> None:

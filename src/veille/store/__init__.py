@@ -3,7 +3,7 @@
 One module per table family, as plain methods over SQLAlchemy Core: `sources`, `pages`,
 `articles`, `stories` (and the grouping stage's writes), `grouping` (its queue, state and
 checkpoints), `understanding` (mentions, entities, briefs), `watches` (and deliveries),
-`users`, `sessions` (and API tokens), `reading` (seen and starred), `log`. `base` holds
+`users`, `sessions` (and API tokens), `reading` (seen and starred), `alerts`, `log`. `base` holds
 transactions and the one-writer lock.
 
     with Store(url) as store:
@@ -13,6 +13,7 @@ transactions and the one-writer lock.
 
 from __future__ import annotations
 
+from veille.store.alerts import AlertRecord, AlertStore
 from veille.store.articles import ArticleStore, Outcome
 from veille.store.base import StoreBase
 from veille.store.grouping import GroupingStore
@@ -26,7 +27,7 @@ from veille.store.understanding import UnderstandingStore
 from veille.store.users import UserStore
 from veille.store.watches import WatchStore
 
-__all__ = ["Grouping", "LogEntry", "Outcome", "Store", "StoryView"]
+__all__ = ["AlertRecord", "Grouping", "LogEntry", "Outcome", "Store", "StoryView"]
 
 
 class Store(
@@ -40,6 +41,7 @@ class Store(
     UserStore,
     SessionStore,
     ReadingStore,
+    AlertStore,
     LogStore,
     StoreBase,
 ):
