@@ -23,7 +23,6 @@ from pathlib import Path
 
 from veille import clock, search
 from veille.alerts.stage import AlertOutcome
-from veille.alerts.stage import send_alerts as alerts_round
 from veille.cluster.stage import group
 from veille.config import Settings
 from veille.digest.deliver import Outcome
@@ -31,6 +30,7 @@ from veille.enrich.stage import understand
 from veille.extract.stage import Document, store_documents
 from veille.fetch import Fetcher
 from veille.model import Failure, IngestReport, RawDocument, RunReport, Skip, Source
+from veille.operations import alerts as operations_alerts
 from veille.operations import config as operations_config
 from veille.operations import digests as operations_digests
 from veille.sources import polling
@@ -170,8 +170,8 @@ def send_digests(store: Store, settings: Settings, now: datetime | None = None) 
 def send_alerts(
     store: Store, settings: Settings, now: datetime | None = None
 ) -> list[AlertOutcome]:
-    """Each watch's alerts: crossings noted, the due ones sent (see `veille.alerts.stage`)."""
-    return alerts_round(store, settings, now)
+    """Each watch's alerts: crossings noted, the due ones sent (see `veille.operations.alerts`)."""
+    return operations_alerts.send_alerts(store, settings, now)
 
 
 def _stopped(stop: threading.Event | None, report: IngestReport) -> bool:

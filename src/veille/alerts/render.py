@@ -24,7 +24,6 @@ from veille.i18n import ntranslate, translate
 from veille.model import Watch
 
 SCHEMA_VERSION = 1
-KINDS = ("instant", "breaking")
 FEED_SIZE = 50  # alerts kept in a watch's Atom feed of alerts
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from veille import clock
@@ -79,13 +79,7 @@ def watched(store: Store, settings: Settings, watch: Watch, now: datetime) -> Wa
     """The watch's strong matches among the stories active over the lookback."""
     start = now - timedelta(hours=settings.alerts.lookback_hours)
     # Not the stored watch: nothing counts as carried by a digest here.
-    bare = Watch(
-        watch.name,
-        watch.query,
-        watch.languages,
-        watch.sites,
-        relevance_floor=watch.relevance_floor,
-    )
+    bare = replace(watch, id=None)
     period = Period(start, now + timedelta(days=1), "alerts")
     digest = build(
         store, bare, period, weights_from_config(settings.ranking), limit=100_000, now=now

@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from veille import clock
-from veille.alerts.stage import AlertOutcome, send_alerts
+from veille.alerts.stage import AlertOutcome
 from veille.cli.tables import Col, fit
 from veille.config import ConfigError, Settings, database_url
 from veille.enrich.conflicts import WeekdayNote, about
@@ -31,6 +31,7 @@ from veille.fetch import Fetcher, WarcArchive, WarcReplayTransport
 from veille.i18n import _, n_, p_
 from veille.model import EntityRecord, SourceRef, StoryBrief
 from veille.operations import NotFound, OperationError, archive, following
+from veille.operations.alerts import send_alerts
 from veille.operations.config import sync_config
 from veille.operations.digests import send_due
 from veille.pipeline import IngestReport, RunReport, run_once

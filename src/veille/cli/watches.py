@@ -26,12 +26,12 @@ from veille.cli import (
 )
 from veille.cli.tables import Col
 from veille.demo import run_demo
-from veille.digest import Period
+from veille.digest import Entry, Period, why
 from veille.digest.render import FORMATS
-from veille.i18n import _, n_
-from veille.operations import OperationError, archive, digests, following
+from veille.i18n import _, language, n_
+from veille.operations import OperationError, alerts, archive, digests, following
 from veille.search import Filters, SearchUnavailable
-from veille.watch import QueryError, highlights, parse
+from veille.watch import QueryError, parse
 
 watch_app = typer.Typer(
     help=_("Watches: followed queries, their filters, schedule and delivery targets."),
@@ -63,6 +63,23 @@ def watch_add(
             help=_("Target: file:FOLDER, mailto:ADDRESS, webhook:URL, slack:URL…"),
         ),
     ] = None,
+    alert: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--alert",
+            help=_("Alerts as stories happen: instant (a new story), breaking (a surge)"),
+        ),
+    ] = None,
+    quiet: Annotated[
+        str | None, typer.Option("--quiet", help=_("Quiet hours, local time: “22:00-07:00”"))
+    ] = None,
+    max_alerts: Annotated[
+        int | None, typer.Option("--max-alerts", help=_("Alerts per hour at most (0: no cap)"))
+    ] = None,
+    floor: Annotated[
+        float | None,
+        typer.Option("--floor", help=_("Relevance floor, 0 to 1: weaker matches are weak")),
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -74,7 +91,11 @@ def watch_add(
     settings = _settings(config)
     with _operating(db) as store:
         saved, new = following.save_watch(
-            store, settings, following.make_watch(name, query, lang, site, schedule, to)
+            store,
+            settings,
+            following.make_watch(
+                name, query, lang, site, schedule, to, alert, quiet, max_alerts, floor
+            ),
         )
     shown = f"[bold]{escape(saved.name)}[/] ({saved.id})"
     console.print(
@@ -115,6 +136,7 @@ def watch_show(name: str, db: DbOption = None) -> None:
     with _operating(db) as store:
         watch = following.get_watch(store, name)
         sent = following.deliveries(store, watch)
+        recent = alerts.watch_alerts(store, watch, limit=10)
     console.print(f"[bold]{escape(watch.name)}[/] ({watch.id})")
     console.print(_("query: {query}", query=escape(watch.query)))
     if watch.languages:
@@ -123,6 +145,19 @@ def watch_show(name: str, db: DbOption = None) -> None:
         console.print(_("sites: {sites}", sites=escape(", ".join(watch.sites))))
     console.print(_("schedule: {schedule}", schedule=escape(watch.schedule or "—")))
     console.print(_("targets: {targets}", targets=escape(", ".join(watch.targets) or "—")))
+    console.print(_("alerts: {alerts}", alerts=escape(", ".join(watch.alerts) or "—")))
+    if watch.quiet_hours:
+        console.print(_("quiet hours: {hours}", hours=escape(watch.quiet_hours)))
+    if watch.max_alerts is not None:
+        console.print(_("alerts per hour at most: {count}", count=watch.max_alerts))
+    if watch.relevance_floor is not None:
+        console.print(_("relevance floor: {floor}", floor=watch.relevance_floor))
+    for record in recent:
+        colour = {"sent": "green", "expired": "yellow"}.get(record.status, "yellow")
+        console.print(
+            f"  {record.crossed_at:%Y-%m-%d %H:%M} {_('alert')} {record.kind} · "
+            f"{record.story_id} [{colour}]{record.status}[/]"
+        )
     for delivery in sent:
         colour = {"sent": "green", "failed": "red"}.get(delivery.status, "yellow")
         console.print(
@@ -165,20 +200,33 @@ def watch_test(
     if not digest.entries:
         console.print(_("No story matches."))
         return
-    node = parse(digest.watch.query)
     for rank, entry in enumerate(digest.entries, 1):
-        title = _marked(entry.title, highlights(entry.title, node))
-        sources = n_(
-            "{count} source", "{count} sources", len(entry.sources), count=len(entry.sources)
-        )
+        print_entry(rank, entry)
+
+
+def print_entry(rank: int, entry: Entry) -> None:
+    """A story found for a watch: its headline with the words found marked, and why it
+    is there and there (the words found for each term and where, each ranking signal's
+    share, a weak match said so)."""
+    found = entry.explanation
+    title = _marked(entry.title, list(found.title_spans))
+    sources = n_("{count} source", "{count} sources", len(entry.sources), count=len(entry.sources))
+    style = "dim" if found.weak else "bold"
+    console.print(
+        f"{rank:>2}. [{style}]{title}[/]  [dim]{entry.story_id} · {sources} · "
+        f"{_span(entry.first_seen, entry.last_seen)} · {entry.score:.2f}[/]"
+    )
+    lang = language()
+    if found.weak:
+        console.print("    [yellow]" + escape(why.weak_line(found, lang)) + "[/]")
+    for term in found.terms:
         console.print(
-            f"{rank:>2}. {title}  [dim]{entry.story_id} · {sources} · "
-            f"{_span(entry.first_seen, entry.last_seen)} · {entry.score:.2f}[/]"
+            "    " + _("found: {words}", words=escape(why.term_line(term, found.articles, lang)))
         )
-        if entry.matched:
-            console.print(
-                "    [dim]" + _("found: {words}", words=escape(", ".join(entry.matched))) + "[/]"
-            )
+    console.print("    [dim]" + escape(why.rank_line(found, lang)) + "[/]")
+    together = why.grouping_line(entry.grouping, lang)
+    if together:
+        console.print("    [dim]" + escape(_("together: {why}", why=together)) + "[/]")
 
 
 def _marked(text: str, spans: list[tuple[int, int]]) -> str:

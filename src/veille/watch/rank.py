@@ -79,17 +79,21 @@ class Ranked:
 
 
 def _idf(query: Node, pool: Sequence[Searchable]) -> dict[Term, float]:
+    """BM25's idf of each query term found in the pool (one found nowhere weighs nothing)."""
     n = max(len(pool), 1)
     idf = {}
     for term in terms_of(query):
         df = sum(1 for d in pool if term_hits(term, d))
-        idf[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        if df:
+            idf[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
     return idf
 
 
 def ceiling(query: Node, idf: Mapping[Term, float], k1: float) -> float:
-    """The best BM25 the query can give a story: each term saturated, the best alternative
-    of an OR, all the operands of an AND (a NOT adds nothing)."""
+    """The best BM25 the query can give a story of the pool: each term saturated, the best
+    alternative of an OR, all the operands of an AND (a NOT adds nothing). A term the pool
+    does not contain is left out: an alternative nobody wrote about says nothing of how
+    well the others match."""
     if isinstance(query, Term):
         return idf.get(query, 0.0) * (k1 + 1)
     if isinstance(query, Not):
@@ -106,7 +110,7 @@ def bm25(
     n = max(len(pool), 1)
     average = sum(d.length for d in pool) / n or 1.0
     idf_of = _idf(query, pool)
-    idf = [idf_of[t] for t in wanted]
+    idf = [idf_of.get(t, 0.0) for t in wanted]
     found = []
     for doc in docs:
         score = 0.0
