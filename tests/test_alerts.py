@@ -13,7 +13,6 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,9 +215,7 @@ def _read_warc(data: bytes) -> dict[str, bytes]:
     found = {}
     for record in ArchiveIterator(io.BytesIO(data)):
         if record.rec_type == "response":
-            found[record.rec_headers.get_header("WARC-Target-URI")] = (
-                record.content_stream().read()
-            )
+            found[record.rec_headers.get_header("WARC-Target-URI")] = record.content_stream().read()
     return found
 
 
@@ -231,7 +228,7 @@ def day(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
     (home / "config.toml").write_text(
-        '[fetch]\nhost_delay = 0.0\n[archive]\nenabled = false\n'
+        "[fetch]\nhost_delay = 0.0\n[archive]\nenabled = false\n"
         f'[delivery]\nfolder = "{tmp_path}"\nallow = ["127.0.0.1"]\nretries = 1\n',
         "utf-8",
     )
@@ -315,7 +312,9 @@ def test_a_replayed_day_alerts_as_it_happens_once_each_even_across_a_crash(
             if received is breaking:
                 continue
             n = list(EVENTS).index(event)
-            fetched = [s for url, s in seen.items() if f"journal-{n}-" in url and s <= received["at"]]
+            fetched = [
+                s for url, s in seen.items() if f"journal-{n}-" in url and s <= received["at"]
+            ]
             assert received["at"] - max(fetched) < timedelta(minutes=15)
         crossed = datetime.fromisoformat(breaking["alert"]["crossed_at"].rstrip("Z"))
         assert crossed <= killed_at and killed_at - crossed < timedelta(minutes=15)
@@ -352,4 +351,3 @@ def test_the_day_stories_are_one_per_event(day, tmp_path):
         assert all(s.source_count == s.article_count for s in stories)
     finally:
         store.close()
-
