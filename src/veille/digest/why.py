@@ -32,6 +32,11 @@ def term_line(term: TermMatch, articles: int, lang: str | None) -> str:
     """A matched term, the words found for it, and where."""
     if term.field in ("site", "lang", "entity"):
         return f"{term.field}:{term.term} → {', '.join(w for w, _ in term.words)}"
+    return f"{term.term} → {words_found(term)} ({term_where(term, articles, lang)})"
+
+
+def term_where(term: TermMatch, articles: int, lang: str | None) -> str:
+    """Where a term was found: "13 of 16 headlines, 15 texts"."""
     where = []
     if term.headlines:
         where.append(
@@ -46,7 +51,7 @@ def term_line(term: TermMatch, articles: int, lang: str | None) -> str:
         )
     if term.texts:
         where.append(ntranslate("{n} text", "{n} texts", term.texts, lang, n=term.texts))
-    return f"{term.term} → {words_found(term)} ({', '.join(where)})"
+    return ", ".join(where)
 
 
 def part_value(part: Part, lang: str | None) -> str:
