@@ -29,8 +29,11 @@ HOUR = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class BreakingRule:
-    """The breaking threshold (`[alerts]` in config.toml; bench/alerts.py shows how these
-    defaults behave on a day of French news)."""
+    """The breaking threshold (`[alerts]` in config.toml). On gnews-fr's day of French news
+    (bench/alerts.py, a headline standing for a source), these defaults make 41 of 3,974
+    stories break (1 %): two sources in the window would make 200 (5 %), five 12; a bare
+    count of three, the pace ignored, 42, and the ratio counts more for a watch whose
+    stories usually grow faster than the day's 0.96 source an hour."""
 
     window: timedelta = HOUR
     min_sources: int = 3
