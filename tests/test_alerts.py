@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
+import feedparser
 import pytest
 from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
@@ -349,5 +350,85 @@ def test_the_day_stories_are_one_per_event(day, tmp_path):
         stories = store.stories()
         assert sorted(s.article_count for s in stories) == sorted(len(t) for t in EVENTS.values())
         assert all(s.source_count == s.article_count for s in stories)
+    finally:
+        store.close()
+
+
+# -- quiet hours, the rate cap, expiry ----------------------------------------------------
+
+
+def _records(day: datetime) -> list[dict[str, str]]:
+    """Three events of one article each, words of their own, all matching `QUERY`."""
+    pages, _ = _day_pages()
+    firsts = {}
+    for page in pages:
+        if page.event != "festival":
+            firsts.setdefault(page.event, page)
+    return [
+        {
+            "url": p.url,
+            "title": p.title,
+            "text": f"{p.title}. " * 12,
+            "date": day.date().isoformat(),
+            "site": f"Site {n}",
+        }
+        for n, p in enumerate(firsts.values())
+    ]
+
+
+def test_quiet_hours_hold_alerts_the_cap_spaces_them_and_old_ones_expire(tmp_path, monkeypatch):
+    from veille.config import AlertSettings, DeliverySettings, DigestSettings, Settings
+    from veille.model import Watch
+    from veille.operations.alerts import alerts_feed, send_alerts
+    from veille.pipeline import ingest
+
+    now = [datetime(2026, 3, 10, 22, 0)]
+    monkeypatch.setattr(clock, "now", lambda: now[0])
+    settings = Settings(
+        delivery=DeliverySettings(folder=tmp_path / "out"),
+        digest=DigestSettings(timezone="UTC"),
+        alerts=AlertSettings(expire_hours=12),
+    )
+    store = Store(f"sqlite:///{tmp_path / 'veille.db'}")
+    try:
+        store.save_watch(
+            Watch(
+                "soir",
+                QUERY,
+                targets=("file:alertes",),
+                alerts=("instant",),
+                quiet_hours="22:00-07:00",
+                max_alerts=1,
+            )
+        )
+        now[0] = datetime(2026, 3, 10, 22, 10)
+        records = tmp_path / "day.jsonl"
+        records.write_text("\n".join(json.dumps(r) for r in _records(now[0])), "utf-8")
+        ingest([records], store, settings)
+
+        def round_at(when: datetime) -> list[str]:
+            now[0] = when
+            return sorted(o.status for o in send_alerts(store, settings, when))
+
+        assert round_at(datetime(2026, 3, 10, 22, 10)) == ["held"] * 3  # quiet: recorded only
+        assert store.deliveries() == []
+        assert len(store.alerts(status="due")) == 3
+        assert round_at(datetime(2026, 3, 11, 7, 5)) == ["capped", "capped", "sent"]
+        assert round_at(datetime(2026, 3, 11, 7, 50)) == ["capped", "capped"]  # within the hour
+        assert round_at(datetime(2026, 3, 11, 8, 6)) == ["capped", "sent"]
+        # Held longer than expire_hours (12 h from 22:10): dropped, never sent.
+        assert round_at(datetime(2026, 3, 11, 10, 30)) == ["expired"]
+        assert round_at(datetime(2026, 3, 11, 11, 0)) == []
+        assert sorted(a.status for a in store.alerts()) == ["expired", "sent", "sent"]
+        assert len(store.deliveries()) == 2  # one file target, two alerts
+        written = sorted(p.name for p in (tmp_path / "out" / "alertes").iterdir())
+        assert sum(name.endswith(".json") for name in written) == 2
+        assert "soir-alerts.atom" in written
+        feed = feedparser.parse(
+            (tmp_path / "out" / "alertes" / "soir-alerts.atom").read_text("utf-8")
+        )
+        assert not feed.bozo and len(feed.entries) == 2
+        watch = store.watch("soir")
+        assert watch is not None and len(feedparser.parse(alerts_feed(store, watch)).entries) == 2
     finally:
         store.close()

@@ -16,10 +16,10 @@ note the stories that crossed one of its thresholds, then send what is due.
 
 from __future__ import annotations
 
-import time
+import time as timer
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from veille import clock
 from veille.alerts.detect import (
@@ -77,7 +77,8 @@ def rule_of(settings: Settings) -> BreakingRule:
 
 def watched(store: Store, settings: Settings, watch: Watch, now: datetime) -> Watched:
     """The watch's strong matches among the stories active over the lookback."""
-    start = now - timedelta(hours=settings.alerts.lookback_hours)
+    # From the day's start: a story of pages dated to the day alone is stored at midnight.
+    start = datetime.combine((now - timedelta(hours=settings.alerts.lookback_hours)).date(), time())
     # Not the stored watch: nothing counts as carried by a digest here.
     bare = replace(watch, id=None)
     period = Period(start, now + timedelta(days=1), "alerts")
@@ -141,7 +142,7 @@ def deliver_due(
     watch: Watch,
     now_watched: Watched,
     now: datetime,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = timer.sleep,
 ) -> list[AlertOutcome]:
     """Send the watch's due alerts that quiet hours and the cap let through."""
     assert watch.id is not None
@@ -226,7 +227,7 @@ def send_alerts(
     store: Store,
     settings: Settings,
     now: datetime | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = timer.sleep,
 ) -> list[AlertOutcome]:
     """One round of alerts for every watch that asks for them and has targets."""
     now = now or clock.now()

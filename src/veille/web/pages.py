@@ -201,7 +201,10 @@ def story_page(request: Request, story_id: Id) -> Response:
             "site": entry.site,
             "title": entry.title,
             "url": entry.url,
-            "copies": [{"site": c.site, "url": c.url} for c in entry.copies],
+            "copies": [
+                {"site": c.site, "url": c.url, "why": explained["grouped"].get(c.article_id, "")}
+                for c in entry.copies
+            ],
             "why": explained["grouped"].get(entry.article_id, ""),
         }
         for entry in view.timeline
