@@ -13,10 +13,13 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import feedparser
+import jsonschema
 import pytest
+from referencing import Registry, Resource
 from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
@@ -35,6 +38,19 @@ from veille.cli import app
 from veille.store import Store
 
 T0 = datetime(2026, 3, 10, 6, 0)
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _schema(name: str) -> jsonschema.Validator:
+    """A schema of docs/, its references to the digest's resolved."""
+    schemas = {n: json.loads((DOCS / n).read_text("utf-8")) for n in (name, "digest.schema.json")}
+    registry = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s)) for s in schemas.values()
+    )
+    return jsonschema.Draft202012Validator(schemas[name], registry=registry)
+
+
+ALERT_SCHEMA = _schema("alert.schema.json")
 
 
 def at(hour: int, minute: int = 0) -> datetime:
@@ -317,6 +333,8 @@ def test_a_replayed_day_alerts_as_it_happens_once_each_even_across_a_crash(
                 s for url, s in seen.items() if f"journal-{n}-" in url and s <= received["at"]
             ]
             assert received["at"] - max(fetched) < timedelta(minutes=15)
+        for received in day.received:
+            ALERT_SCHEMA.validate(received["alert"])
         crossed = datetime.fromisoformat(breaking["alert"]["crossed_at"].rstrip("Z"))
         assert crossed <= killed_at and killed_at - crossed < timedelta(minutes=15)
         assert crossed.hour == 14  # when the sources jumped, not when the story began
