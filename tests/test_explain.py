@@ -175,3 +175,45 @@ def test_watch_test_says_the_words_found_and_the_rank(seeded):
     assert "cybersécurité → cybersécurité" in text
     assert "correspondance faible" in text
     assert "sources indépendantes 0.25" in text
+
+
+def test_veille_why_explains_a_story_for_a_watch(seeded):
+    store, path = seeded
+    (entry,) = _entries(store, RAID)
+    result = CliRunner().invoke(app, ["why", str(entry.story_id), "raid", "--db", path])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "perquisition → " in text and "perquisitionné" in text
+    assert f"{entry.story_id} · 15 sources" in text and "sources indépendantes 0.25" in text
+    # A line per article saying why it is in the story, the copy naming its original.
+    ids = [a.id for a in store.story_articles(entry.story_id)]
+    lines = result.output.splitlines()
+    assert sum(any(line.strip().startswith(f"{i} ") for line in lines) for i in ids) == 16
+    assert "copie" in text
+    # The timeline: articles and new sources by hour, the moment it appeared.
+    assert "le sujet apparaît" in text
+    assert "15 articles · 14 nouvelles sources" in text and "1 article · 1 nouvelle source" in text
+
+
+def test_veille_why_refuses_a_story_the_watch_does_not_match(seeded, seed_day_truth):
+    store, path = seeded
+    keys = _keys(store, seed_day_truth)
+    other = next(s for s, key in keys.items() if key != "x-paris-raid-2026-02-03")
+    runner = CliRunner()
+    result = runner.invoke(app, ["why", str(other), "raid", "--db", path])
+    assert result.exit_code == 1 and "ne correspond pas à ce sujet" in result.output
+    unknown = runner.invoke(app, ["why", str(other), "nowhere", "--db", path])
+    assert unknown.exit_code == 1 and "nowhere" in unknown.output
+
+
+def test_stories_for_a_watch_mark_the_weak_matches(seeded):
+    _, path = seeded
+    result = CliRunner().invoke(
+        app, ["stories", "--watch", "large", "--date", "2026-02-03", "--db", path]
+    )
+    assert result.exit_code == 0, result.output
+    # Said beside the title, which even a narrow terminal keeps.
+    text = " ".join(result.output.replace("│", " ").split())
+    assert text.count("(correspondance faible)") == 7
+    raid = text.split("Cybercriminalité")[1].split("perquisitionnés")[0]
+    assert "faible" not in raid

@@ -702,15 +702,22 @@ def stories_command(
         [
             [
                 str(r.story.id),
-                escape(r.story.title),
+                escape(r.story.title) + _weak(r),
                 str(r.story.article_count),
                 str(r.story.source_count),
                 _span(r.story.first_seen, r.story.last_seen),
             ]
-            + ([f"{r.score:.2f}"] if watch else [])
+            + ([f"{r.score or 0:.2f}"] if watch else [])
             for r in found
         ],
     )
+
+
+def _weak(ranked: archive.Ranked) -> str:
+    """A weak match said beside the title, which a narrow terminal keeps (`veille why`
+    says why)."""
+    weak = ranked.entry is not None and ranked.entry.explanation.weak
+    return f" [yellow]({_('weak match')})[/]" if weak else ""
 
 
 def _span(first: datetime | None, last: datetime | None) -> str:

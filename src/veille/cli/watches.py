@@ -229,6 +229,66 @@ def print_entry(rank: int, entry: Entry) -> None:
         console.print("    [dim]" + escape(_("together: {why}", why=together)) + "[/]")
 
 
+@app.command("why")
+def why_command(
+    story_id: Annotated[int, typer.Argument(help=_("Story id"))],
+    watch: Annotated[str, typer.Argument(help=_("Watch"))],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Pourquoi un sujet pour une veille : mots trouvés, rang, regroupement, chronologie. /
+    Why a story for a watch: words found, rank, grouping, timeline."""
+    settings = _settings(config)
+    with _operating(db) as store:
+        entry = alerts.explain_story(store, settings, story_id, watch)
+        timeline = alerts.story_timeline(store, settings, story_id, watch)
+    if entry is None:
+        errors.print(_("The watch does not match this story."))
+        raise typer.Exit(1)
+    print_entry(1, entry)
+    lang = language()
+    for grouped in entry.grouping:
+        console.print(
+            f"    [dim]{grouped.article_id}[/] {escape(grouped.site)} : "
+            + escape(why.grouped_line(grouped, lang))
+        )
+    busy = [b for b in timeline.bins if b.articles]
+    step = "%Y-%m-%d %H:%M" if timeline.step.total_seconds() < 86400 else "%Y-%m-%d"
+    for counted in busy:
+        console.print(
+            f"    {counted.start.strftime(step)}  "
+            + n_("{count} article", "{count} articles", counted.articles, count=counted.articles)
+            + " · "
+            + n_(
+                "{count} new source",
+                "{count} new sources",
+                counted.sources,
+                count=counted.sources,
+            )
+        )
+    for crossing in timeline.crossings:
+        console.print(f"    [bold]{crossing.at:%Y-%m-%d %H:%M}[/] " + _crossed(crossing))
+    for record in timeline.alerts:
+        console.print(
+            f"    {record.crossed_at:%Y-%m-%d %H:%M} {_('alert')} {record.kind} · {record.status}"
+        )
+
+
+def _crossed(crossing: alerts.Crossing) -> str:
+    """A threshold the story crossed, in the words its alert uses."""
+    if crossing.kind == "new":
+        return _("the story appears")
+    count = int(crossing.details["sources"])
+    return n_(
+        "{count} new source in {minutes} min where {expected} were expected",
+        "{count} new sources in {minutes} min where {expected} were expected",
+        count,
+        count=count,
+        minutes=crossing.details["window_minutes"],
+        expected=f"{float(crossing.details['expected']):.1f}",
+    )
+
+
 def _marked(text: str, spans: list[tuple[int, int]]) -> str:
     out, at = [], 0
     for start, end in spans:
