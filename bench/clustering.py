@@ -5,6 +5,10 @@ stream (one order per seed); a story is (section, group). Printed: BCubed precis
 and F1 (per-item precision and recall averaged over headlines, F1 of the two means), as
 mean ± sd over the seeds, and articles per second.
 
+* ``veille.cluster``: with the dense encoder's headline vectors (`veille.encoder`, encoded
+  in one batch before the stream, so the speed printed leaves the encoder out: about 10-15 ms
+  an article on one core, see ``bench/similarity.py``); ``VEILLE_ENCODER=none`` gives the
+  sparse clusterer alone.
 * ``--baseline``: the plain single-pass TF-IDF centroid clusterer (same IDF from past
   documents, same index, words only, cosine threshold tuned on dev). Measured in the README
   on test: F1 0.771.
@@ -43,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from veille import encoder as encoders
 from veille.cluster import ClusterDoc, ClusterSettings, StoryClusterer, Weighting
 from veille.cluster import model as learned
 from veille.text import strip_accents
@@ -59,9 +64,11 @@ BASELINE = ClusterSettings(
     features=("cos",),
     weights=(1.0,),
     bias=-0.225,
+    sparse_bias=-0.225,
     late_join=0,
     merge_threshold=2.0,
     settle_passes=0,
+    dense=False,
 )
 
 Item = tuple[str, str]  # (headline, story)
@@ -127,6 +134,21 @@ def order(n: int, seed: int) -> list[int]:
     return ids
 
 
+_DENSE: dict[str, np.ndarray] = {}
+
+
+def dense_vectors(headlines: Sequence[str]) -> dict[str, np.ndarray] | None:
+    """The encoder's vectors of the headlines, in one batch (cached across streams); None
+    without an encoder. Printed speeds leave this out: see ``--encode``."""
+    encoder = encoders.load()
+    if encoder is None:
+        return None
+    missing = sorted({h for h in headlines if h not in _DENSE})
+    if missing:
+        _DENSE.update(zip(missing, encoder.encode(missing), strict=True))
+    return _DENSE
+
+
 def run_stream(
     items: list[Item],
     settings: ClusterSettings,
@@ -135,11 +157,14 @@ def run_stream(
     make: Callable[[ClusterSettings], StoryClusterer] = StoryClusterer,
 ) -> tuple[tuple[float, ...], float]:
     stream = items + (distractors(n_distractors, seed) if n_distractors else [])
+    dense = dense_vectors([h for h, _ in stream]) if settings.dense else None
     clusterer = make(settings)
     predicted = [0] * len(stream)
     start = time.perf_counter()
     for i in order(len(stream), seed):
-        predicted[i] = clusterer.add(ClusterDoc(id=i, title=stream[i][0], language="fr"))
+        vector = dense[stream[i][0]] if dense is not None else None
+        doc = ClusterDoc(id=i, title=stream[i][0], language="fr", dense=vector)
+        predicted[i] = clusterer.add(doc)
     # The stream is one run's batch: the pipeline settles the stories once it is in (the
     # baseline, with settle_passes=0, does not).
     clusterer.settle()

@@ -129,16 +129,20 @@ def main() -> None:
     datasets = shared_dir(args.shared)
     started = time.perf_counter()
     pool = sentence_pool(datasets)
-    print(f"sentence pool: {len(pool):,} sentences ({time.perf_counter() - started:.1f} s); "
-          f"cpu {os.cpu_count()}, Python {sys.version.split()[0]}")
+    print(
+        f"sentence pool: {len(pool):,} sentences ({time.perf_counter() - started:.1f} s); "
+        f"cpu {os.cpu_count()}, Python {sys.version.split()[0]}"
+    )
     checkpoints = sorted(int(c) for c in args.checkpoints.split(",") if int(c) <= args.total)
     index, clusterer = NearDuplicateIndex(), StoryClusterer()
     copies = 0
     clock = {"dedup": 0.0, "cluster": 0.0}
     last_n, last_t = 0, time.perf_counter()
     day = None
-    print(f"{'articles':>9} {'dedup s':>8} {'cluster s':>9} {'total s':>8} {'art/s':>7} "
-          f"{'stories':>8} {'copies':>7} {'peak MiB':>9} BCubed P/R/F1")
+    print(
+        f"{'articles':>9} {'dedup s':>8} {'cluster s':>9} {'total s':>8} {'art/s':>7} "
+        f"{'stories':>8} {'copies':>7} {'peak MiB':>9} BCubed P/R/F1"
+    )
     told: dict[int, int] = {}  # article -> the story it was written for
     found: dict[int, int] = {}  # article -> its story in the clusterer, moves and merges applied
     merged_into: dict[int, int] = {}
@@ -177,10 +181,13 @@ def main() -> None:
             follow()
             now = time.perf_counter()
             rate = (n - last_n) / (now - last_t)
-            print(f"{n:>9,} {clock['dedup']:>8.1f} {clock['cluster']:>9.1f} "
-                  f"{clock['dedup'] + clock['cluster']:>8.1f} {rate:>7.0f} "
-                  f"{len(clusterer.stories):>8,} {copies:>7,} {peak_mib():>9.0f} "
-                  f"{quality(found, told, merged_into)}", flush=True)
+            print(
+                f"{n:>9,} {clock['dedup']:>8.1f} {clock['cluster']:>9.1f} "
+                f"{clock['dedup'] + clock['cluster']:>8.1f} {rate:>7.0f} "
+                f"{len(clusterer.stories):>8,} {copies:>7,} {peak_mib():>9.0f} "
+                f"{quality(found, told, merged_into)}",
+                flush=True,
+            )
             last_n, last_t = n, time.perf_counter()  # scoring is not the stages' time
 
 

@@ -17,14 +17,18 @@ Columns:
 * ``veille``: `veille.similarity.score` on text alone (the dataset has no dates);
 * ``+days`` (``--days``): the same with publication dates approximated from the pair ids,
   which are crawl-ordered story ids (about 0.9 M a day in the first half of 2020, checked
-  against dates written in the texts): how much the time gap adds when dates are known.
+  against dates written in the texts): how much the time gap adds when dates are known;
+* ``+dense``: the same with the dense encoder's cosine (``--encoder use|e5``, default
+  ``use``; ``none`` leaves the column out), and ``dense``: that cosine alone. The encoder's
+  cost per article is printed.
 
 ``--learn`` fits `veille.similarity.WEIGHTS` on the dev split (never on test) and prints
 them with 5-fold cross-validated figures; paste the dict into the module.
 
 Data are read at run time from ``<repo>/../shared`` (``--shared`` or ``$VEILLE_SHARED``).
 
-Usage: ``python bench/similarity.py [--split dev|test] [--days] [--learn] [--no-idf]``
+Usage: ``python bench/similarity.py [--split dev|test] [--days] [--learn] [--no-idf]
+[--encoder use|e5|none]``
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from veille import encoder as encoders
 from veille import similarity as sim
 from veille.cluster.vectors import dot, unit
 
@@ -140,12 +145,14 @@ def tfidf_baseline(pairs: Sequence[Pair]) -> list[float]:
     return [dot(vector(a), vector(b)) for a, b in docs]
 
 
-def profiles(pairs: Sequence[Pair], fit: bool) -> list[tuple[sim.Profile, sim.Profile]]:
+def profiles(
+    pairs: Sequence[Pair], fit: bool, encoder: encoders.Encoder | None = None
+) -> list[tuple[sim.Profile, sim.Profile]]:
     articles = [x for p in pairs for x in (p.a, p.b)]
     if fit:
-        made = sim.Vectorizer().fit_profiles(articles)
+        made = sim.Vectorizer(encoder=encoder).fit_profiles(articles)
     else:
-        vectorizer = sim.Vectorizer()
+        vectorizer = sim.Vectorizer(encoder=encoder)
         made = [vectorizer.profile(x) for x in articles]
     return list(zip(made[::2], made[1::2], strict=True))
 
@@ -247,18 +254,24 @@ def learn(pairs: Sequence[Pair], made: list[tuple[sim.Profile, sim.Profile]]) ->
     weights: dict[str, dict[str, float]] = {}
     feats = [sim.features(a, b) for a, b in made]
     dated = all("days" in f for f in feats)
-    for case in ("same", "same+days", "cross", "cross+days"):
-        if case.endswith("+days") and not dated:
-            continue
-        kind = case.split("+")[0]
-        keys = list(sim.FEATURES[kind]) + (["days"] if case.endswith("+days") else [])
-        index = [i for i, p in enumerate(pairs) if p.monolingual == (kind == "same")]
-        rows = [design(feats[i], keys) for i in index]
-        w = fit_logistic(rows, [(4 - pairs[i].overall) / 3 for i in index])
-        weights[case] = {"bias": round(w[-1], 3)} | {
-            k: round(v, 3) for k, v in zip(keys, w[:-1], strict=True)
-        }
+    dense = all("dense" in f for f in feats)
+    for base in ("same", "same+days", "cross", "cross+days"):
+        for case in (base, base + "+dense"):
+            if ("+days" in case and not dated) or ("+dense" in case and not dense):
+                continue
+            kind = case.split("+")[0]
+            keys = list(sim.FEATURES[kind]) + [k for k in ("days", "dense") if "+" + k in case]
+            weights[case] = _fit_case(pairs, feats, kind, keys)
     return weights
+
+
+def _fit_case(
+    pairs: Sequence[Pair], feats: list[dict[str, float]], kind: str, keys: list[str]
+) -> dict[str, float]:
+    index = [i for i, p in enumerate(pairs) if p.monolingual == (kind == "same")]
+    rows = [design(feats[i], keys) for i in index]
+    w = fit_logistic(rows, [(4 - pairs[i].overall) / 3 for i in index])
+    return {"bias": round(w[-1], 3)} | {k: round(v, 3) for k, v in zip(keys, w[:-1], strict=True)}
 
 
 def cross_validate(
@@ -301,22 +314,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--learn", action="store_true", help="fit WEIGHTS on dev and print")
     parser.add_argument("--no-idf", action="store_true", help="score without a background")
     parser.add_argument("--shared", help="the shared folder (default ../shared)")
+    parser.add_argument("--encoder", default="use", help="dense encoder: use, e5 or none")
     args = parser.parse_args(argv)
     folder = dataset_dir(args.shared)
+    encoder = encoders.load(args.encoder)
+    if encoder is None and args.encoder not in {"none", "off"}:
+        print(f"encoder {args.encoder!r} is not installed: sparse columns only", file=sys.stderr)
 
     if args.learn:
         pairs = load(folder, "dev", days=True)
-        made = profiles(pairs, fit=True)
+        made = profiles(pairs, fit=True, encoder=encoder)
         weights = learn(pairs, made)
         print("# learned on the dev split (training_set.csv), text and approximate dates")
         print_weights(weights)
-        print("\n5-fold cross-validation on dev (with dates; text only):")
+        print("\n5-fold cross-validation on dev (with dates; text only; each without dense):")
         undated = [(_undate(a), _undate(b)) for a, b in made]
         report(
             pairs,
             {
                 "veille cv +days": cross_validate(pairs, made),
                 "veille cv": cross_validate(pairs, undated),
+                "veille cv sparse": cross_validate(
+                    pairs, [(_sparse(a), _sparse(b)) for a, b in undated]
+                ),
             },
         )
         return 0
@@ -329,6 +349,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     columns = {"tfidf": baseline, "veille": ours}
     if args.days:
         columns["veille +days"] = [sim.score(a, b) for a, b in made]
+    encode_seconds = 0.0
+    if encoder is not None:
+        articles = [x for p in pairs for x in (p.a, p.b)]
+        texts = [encoders.article_text(sim.repair(x.title), sim.repair(x.text)) for x in articles]
+        vectors, encode_seconds = timed(lambda: list(encoder.encode(texts)))
+        dense = [
+            (_with(a, vectors[2 * i]), _with(b, vectors[2 * i + 1]))
+            for i, (a, b) in enumerate(undated)
+        ]
+        columns["veille +dense"] = [sim.score(a, b) for a, b in dense]
+        columns["dense"] = [float(a.dense @ b.dense) for a, b in dense]
     print(f"SemEval-2022 task 8, {args.split} split ({FILES[args.split]}), {len(pairs)} pairs")
     report(pairs, columns)
     n = len(pairs)
@@ -337,7 +368,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{n / score_seconds:,.0f} pairs/s scored from profiles, "
         f"{n / (profile_seconds + score_seconds):,.0f} pairs/s end to end"
     )
+    if encoder is not None:
+        print(
+            f"encoder {encoder.name}: {1000 * encode_seconds / (2 * n):.1f} ms per article "
+            f"({encoders.TEXT_CHARS} characters at most, one batch, this machine's load)"
+        )
     return 0
+
+
+def _with(profile: sim.Profile, dense: object) -> sim.Profile:
+    return sim.Profile(**{**profile.__dict__, "dense": dense})
+
+
+def _sparse(profile: sim.Profile) -> sim.Profile:
+    return _with(profile, None)
 
 
 def _undate(profile: sim.Profile) -> sim.Profile:

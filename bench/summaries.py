@@ -129,6 +129,11 @@ def load(split: str, limit: int | None = None) -> list[dict]:
     return rows[:limit] if limit else rows
 
 
+def lead_words(article: str, n: int) -> str:
+    """The article's first `n` words."""
+    return " ".join(article.split()[:n])
+
+
 def lead(article: str, k: int) -> str:
     return " ".join([s for s in _LEAD_SPLIT.split(article) if s.strip()][:k])
 
@@ -428,6 +433,17 @@ def main(argv: list[str] | None = None) -> None:
     elapsed = time.perf_counter() - began
     results["veille"] = mean_rouge(list(zip(outputs, (r["abstract"] for r in rows), strict=True)))
     lengths["veille"] = statistics.mean(len(tokenize(o)) for o in outputs)
+    # Length-matched leads: the article's first words, as many as veille's summary has
+    # (per document), or as many as its summaries have on average.
+    counts = [len(o.split()) for o in outputs]
+    average = round(statistics.mean(counts))
+    leads = {
+        "LEAD=words": [lead_words(r["article"], n) for r, n in zip(rows, counts, strict=True)],
+        f"LEAD-{average}w": [lead_words(r["article"], average) for r in rows],
+    }
+    for name, made in leads.items():
+        results[name] = mean_rouge(list(zip(made, (r["abstract"] for r in rows), strict=True)))
+        lengths[name] = statistics.mean(len(tokenize(o)) for o in made)
     reference_length = statistics.mean(len(tokenize(r["abstract"])) for r in rows)
 
     print(
@@ -439,6 +455,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:<10} {scores[0]:8.2f} {scores[1]:8.2f} {scores[2]:8.2f} {lengths[name]:7.1f}")
     above = all(v > b for v, b in zip(results["veille"], results["LEAD-3"], strict=True))
     print(f"veille above LEAD-3 on every figure: {'yes' if above else 'NO'}")
+    best = max(leads, key=lambda name: results[name][0] + results[name][1])
+    gains = [v - b for v, b in zip(results["veille"], results[best], strict=True)]
+    print(
+        f"veille - best length-matched lead ({best}): ROUGE-1 {gains[0]:+.2f}, "
+        f"ROUGE-2 {gains[1]:+.2f}, ROUGE-L {gains[2]:+.2f}"
+    )
 
     words = sum(len(s.text.split()) for s in story)
     cited = {s.site for s in summary.sentences} | {

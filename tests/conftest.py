@@ -19,6 +19,9 @@ from veille.enrich.entities import EntityModelMissing, load
 from veille.pipeline import IngestReport, ingest
 from veille.store import Store
 
+# Models ship inside their wheels: nothing may be fetched from a model hub during the tests.
+os.environ["HF_HUB_OFFLINE"] = "1"
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("VEILLE_SHARED", REPO.parent / "shared"))
 

@@ -45,18 +45,26 @@ def article_html(
 </body></html>"""
 
 
-def warc_records(pages: dict[str, bytes], *, gzip: bool = True) -> list[bytes]:
-    """Each page as one serialized WARC response record (one gzip member when gzip)."""
+def warc_records(
+    pages: dict[str, bytes], *, gzip: bool = True, kind: str = "response"
+) -> list[bytes]:
+    """Each page as one serialized WARC response record (one gzip member when gzip), or
+    a `resource` record (the page without its HTTP headers)."""
     records = []
     for url, body in pages.items():
         buffer = io.BytesIO()
         writer = WARCWriter(buffer, gzip=gzip)
-        headers = StatusAndHeaders(
-            "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
-        )
-        record = writer.create_warc_record(
-            url, "response", payload=io.BytesIO(body), http_headers=headers
-        )
+        if kind == "resource":
+            record = writer.create_warc_record(
+                url, "resource", payload=io.BytesIO(body), warc_content_type="text/html"
+            )
+        else:
+            headers = StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+            )
+            record = writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), http_headers=headers
+            )
         writer.write_record(record)
         records.append(buffer.getvalue())
     return records

@@ -30,6 +30,7 @@ import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -52,9 +53,12 @@ __all__ = [
     "FixtureServer",
     "HostileServer",
     "Request",
+    "Route",
+    "RouteServer",
     "RoutingTransport",
     "SyncRoutingTransport",
     "article_title",
+    "closed_port",
     "etag_for",
     "gzip_bomb",
     "seed_day_dir",
@@ -880,3 +884,50 @@ class HeldHook:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+# -- RouteServer ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """One answer of a RouteServer: status, body and headers (Content-Type defaults to
+    HTML), after `delay` seconds (longer than a client's deadline: a timeout)."""
+
+    body: bytes = b""
+    status: int = 200
+    headers: Mapping[str, str] = dataclass_field(default_factory=dict)
+    delay: float = 0.0
+
+
+class _RouteHandler(_BaseHandler):
+    def route(self) -> None:
+        owner: RouteServer = self.server.owner  # type: ignore[assignment]
+        answer = owner.routes.get(self.path) or owner.routes.get(urlsplit(self.path).path)
+        if answer is None:
+            self.not_found()
+            return
+        if answer.delay and self.stopping.wait(answer.delay):
+            return
+        headers = dict(answer.headers)
+        content_type = headers.pop("Content-Type", HTML)
+        self.send(answer.status, answer.body, content_type, headers)
+
+
+class RouteServer(_LoopbackServer):
+    """Answers `http://127.0.0.1:<port><path>` from `routes` ({path: Route}, the path with
+    or without its query), 404 elsewhere; `routes` may be changed between requests. For
+    odd bodies and statuses no other server serves (a feed in UTF-32, a 503 robots.txt)."""
+
+    handler = _RouteHandler
+
+    def __init__(self, routes: Mapping[str, Route] | None = None) -> None:
+        super().__init__()
+        self.routes: dict[str, Route] = dict(routes or {})
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (connections to it are refused)."""
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]

@@ -291,7 +291,7 @@ def test_stop_is_prompt_with_slow_clients(kind: str, tmp_path: Path) -> None:
         started = time.monotonic()
     elapsed = time.monotonic() - started
     try:
-        assert elapsed < 2.0
+        assert elapsed < 10.0  # a hang guard: the sockets are shut at once, not timed out
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
     finally:

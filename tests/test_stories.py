@@ -37,8 +37,11 @@ def test_each_truth_story_is_one_story(grouped, seed_day_truth):
 def test_syndicated_copies_are_folded(grouped, seed_day_truth):
     store, report = grouped
     by_url = {a.canonical_url: a.id for a in store.articles()}
-    pairs = {(by_url[a["url"]], by_url[a["duplicate_of"]])
-             for a in seed_day_truth["articles"] if a["duplicate_of"]}
+    pairs = {
+        (by_url[a["url"]], by_url[a["duplicate_of"]])
+        for a in seed_day_truth["articles"]
+        if a["duplicate_of"]
+    }
     links = {(c.copy_id, c.original_id) for c in store.copies(list(by_url.values()))}
     assert links == pairs
     assert report.copies == len(pairs)
@@ -74,13 +77,22 @@ def test_same_input_again_changes_no_story(grouped):
 def test_the_next_day_continues_the_stories(grouped, seed_day_truth):
     store, _ = grouped
     placed = _story_by_url(store)
-    raid = next(placed[a["url"]] for a in seed_day_truth["articles"]
-                if a["story"] == "x-paris-raid-2026-02-03")
+    raid = next(
+        placed[a["url"]]
+        for a in seed_day_truth["articles"]
+        if a["story"] == "x-paris-raid-2026-02-03"
+    )
     report = ingest([shared_path("seeds")], store, Settings())
     assert report.new == 4
-    seeds = {a.raw_ref.rsplit("/", 1)[-1]: store.story_of(a.id) for a in store.articles()
-             if a.raw_ref.endswith(".txt")}
+    seeds = {
+        a.raw_ref.rsplit("/", 1)[-1]: store.story_of(a.id)
+        for a in store.articles()
+        if a.raw_ref.endswith(".txt")
+    }
     # The stitched dump, the crypto-news page and the search article: the X search story.
-    for name in ("000_35af0aaea70cb712.txt", "001_9b88f42ffd81dded.txt",
-                 "002_c54f3124094cf66a.txt"):
+    for name in (
+        "000_35af0aaea70cb712.txt",
+        "001_9b88f42ffd81dded.txt",
+        "002_c54f3124094cf66a.txt",
+    ):
         assert seeds[name] == raid, name

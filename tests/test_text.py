@@ -7,9 +7,7 @@ from veille.text import fold, strip_accents, terms
 
 
 def _reference(text: str) -> str:
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def test_strip_accents_matches_unicode_data_on_any_text():

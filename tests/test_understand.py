@@ -14,10 +14,12 @@ from veille import cli, pipeline
 from veille.cli import app
 from veille.config import Settings
 from veille.enrich import stage as enrich_stage
+from veille.enrich.conflicts import about
 from veille.enrich.entities import name_key
 from veille.model import Article
 from veille.pipeline import ingest
 from veille.store import Store
+from veille.summarize.extractive import dangling
 from veille.text import fold
 
 RAID = "x-paris-raid-2026-02-03"
@@ -85,7 +87,13 @@ def test_summons_fact_with_its_sources_and_the_date_disagreement(understood, see
     assert [s.url for s in values["2026-02-02"]] == truth["2026-02-02"]
     assert {s.url for s in values["2026-02-03"]} <= set(truth["2026-02-03"])
     assert dates.values[0][0] == "2026-02-03"  # the value most sources give comes first
-    assert dates.word.startswith("perquisition")  # as the headlines write it, not a stem
+    # What the date is the date of, a noun as the texts write it (not "perquisitionne").
+    assert dates.word == "la perquisition"
+    assert about(dates.slot, dates.word, "fr") == "date de la perquisition"
+    # The minority side is never a fact of the story.
+    assert not [f.text for f in brief.facts if "2 février" in f.text]
+    assert all(f.text.count("«") == f.text.count("»") for f in brief.facts)
+    assert not [f.text for f in brief.facts if re.search(r",\s*,", f.text)]
     assert any(n.weekday == "lundi" and n.day == "2026-02-02" for n in dates.notes)
 
 
@@ -101,6 +109,26 @@ def test_summary_cites_three_sources_and_no_boilerplate(understood, seed_day_tru
     # summary does not state it as the story's date.
     minority = {v for d in brief.disagreements for v, _ in d.values[1:]}
     assert "2026-02-02" in minority and "2 février" not in text
+    # No sentence leans on an antecedent it lacks, none tells the search twice, and the
+    # other side's answer is there.
+    assert not [s.text for s in brief.summary if dangling(s.text)]
+    searches = [s.text for s in brief.summary if re.match(r"\W*\w+ \w+, une perquisition", s.text)]
+    assert len(searches) <= 1, searches
+    assert "acte judiciaire abusif" in text
+
+
+def test_raid_quotes_have_speakers(understood, seed_day_truth):
+    store, _, _ = understood
+    brief = store.brief(_story_of(store, seed_day_truth, RAID))
+    speakers = {q.entity for q in brief.quotes if q.entity}
+    assert len([q for q in brief.quotes if q.entity]) >= 3
+    assert {"X", "Pavel Durov"} <= speakers, [(q.speaker, q.text) for q in brief.quotes]
+    assert speakers & {"Laure Beccuau", "Parquet de Paris", "parquet de Paris"}
+    x = [q for q in brief.quotes if q.entity == "X"]
+    assert any("pressions" in q.text for q in x)
+    for quote in brief.quotes:
+        assert quote.text.count("«") == quote.text.count("»")
+        assert quote.sources
 
 
 def test_cli_story_shows_summary_facts_disagreement_and_entities(understood, seed_day_truth):
@@ -109,7 +137,14 @@ def test_cli_story_shows_summary_facts_disagreement_and_entities(understood, see
     result = CliRunner().invoke(app, ["story", str(story), "--db", str(path)])
     assert result.exit_code == 0, result.output
     out = re.sub(r"\s+", " ", result.output)
-    for heading in ("Résumé", "Faits clés", "Désaccords entre sources", "Entités", "Articles"):
+    for heading in (
+        "Résumé",
+        "Faits clés",
+        "Qui a dit quoi",
+        "Désaccords entre sources",
+        "Entités",
+        "Articles",
+    ):
         assert heading in out
     assert "20 avril" in out
     assert "2026-02-02 : L'Humanité" in out

@@ -142,3 +142,20 @@ def test_and_narrows_or_widens(a, b):
         assert hit(a, doc) <= either
         assert hit(f"NOT ({a})", doc) == (not hit(a, doc))
         assert hit(f"({a}) ({b})", doc) == both  # juxtaposition is AND
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["(" * 300 + "grève" + ")" * 300, "NOT " * 300 + "grève", "-(" * 300 + "grève" + ")" * 300],
+)
+def test_a_query_nested_too_deep_is_refused_not_a_recursion_error(query):
+    with pytest.raises(QueryError) as refused:
+        parse(query)
+    assert "imbrique plus de 32 niveaux" in str(refused.value)
+
+
+def test_a_query_nested_to_the_limit_is_read_and_matched():
+    nested = "(" * 31 + "grève OR dockers" + ")" * 31
+    node = parse(nested)
+    assert matches(node, searchable(["Les dockers en grève"], [""]))
+    assert matches(parse("NOT " * 31 + "grève"), searchable(["Rien à voir"], [""]))

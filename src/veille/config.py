@@ -45,8 +45,9 @@ The file is `config.toml` in the data folder, or the one named by `--config` /
     allowed_hosts = ["veille.example.org"]   # Host names answered beyond the loopback ones
     max_body = 5242880                       # bytes of a request body
 
-A file that does not fit (a number where a name is expected, an unknown security mode) is
-refused whole with `ConfigError`, naming the file and the key.
+A file that cannot be read or does not fit (TOML that does not parse, a number where a name
+is expected, an unknown security mode) is refused whole with `ConfigError`, naming the file
+and the key; so is a VEILLE_MAX_BYTES that is not a number of bytes.
 """
 
 from __future__ import annotations
@@ -60,18 +61,25 @@ from platformdirs import user_data_path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from veille import __version__
+from veille.i18n import _
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 USER_AGENT_TOKEN = "veille"  # the name robots.txt rules address
 
 
 class ConfigError(ValueError):
-    """A configuration file that cannot be read; the message names the file and the key."""
+    """A configuration that cannot be used; the message (one line) names the file and the
+    key, or the variable, and why."""
 
 
 def data_dir() -> Path:
     override = os.environ.get("VEILLE_HOME")
     return Path(override) if override else user_data_path("veille", appauthor=False)
+
+
+def config_path(config: Path | None = None) -> Path:
+    """The configuration file: `--config`, else VEILLE_CONFIG, else the data folder's."""
+    return config or Path(os.environ.get("VEILLE_CONFIG", data_dir() / "config.toml"))
 
 
 def database_url(db: str | None = None) -> str:
@@ -199,21 +207,35 @@ class Settings(_Section):
 
     @classmethod
     def from_env(cls, config: Path | None = None) -> Settings:
-        path = config or Path(os.environ.get("VEILLE_CONFIG", data_dir() / "config.toml"))
+        """The settings of the configuration file and VEILLE_MAX_BYTES; ConfigError (the
+        file or variable named, and why) when they cannot be used."""
+        path = config_path(config)
+        budget = os.environ.get("VEILLE_MAX_BYTES", "0")
+        if not (budget.strip().isascii() and budget.strip().isdigit()):  # "²" is a digit
+            raise ConfigError(_("VEILLE_MAX_BYTES: not a number of bytes: “{value}”", value=budget))
         values: dict[str, Any] = {}
-        if path.is_file():
-            try:
+        try:
+            if path.is_file():
                 with path.open("rb") as stream:
                     values = tomllib.load(stream)
-            except (OSError, tomllib.TOMLDecodeError) as error:
-                raise ConfigError(f"{path}: {error}") from None
-        max_bytes = int(os.environ.get("VEILLE_MAX_BYTES", 0)) or int(
-            values.get("fetch", {}).get("max_bytes", DEFAULT_MAX_BYTES)
-        )
+            return cls._validated(values, int(budget))
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
+            )
+            raise _refused(path, problems) from None
+        except (OSError, ValueError, TypeError, AttributeError) as error:
+            # Unreadable, not TOML, or a table where a value is expected ([fetch] = 3).
+            raise _refused(path, error) from None
+
+    @classmethod
+    def _validated(cls, values: dict[str, Any], max_bytes: int) -> Settings:
+        fetch = values.get("fetch", {})
+        max_bytes = max_bytes or int(fetch.get("max_bytes", DEFAULT_MAX_BYTES))
         archive = values.get("archive", {})
         fields: dict[str, Any] = {
             "max_bytes": max_bytes,
-            "fetch": {**values.get("fetch", {}), "max_bytes": max_bytes},
+            "fetch": {**fetch, "max_bytes": max_bytes},
             "archive": archive.get("enabled", True),
             **{k: values[k] for k in ("summary", "ranking", "sources", "watches") if k in values},
             **{
@@ -227,13 +249,11 @@ class Settings(_Section):
                 **values["delivery"],
                 "folder": Path(values["delivery"]["folder"]).expanduser(),
             }
-        try:
-            return cls.model_validate(fields)
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
-            )
-            raise ConfigError(f"{path}: {problems}") from None
+        return cls.model_validate(fields)
 
     def with_fetch(self, **changes: Any) -> Settings:
         return self.model_copy(update={"fetch": self.fetch.model_copy(update=changes)})
+
+
+def _refused(path: Path, error: object) -> ConfigError:
+    return ConfigError(_("configuration {path}: {error}", path=path, error=error))

@@ -112,6 +112,41 @@ def decode(data: bytes, content_type: str | None = None) -> str:
     return data.decode(label, errors="replace")
 
 
+def _wide_encoding(head: bytes) -> str | None:
+    """UTF-16 or UTF-32 told by a byte order mark, or without one by the zero bytes around
+    a first ASCII character ("<", "{"), as XML 1.0 Appendix F and RFC 4627 detect them."""
+    for bom, name in _BOMS[1:]:
+        if head.startswith(bom):
+            return name
+    zeros = tuple(byte == 0 for byte in head[:4])
+    return {
+        (True, True, True, False): "utf-32-be",
+        (False, True, True, True): "utf-32-le",
+        (True, False, True, False): "utf-16-be",
+        (False, True, False, True): "utf-16-le",
+    }.get(zeros)
+
+
+def as_utf8(data: bytes) -> bytes:
+    """A UTF-16 or UTF-32 document re-encoded as UTF-8, its XML declaration saying so; any
+    other bytes unchanged. Sniffers, feedparser and JSON readers downstream then see the
+    ASCII-compatible bytes they expect (a wide feed otherwise looks like binary data)."""
+    name = _wide_encoding(data[:4])
+    if name is None:
+        return data
+    try:
+        text = data.decode(name)
+    except UnicodeDecodeError:
+        return data  # not text after all: left for the binary check to refuse
+    text = text.removeprefix("\ufeff")
+    if any(char < " " and char not in "\t\r\n" for char in text[:4096]):
+        return data
+    text = re.sub(
+        r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""", r'\1"utf-8"', text, count=1
+    )
+    return text.encode("utf-8")
+
+
 def _mostly_decodes(data: bytes, label: str) -> bool:
     """Decodes cleanly, or nearly: a page cut mid-character or one bad paste leaves a few
     invalid bytes among many good non-ASCII characters; those are replaced rather than

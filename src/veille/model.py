@@ -174,6 +174,16 @@ class BriefDisagreement:
 
 
 @dataclass(frozen=True)
+class BriefQuote:
+    """Who said what: the words quoted, the speaker, the outlets carrying them."""
+
+    text: str
+    speaker: str  # the entity's name when resolved, else as written
+    entity: str | None  # set when the speaker is one of the story's entities
+    sources: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True)
 class EntityRecord:
     """A person, organisation or place across stories, its spellings merged."""
 
@@ -213,6 +223,7 @@ class StoryBrief:
     # Articles whose entities could not be found, and why (no model for their language).
     skipped: tuple[tuple[int, str], ...] = ()
     updated_at: datetime | None = None
+    quotes: tuple[BriefQuote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -264,6 +275,9 @@ class PageFetch:
     last_modified: str | None = None
     error: str | None = None
     permanent: bool = False  # never asked again (gone, refused by robots.txt, not HTML)
+    # False: held back before the page was asked (its robots.txt unavailable); not counted
+    # among the page's attempts, so it is asked again whatever the number of outages.
+    asked: bool = True
 
 
 @dataclass

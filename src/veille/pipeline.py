@@ -34,7 +34,7 @@ from veille.operations import alerts as operations_alerts
 from veille.operations import config as operations_config
 from veille.operations import digests as operations_digests
 from veille.sources import polling
-from veille.sources.local import read_path
+from veille.sources.local import path_problem, read_path
 from veille.store import Store
 
 __all__ = [
@@ -66,9 +66,12 @@ def ingest(
     with store.writer(on_wait):
         for path in paths:
             source = str(path)
-            store.ensure_source(
-                Source(name=path.name or source, kind="file", location=str(path.resolve()))
-            )
+            # A path that cannot be read (missing, a symbolic link loop: resolve() raises
+            # on one) is no source; read_path reports why.
+            if path_problem(path) is None:
+                store.ensure_source(
+                    Source(name=path.name or source, kind="file", location=str(path.resolve()))
+                )
             for batch in _batches(read_path(path, settings), BATCH_SIZE):
                 documents: list[Document] = []
                 for item in batch:

@@ -147,6 +147,11 @@ _ABBREVIATION = re.compile(
 )
 
 
+def _open_quote(piece: str) -> bool:
+    """A quotation opened and not closed yet (not a runaway one: 80 words at most)."""
+    return piece.count("«") > piece.count("»") and len(piece.split()) < 80
+
+
 def sentences(text: str) -> list[str]:
     """The sentences of a text, paragraph by paragraph."""
     found: list[str] = []
@@ -161,6 +166,8 @@ def sentences(text: str) -> list[str]:
                 continue
             end = match.end() - len(match.group(0).lstrip('»"”)'))
             piece = paragraph[start:end].strip()
+            if _open_quote(piece):
+                continue  # « A. B », a déclaré X: the quotation is one sentence's
             if piece:
                 found.append(piece)
             start = match.end()

@@ -1,27 +1,119 @@
-"""URL hygiene: redirect wrappers unwrapped, tracking parameters dropped, one canonical form."""
+"""URL hygiene: redirect wrappers unwrapped, tracking parameters dropped, one canonical form.
+
+Only parameters known to track (campaign tags, click ids) are dropped. A query string is
+often what names the article (`index.php?/archives/101-titre`, `?p=123`, `?id=4`), so
+anything else is kept as written: cleaning must never fold two articles into one.
+"""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
 
 import courlan
 
-# courlan already strips the common trackers (utm_*, fbclid, gclid, ...); these are the
-# ones French publishers and newsletters add on top.
-_EXTRA_TRACKERS = re.compile(
-    r"^(xtor|xtref|xts|at_[a-z_]+|ito|_ope|ref_?src|from|origin|cmp|cm_mmc|ns_[a-z_]+|"
-    r"mc_[a-z]+|_hs[a-z]+|mkt_tok|oly_[a-z_]+|vero_[a-z_]+|wt_?mc|ncid|sr_share|"
-    r"igshid|dclid|msclkid|yclid|twclid|__twitter_impression|amp_[a-z_]+)$",
-    re.IGNORECASE,
+# Name prefixes of campaign and analytics parameters: Google Analytics (utm_), AT Internet
+# (at_), Le Monde (lmd_), Matomo/Piwik, comScore (ns_), Olytics, Vero, HubSpot, AMP caches.
+_TRACKER_PREFIXES = (
+    "utm_",
+    "at_",
+    "lmd_",
+    "mtm_",
+    "matomo_",
+    "pk_",
+    "piwik_",
+    "ns_",
+    "oly_",
+    "vero_",
+    "hsa_",
+    "_hs",
+    "amp_",
+    "fb_action_",
+    "guce_",
 )
-
+# Click ids and campaign tags with a name of their own. Generic words that a site may use
+# to name content ("ref", "source", "from", "id", "cid"...) are deliberately absent, unlike
+# courlan's tracker pattern, which drops any name merely containing them ("affaire", "game").
+_TRACKERS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "ttclid",
+        "igshid",
+        "igsh",
+        "li_fat_id",
+        "srsltid",
+        "mc_cid",
+        "mc_eid",
+        "mkt_tok",
+        "_ga",
+        "_gl",
+        "_openstat",
+        "xtor",
+        "xtref",
+        "xts",
+        "ito",
+        "_ope",
+        "cmp",
+        "cm_mmc",
+        "cm_ven",
+        "wt_mc",
+        "wt.mc_id",
+        "wtmc",
+        "ncid",
+        "sr_share",
+        "ref_src",
+        "refsrc",
+        "ref_url",
+        "s_cid",
+        "s_kwcid",
+        "ef_id",
+        "fb_source",
+        "fb_ref",
+        "action_object_map",
+        "action_type_map",
+        "action_ref_map",
+        "guccounter",
+        "__twitter_impression",
+    }
+)
+# Characters a query may hold as they are; anything else (spaces, non-ASCII) is
+# percent-encoded, and existing escapes are left alone (%2B is not +).
+_QUERY_SAFE = "/?:@!$&'()*+,;=%-._~"
 _GOOGLE_HOST = re.compile(r"^(www\.)?google\.[a-z.]+$")
+
+
+def is_web_url(url: str | None) -> bool:
+    """Whether `url` is an absolute http(s) URL with a host: the only kind an article may
+    have (no javascript:, data:, vbscript:, file: or relative links)."""
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url.strip())
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # "http://[x": a bracketed host that is no IPv6 address
+        return False
+
+
+def is_tracker(name: str) -> bool:
+    """Whether a query parameter name is a known tracking parameter."""
+    name = name.strip().lower()
+    return name in _TRACKERS or name.startswith(_TRACKER_PREFIXES)
 
 
 def unwrap_redirect(url: str) -> str:
     """The publisher URL behind a Google Alerts / Google search redirect, else `url`."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
     if _GOOGLE_HOST.match(parts.hostname or "") and parts.path == "/url":
         query = dict(parse_qsl(parts.query))
         target = query.get("url") or query.get("q")
@@ -30,33 +122,56 @@ def unwrap_redirect(url: str) -> str:
     return url
 
 
-def clean_url(url: str) -> str:
-    """Drop tracking parameters and fragments, keep everything that selects content."""
-    url = unwrap_redirect(url.strip())
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return url
-    cleaned = courlan.clean_url(url) or url
-    parts = urlsplit(cleaned)
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not _EXTRA_TRACKERS.match(k)
+def _query_parts(query: str) -> list[str]:
+    """The query's `name=value` pieces as written, trackers left out, in name order (as
+    courlan ordered them before: URLs stored then keep their form)."""
+    kept = [
+        quote(part, safe=_QUERY_SAFE)
+        for part in query.split("&")
+        if part and not is_tracker(unquote_plus(part.split("=", 1)[0]))
     ]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urlencode(query), ""))
+    return sorted(kept, key=lambda part: part.split("=", 1)[0])
+
+
+def _clean(url: str) -> tuple[str, str, str, list[str], str] | None:
+    url = unwrap_redirect(url.strip())
+    if not is_web_url(url):
+        return None
+    parts = urlsplit(courlan.scrub_url(url))
+    # courlan lower-cases the host, drops the default port and normalises the path; its
+    # query cleaning is not used (see _TRACKERS).
+    try:
+        base = urlsplit(courlan.normalize_url(parts._replace(query="", fragment="")))
+    except ValueError:
+        base = parts
+    # A "#!" fragment is an AJAX page address (Google's old crawling scheme), not an anchor.
+    fragment = parts.fragment if parts.fragment.startswith("!") else ""
+    return base.scheme, base.netloc, base.path or "/", _query_parts(parts.query), fragment
+
+
+def clean_url(url: str) -> str:
+    """Drop tracking parameters and anchors, keep everything that selects content."""
+    cleaned = _clean(url)
+    if cleaned is None:
+        return url
+    scheme, netloc, path, query, fragment = cleaned
+    return urlunsplit((scheme, netloc, path, "&".join(query), fragment))
 
 
 def canonical_url(url: str) -> str:
     """The identity of a page: cleaned, lower-case host, no default port, one scheme."""
-    cleaned = clean_url(url)
-    parts = urlsplit(cleaned)
-    if parts.scheme not in ("http", "https"):
-        return cleaned
+    cleaned = _clean(url)
+    if cleaned is None:
+        return url
+    _scheme, netloc, path, query, fragment = cleaned
+    parts = urlsplit(f"//{netloc}")
     host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
     if parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
     # http and https copies of one page are the same page.
-    return urlunsplit(("https", host, parts.path or "/", parts.query, ""))
+    return urlunsplit(("https", host, path, "&".join(query), fragment))
 
 
 def domain(url: str) -> str | None:

@@ -10,9 +10,9 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -25,12 +25,26 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from veille import clock
 from veille.alerts.stage import AlertOutcome
 from veille.cli.tables import Col, fit
-from veille.config import ConfigError, Settings, database_url
+from veille.cli.usage import (
+    MAX_ID,
+    MAX_LIMIT,
+    Commands,
+    UserError,
+    bounded,
+    errors,
+    input_paths,
+    load_settings,
+    open_store,
+    operating,
+    output_file,
+    parse_day,
+)
+from veille.config import Settings
 from veille.enrich.conflicts import WeekdayNote, about
-from veille.fetch import Fetcher, WarcArchive, WarcReplayTransport
+from veille.fetch import ArchiveError, Fetcher, WarcArchive, WarcReplayTransport
 from veille.i18n import _, n_, p_
 from veille.model import EntityRecord, SourceRef, StoryBrief
-from veille.operations import NotFound, OperationError, archive, following
+from veille.operations import archive, following
 from veille.operations.alerts import send_alerts
 from veille.operations.config import sync_config
 from veille.operations.digests import send_due
@@ -44,9 +58,9 @@ app = typer.Typer(
     help=_("veille: news monitoring, one entry per story."),
     no_args_is_help=True,
     add_completion=False,
+    cls=Commands,
 )
 console = Console()
-errors = Console(stderr=True)
 
 DbOption = Annotated[
     str | None,
@@ -56,10 +70,7 @@ DbOption = Annotated[
         help=_("SQLite file or SQLAlchemy URL (PostgreSQL...)."),
     ),
 ]
-
-
-def _store(db: str | None) -> Store:
-    return Store(database_url(db))
+LimitOption = Annotated[int, typer.Option(help=_("Maximum rows"), callback=bounded(1, MAX_LIMIT))]
 
 
 def _waiting() -> None:
@@ -86,26 +97,6 @@ def _stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
-@contextmanager
-def _operating(db: str | None) -> Iterator[Store]:
-    """The store for one command, closed after it; an operation's refusal is said and
-    ends the command (see `_fail`)."""
-    store = _store(db)
-    try:
-        yield store
-    except OperationError as error:
-        raise _fail(error) from None
-    finally:
-        store.close()
-
-
-def _fail(error: OperationError) -> typer.Exit:
-    """The refusal said on standard error; the exit code: 1 when something named is not
-    there, 2 when the request itself cannot be taken."""
-    errors.print(f"[red]{escape(error.reason)}[/]")
-    return typer.Exit(1 if isinstance(error, NotFound) else 2)
-
-
 def _print(table_columns: list[Col], rows: list[list[str]], title: str | None = None) -> None:
     console.print(fit(table_columns, rows, console.width, title))
 
@@ -119,8 +110,9 @@ def ingest(
     db: DbOption = None,
 ) -> None:
     """Lire des fichiers locaux et stocker leurs articles. / Read local files, store articles."""
-    store = _store(db)
-    settings = _settings(None)
+    input_paths(paths)
+    settings = load_settings(None)
+    store = open_store(db)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -194,10 +186,6 @@ def _print_grouping(report: IngestReport) -> None:
         console.print(f"{copies} · {stories}")
 
 
-def _parse_day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
 @app.command()
 def articles(
     since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
@@ -205,12 +193,15 @@ def articles(
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
     site: Annotated[str | None, typer.Option(help=_("Site name (contains)"))] = None,
     language: Annotated[str | None, typer.Option("--lang", help="fr, en...")] = None,
-    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 100,
+    limit: LimitOption = 100,
     db: DbOption = None,
 ) -> None:
     """Lister les articles stockés. / List stored articles."""
-    store = _store(db)
-    start, end = _parse_day(day or since), _parse_day(day or until)
+    if day:
+        start = end = parse_day(day)
+    else:
+        start, end = parse_day(since, "--since"), parse_day(until, "--until")
+    store = open_store(db)
     rows = [
         [
             str(article.id),
@@ -246,12 +237,12 @@ def show(
     db: DbOption = None,
 ) -> None:
     """Afficher un article, nettoyé. / Show one article, clean."""
-    store = _store(db)
-    article = store.article(key)
-    store.close()
+    # A number is an id, and ids are bounded: a larger one names nothing.
+    named = not key.isdigit() or (key.isascii() and 1 <= int(key) <= MAX_ID)
+    with operating(db) as store:
+        article = store.article(key) if named else None
     if article is None:
-        errors.print(_("No article for '{key}'.", key=key))
-        raise typer.Exit(1)
+        raise UserError(_("No article for '{key}'.", key=key), code=1)
     console.print(f"[bold]{escape(article.title)}[/]")
     details = [article.site_name, _day(article.published), article.author, article.language]
     console.print(" · ".join(escape(d) for d in details if d))
@@ -292,11 +283,9 @@ def export(
 ) -> None:
     """Exporter les articles en JSONL ou CSV. / Export articles as JSONL or CSV."""
     if fmt not in ("jsonl", "csv"):
-        errors.print(_("Unknown format: jsonl or csv."))
-        raise typer.Exit(2)
-    store = _store(db)
-    stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-    try:
+        raise UserError(_("Unknown format: jsonl or csv."))
+    target = output_file(output) if output else nullcontext(sys.stdout)
+    with operating(db) as store, target as stream:
         writer = csv.DictWriter(stream, EXPORT_FIELDS) if fmt == "csv" else None
         if writer:
             writer.writeheader()
@@ -307,10 +296,6 @@ def export(
                 writer.writerow(row)
             else:
                 stream.write(json.dumps(row, ensure_ascii=False) + "\n")
-    finally:
-        if output:
-            stream.close()
-        store.close()
 
 
 @app.command("errors")
@@ -319,13 +304,12 @@ def show_errors(
         bool,
         typer.Option("--all", help=_("Include skipped inputs")),
     ] = False,
-    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 200,
+    limit: LimitOption = 200,
     db: DbOption = None,
 ) -> None:
     """Les échecs enregistrés, les plus récents d'abord. / Recorded failures, newest first."""
-    store = _store(db)
-    entries = archive.recorded_errors(store, all_levels, limit)
-    store.close()
+    with operating(db) as store:
+        entries = archive.recorded_errors(store, all_levels, limit)
     if not entries:
         console.print(_("No failure recorded."))
         return
@@ -371,21 +355,12 @@ ConfigOption = Annotated[
 ]
 
 
-def _settings(config: Path | None) -> Settings:
-    try:
-        return Settings.from_env(config)
-    except ConfigError as error:
-        errors.print(f"[red]{escape(str(error))}[/]")
-        raise typer.Exit(2) from None
-
-
 @asynccontextmanager
-async def _fetcher(settings: Settings, replay: list[Path] | None = None):
+async def _fetcher(settings: Settings, replay: WarcReplayTransport | None = None):
     """A fetcher on the network (archiving to WARC if enabled) or on WARC files."""
-    transport = WarcReplayTransport(replay) if replay else None
     archive = WarcArchive(settings.archive_dir) if settings.archive and not replay else None
     try:
-        async with Fetcher(settings.fetch, transport=transport, archive=archive) as fetcher:
+        async with Fetcher(settings.fetch, transport=replay, archive=archive) as fetcher:
             yield fetcher
     finally:
         if archive is not None:
@@ -413,8 +388,8 @@ def source_add(
     config: ConfigOption = None,
 ) -> None:
     """Suivre un flux ou un sitemap. / Follow a feed or a sitemap."""
-    settings = _settings(config)
-    with _operating(db) as store:
+    settings = load_settings(config)
+    with operating(db) as store:
         added = following.add_source(
             store, settings, location, name=name, every=every, kind=kind, local=True
         )
@@ -430,9 +405,8 @@ def source_add(
 @source_app.command("list")
 def source_list(db: DbOption = None) -> None:
     """Les sources et leur santé, en échec d'abord. / Sources and health, failing first."""
-    store = _store(db)
-    found = following.list_sources(store)
-    store.close()
+    with operating(db) as store:
+        found = following.list_sources(store)
     rows = []
     for source in found:
         error = ""
@@ -477,7 +451,7 @@ def source_remove(
     db: DbOption = None,
 ) -> None:
     """Ne plus suivre une source. / Stop following a source."""
-    with _operating(db) as store:
+    with operating(db) as store:
         removed = following.remove_source(store, key)
     console.print(_("Source removed: {name}", name=escape(removed.name)))
 
@@ -489,12 +463,13 @@ def opml_import(
     db: DbOption = None,
 ) -> None:
     """Suivre les flux d'un fichier OPML. / Follow the feeds of an OPML file."""
+    (path,) = input_paths([path])
     try:
         data = path.read_bytes()
-    except OSError as exc:
-        errors.print(f"[red]{escape(str(exc))}[/]")
-        raise typer.Exit(1) from None
-    with _operating(db) as store:
+    except OSError as exc:  # a folder, a file that went away
+        reason = _("cannot read the file: {error}", error=exc.strerror or exc)
+        raise UserError(f"{path} : {reason}") from None
+    with operating(db) as store:
         done = following.import_opml(store, data, every)
     console.print(
         n_("{count} feed added", "{count} feeds added", done.added, count=done.added)
@@ -514,11 +489,11 @@ def opml_export(
     db: DbOption = None,
 ) -> None:
     """Écrire les flux suivis en OPML. / Write the followed feeds as OPML."""
-    store = _store(db)
-    data = following.export_opml(store)
-    store.close()
+    with operating(db) as store:
+        data = following.export_opml(store)
     if output:
-        output.write_bytes(data)
+        with output_file(output, binary=True) as stream:
+            stream.write(data)
     else:
         sys.stdout.write(data.decode("utf-8"))
 
@@ -561,14 +536,11 @@ def run(
 ) -> None:
     """Relever les sources dues, récupérer les nouvelles pages. / Poll due sources, fetch new
     pages."""
-    settings = _settings(config)
-    files = _warc_files(archives or []) if replay else None
-    if replay and not files:
-        errors.print(_("--replay: no WARC file given."))
-        raise typer.Exit(2)
-    store = _store(db)
+    settings = load_settings(config)
+    transport = _replay(archives or []) if replay else None
+    store = open_store(db)
     try:
-        stopped = asyncio.run(_run_loop(store, settings, files, forever, everything))
+        stopped = asyncio.run(_run_loop(store, settings, transport, forever, everything))
     except KeyboardInterrupt:
         # Each unit of work is committed with its done mark: nothing done is lost.
         stopped = True
@@ -578,15 +550,25 @@ def run(
         raise typer.Exit(130)
 
 
-def _warc_files(paths: list[Path]) -> list[Path]:
+def _replay(paths: list[Path]) -> WarcReplayTransport:
+    """The WARC files given to --replay (folders: the archives inside), read."""
     found: list[Path] = []
-    for path in paths:
+    for path in input_paths(paths):
         found.extend(sorted(path.glob("*.warc*")) if path.is_dir() else [path])
-    return found
+    if not found:
+        raise UserError(_("--replay: no WARC file given."))
+    try:
+        return WarcReplayTransport(found)
+    except ArchiveError as exc:
+        raise UserError(str(exc)) from None
 
 
 async def _run_loop(
-    store: Store, settings: Settings, replay: list[Path] | None, forever: bool, everything: bool
+    store: Store,
+    settings: Settings,
+    replay: WarcReplayTransport | None,
+    forever: bool,
+    everything: bool,
 ) -> bool:
     """Ctrl-C (or SIGTERM) lets the pages in flight be stored, then stops at the next unit
     of work; returns whether it was asked to stop before the end."""
@@ -683,13 +665,14 @@ def stories_command(
     watch: Annotated[
         str | None, typer.Option(help=_("Those a watch matches that day, ranked for it"))
     ] = None,
-    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 50,
+    limit: LimitOption = 50,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Les sujets, les plus récents d'abord. / Stories, latest first."""
-    with _operating(db) as store:
-        found = archive.stories_of(store, _settings(config), _parse_day(day), watch, limit)
+    settings, when = load_settings(config), parse_day(day)
+    with operating(db) as store:
+        found = archive.stories_of(store, settings, when, watch, limit)
     _print(
         [
             Col("id", justify="right"),
@@ -730,12 +713,12 @@ def _span(first: datetime | None, last: datetime | None) -> str:
 
 @app.command("story")
 def story_command(
-    story_id: Annotated[int, typer.Argument(help=_("Story id"))],
+    story_id: Annotated[int, typer.Argument(help=_("Story id"), callback=bounded(1, MAX_ID))],
     db: DbOption = None,
 ) -> None:
     """Un sujet : ses articles, ses sources, ses copies. / One story: articles, sources,
     copies."""
-    with _operating(db) as store:
+    with operating(db) as store:
         view = archive.story_view(store, story_id, follow=True)
     story = view.story
     console.print(f"[bold]{escape(story.title)}[/]")
@@ -825,6 +808,13 @@ def _print_brief(brief: StoryBrief) -> None:
                 )
                 + "[/]"
             )
+    if brief.quotes:
+        console.print("\n[bold]" + _("Who said what") + "[/]")
+        for quote in brief.quotes:
+            console.print(
+                f"  [bold]{escape(quote.speaker)}[/] : « {escape(quote.text)} » "
+                f"[dim]\\[{escape(_sites(quote.sources))}][/]"
+            )
     if brief.disagreements:
         console.print("\n[bold]" + _("Where sources disagree") + "[/]")
         for conflict in brief.disagreements:
@@ -859,19 +849,19 @@ def _print_brief(brief: StoryBrief) -> None:
 
 @app.command("entities")
 def entities_command(
-    story: Annotated[int | None, typer.Option(help=_("Those of one story"))] = None,
+    story: Annotated[
+        int | None, typer.Option(help=_("Those of one story"), callback=bounded(1, MAX_ID))
+    ] = None,
     kind: Annotated[str | None, typer.Option(help=_("PER, ORG or LOC"))] = None,
-    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 50,
+    limit: LimitOption = 50,
     db: DbOption = None,
 ) -> None:
     """Personnes, organisations et lieux, les plus cités d'abord. / People, organisations
     and places, most mentioned first."""
     if kind and kind.upper() not in _KINDS:
-        errors.print(_("Unknown kind: {kind} (PER, ORG, LOC).", kind=kind))
-        raise typer.Exit(2)
-    store = _store(db)
-    found = archive.list_entities(store, story, kind.upper() if kind else None, limit)
-    store.close()
+        raise UserError(_("Unknown kind: {kind} (PER, ORG, LOC).", kind=kind))
+    with operating(db) as store:
+        found = archive.list_entities(store, story, kind.upper() if kind else None, limit)
     _print(
         [
             Col("id", justify="right"),
@@ -904,7 +894,7 @@ def entity_command(
 ) -> None:
     """Une entité : ses graphies et ses sujets dans le temps. / One entity: its spellings
     and its stories over time."""
-    with _operating(db) as store:
+    with operating(db) as store:
         view = archive.entity_view(store, name)
     _print_entity(view.entity)
     _print(

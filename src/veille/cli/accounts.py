@@ -8,18 +8,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from veille.cli import (
-    ConfigOption,
-    DbOption,
-    _operating,
-    _print,
-    _settings,
-    _store,
-    app,
-    console,
-    errors,
-)
+from veille.cli import ConfigOption, DbOption, _print, app, console
 from veille.cli.tables import Col
+from veille.cli.usage import MAX_ID, UserError, bounded, load_settings, open_store, operating
 from veille.config import LOOPBACK_HOSTS
 from veille.i18n import _
 from veille.operations import accounts
@@ -49,7 +40,7 @@ def user_add(
 ) -> None:
     """Ajoute un compte (ou change son mot de passe) et donne un jeton d'API. / Add an
     account (or reset its password) and give an API token."""
-    with _operating(db) as store:
+    with operating(db) as store:
         _created, secret = accounts.add_user(store, name, password, scope)
     console.print(_("Account {name} ready. API token (shown once):", name=escape(name)))
     console.print(secret, markup=False, highlight=False)
@@ -58,9 +49,8 @@ def user_add(
 @user_app.command("list")
 def user_list(db: DbOption = None) -> None:
     """Les comptes. / The accounts."""
-    store = _store(db)
-    found = accounts.list_users(store)
-    store.close()
+    with operating(db) as store:
+        found = accounts.list_users(store)
     _print(
         [
             Col(_("name"), wrap=True),
@@ -80,7 +70,7 @@ def user_passwd(
 ) -> None:
     """Change le mot de passe ; ses sessions se ferment. / Change the password; the user's
     sessions end."""
-    with _operating(db) as store:
+    with operating(db) as store:
         accounts.change_password(store, name, password)
     console.print(_("Password changed: {name}; their sessions are closed.", name=escape(name)))
 
@@ -92,7 +82,7 @@ def user_remove(
 ) -> None:
     """Supprime un compte, ses sessions et ses jetons. / Remove an account, its sessions
     and its tokens."""
-    with _operating(db) as store:
+    with operating(db) as store:
         accounts.remove_user(store, name)
     console.print(_("Account removed: {name}", name=escape(name)))
 
@@ -102,12 +92,15 @@ def user_token(
     name: Annotated[str, typer.Argument(help=_("Name"))],
     label: Annotated[str, typer.Option("--name", help=_("What the token is for"))] = "token",
     scope: ScopeOption = "read",
-    remove: Annotated[int | None, typer.Option(help=_("Revoke the token of this id"))] = None,
+    remove: Annotated[
+        int | None,
+        typer.Option(help=_("Revoke the token of this id"), callback=bounded(1, MAX_ID)),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Un jeton d'API de plus (ou --remove ID), puis la liste. / One more API token (or
     --remove ID), then the list."""
-    with _operating(db) as store:
+    with operating(db) as store:
         if remove is not None:
             accounts.remove_token(store, name, remove)
         else:
@@ -133,7 +126,7 @@ def user_token(
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option(help=_("Address to listen on"))] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help=_("Port"))] = 8080,
+    port: Annotated[int, typer.Option(help=_("Port"), callback=bounded(1, 65535))] = 8080,
     allowed_host: Annotated[
         list[str] | None,
         typer.Option(
@@ -150,19 +143,18 @@ def serve_command(
 
     from veille.web import create_app
 
-    settings = _settings(config)
-    store = _store(db)
+    settings = load_settings(config)
+    store = open_store(db)
     beyond = host not in LOOPBACK_HOSTS
     if beyond and not store.has_users():
         # Beyond loopback anyone could read and act: a login is required, so an account.
         store.close()
-        errors.print(
+        raise UserError(
             _(
                 "Beyond 127.0.0.1 a login is required: add an account first with "
                 "“veille user add NAME”."
             )
         )
-        raise typer.Exit(2)
     hosts = (*settings.web.allowed_hosts, *(allowed_host or ()))
     if beyond and host not in ("0.0.0.0", "::"):
         hosts = (*hosts, host)  # the address it listens on is a name it answers to

@@ -3,33 +3,30 @@ follows, and what they receive."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from veille.cli import (
-    ConfigOption,
-    DbOption,
-    _fail,
-    _operating,
-    _parse_day,
-    _print,
-    _settings,
-    _span,
-    _store,
-    app,
-    console,
-    errors,
-)
+from veille.cli import ConfigOption, DbOption, LimitOption, _print, _span, app, console
 from veille.cli.tables import Col
+from veille.cli.usage import (
+    MAX_PAGE,
+    UserError,
+    bounded,
+    errors,
+    load_settings,
+    operating,
+    output_file,
+    output_folder,
+    parse_day,
+)
 from veille.demo import run_demo
 from veille.digest import Entry, Period, why
 from veille.digest.render import FORMATS
 from veille.i18n import _, language, n_
-from veille.operations import OperationError, alerts, archive, digests, following
+from veille.operations import Conflict, alerts, archive, digests, following
 from veille.search import Filters, SearchUnavailable
 from veille.watch import QueryError, parse
 
@@ -38,12 +35,6 @@ watch_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(watch_app, name="watch")
-
-
-def _query_error(error: QueryError) -> typer.Exit:
-    errors.print(_("Invalid query: {error}", error=escape(str(error))))
-    errors.print(escape(error.pointer()), highlight=False)
-    return typer.Exit(2)
 
 
 @watch_app.command("add")
@@ -80,23 +71,27 @@ def watch_add(
         float | None,
         typer.Option("--floor", help=_("Relevance floor, 0 to 1: weaker matches are weak")),
     ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help=_("Change the watch of that name if there is one"))
+    ] = False,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Ajoute ou modifie une veille. / Add or change a watch."""
-    try:
-        parse(query)
-    except QueryError as error:
-        raise _query_error(error) from None
-    settings = _settings(config)
-    with _operating(db) as store:
-        saved, new = following.save_watch(
-            store,
-            settings,
-            following.make_watch(
-                name, query, lang, site, schedule, to, alert, quiet, max_alerts, floor
-            ),
-        )
+    """Ajoute une veille, ou la modifie avec --replace. / Add a watch, or change it with
+    --replace."""
+    parse(query)  # a query that cannot be read is refused with the position of the fault
+    settings = load_settings(config)
+    watch = following.make_watch(
+        name, query, lang, site, schedule, to, alert, quiet, max_alerts, floor
+    )
+    with operating(db) as store:
+        try:
+            saved, new = following.save_watch(store, settings, watch, replace=replace)
+        except Conflict:
+            raise UserError(
+                _("A watch named “{name}” exists already: --replace to change it.", name=name),
+                code=1,
+            ) from None
     shown = f"[bold]{escape(saved.name)}[/] ({saved.id})"
     console.print(
         _("Watch added: {name}", name=shown) if new else _("Watch updated: {name}", name=shown)
@@ -106,9 +101,8 @@ def watch_add(
 @watch_app.command("list")
 def watch_list(db: DbOption = None) -> None:
     """Les veilles. / The watches."""
-    store = _store(db)
-    found = following.list_watches(store)
-    store.close()
+    with operating(db) as store:
+        found = following.list_watches(store)
     _print(
         [
             Col("id", justify="right", drop=3),
@@ -133,7 +127,7 @@ def watch_list(db: DbOption = None) -> None:
 @watch_app.command("show")
 def watch_show(name: str, db: DbOption = None) -> None:
     """Une veille et ses derniers envois. / One watch and its last deliveries."""
-    with _operating(db) as store:
+    with operating(db) as store:
         watch = following.get_watch(store, name)
         sent = following.deliveries(store, watch)
         recent = alerts.watch_alerts(store, watch, limit=10)
@@ -170,7 +164,7 @@ def watch_show(name: str, db: DbOption = None) -> None:
 @watch_app.command("remove")
 def watch_remove(name: str, db: DbOption = None) -> None:
     """Supprime une veille. / Remove a watch."""
-    with _operating(db) as store:
+    with operating(db) as store:
         removed = following.remove_watch(store, name)
     console.print(_("Watch removed: {name}", name=escape(removed.name)))
 
@@ -179,24 +173,17 @@ def watch_remove(name: str, db: DbOption = None) -> None:
 def watch_test(
     name_or_query: Annotated[str, typer.Argument(help=_("Watch or query"))],
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
-    days: Annotated[int, typer.Option(help=_("Days covered"))] = 30,
-    limit: Annotated[int, typer.Option(help=_("Maximum rows"))] = 20,
+    days: Annotated[int, typer.Option(help=_("Days covered"), callback=bounded(1, 36_600))] = 30,
+    limit: LimitOption = 20,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Ce que la veille trouverait dans l'archive, mots trouvés en évidence. / What the watch
     would find in the archive, matched words highlighted."""
-    settings = _settings(config)
-    store = _store(db)
-    watch = store.watch(name_or_query)
-    try:
-        digest = following.try_watch(
-            store, settings, watch or name_or_query, _parse_day(day), days, limit
-        )
-    except QueryError as error:
-        raise _query_error(error) from None
-    finally:
-        store.close()
+    settings, end = load_settings(config), parse_day(day)
+    with operating(db) as store:
+        watch = store.watch(name_or_query)
+        digest = following.try_watch(store, settings, watch or name_or_query, end, days, limit)
     if not digest.entries:
         console.print(_("No story matches."))
         return
@@ -238,13 +225,12 @@ def why_command(
 ) -> None:
     """Pourquoi un sujet pour une veille : mots trouvés, rang, regroupement, chronologie. /
     Why a story for a watch: words found, rank, grouping, timeline."""
-    settings = _settings(config)
-    with _operating(db) as store:
+    settings = load_settings(config)
+    with operating(db) as store:
         entry = alerts.explain_story(store, settings, story_id, watch)
         timeline = alerts.story_timeline(store, settings, story_id, watch)
     if entry is None:
-        errors.print(_("The watch does not match this story."))
-        raise typer.Exit(1)
+        raise UserError(_("The watch does not match this story."), code=1)
     print_entry(1, entry)
     lang = language()
     for grouped in entry.grouping:
@@ -312,10 +298,10 @@ def digest_command(
 ) -> None:
     """Le résumé d'une veille pour un jour : écrit, affiché ou envoyé. / A watch's digest
     for a day: written, printed or sent."""
-    settings = _settings(config)
-    with _operating(db) as store:
+    settings, day_asked = load_settings(config), parse_day(day)
+    with operating(db) as store:
         watch = following.get_watch(store, name)
-        when = _parse_day(day) or digests.today()
+        when = day_asked or digests.today()
         if send:
             outcomes = digests.send_digest(store, settings, watch, Period.day(when), lang)
         else:
@@ -324,7 +310,8 @@ def digest_command(
             )
     if not send:
         if output is not None:
-            output.write_text(text, "utf-8")
+            with output_file(output) as stream:
+                stream.write(text)
             console.print(_("Written: {path}", path=escape(str(output))))
         else:
             console.print(text, markup=False, highlight=False, soft_wrap=True)
@@ -349,6 +336,7 @@ def demo_command(
 ) -> None:
     """Une journée d'actualité fictive rejouée de bout en bout, hors ligne. / A fictional
     news day replayed end to end, offline."""
+    output_folder(output)
     with console.status(_("Replaying the demo day…")):
         result = run_demo(output, lang)
     console.print(result.digest_text, markup=False, highlight=False, soft_wrap=True)
@@ -382,28 +370,26 @@ def search_command(
     site: Annotated[str | None, typer.Option(help=_("Site (contains)"))] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="fr, en…")] = None,
     watch: Annotated[str | None, typer.Option(help=_("Within a watch's query"))] = None,
-    limit: Annotated[int, typer.Option(help=_("Results per page"))] = 20,
+    limit: Annotated[
+        int, typer.Option(help=_("Results per page"), callback=bounded(1, MAX_PAGE))
+    ] = 20,
     cursor: Annotated[str | None, typer.Option(help=_("Next page"))] = None,
     db: DbOption = None,
 ) -> None:
     """Recherche plein texte dans l'archive, mots trouvés en évidence. / Full-text search of
     the archive, matched words highlighted."""
-    store = _store(db)
-    try:
-        filters = Filters(start=_day(since), end=_day(until), site=site, language=lang)
-        results = archive.search_archive(
-            store, query, filters, watch=watch, limit=limit, cursor=cursor
-        )
-    except QueryError as error:
-        errors.print(_("Invalid query: {error}", error=escape(str(error))))
-        raise typer.Exit(2) from None
-    except OperationError as error:
-        raise _fail(error) from None
-    except (SearchUnavailable, ValueError) as error:
-        errors.print(escape(str(error)))
-        raise typer.Exit(2) from None
-    finally:
-        store.close()
+    filters = Filters(
+        start=parse_day(since, "--from"), end=parse_day(until, "--to"), site=site, language=lang
+    )
+    with operating(db) as store:
+        try:
+            results = archive.search_archive(
+                store, query, filters, watch=watch, limit=limit, cursor=cursor
+            )
+        except QueryError:
+            raise  # said with the position of the fault by the command group
+        except (SearchUnavailable, ValueError) as error:  # no index; a cursor not ours
+            raise UserError(str(error)) from None
     console.print(n_("{count} result", "{count} results", results.total, count=results.total))
     for hit in results.hits:
         when = hit.published.strftime("%Y-%m-%d") if hit.published else "—"
@@ -417,7 +403,3 @@ def search_command(
             console.print(f"    [link={hit.url}]{escape(hit.url)}[/link]")
     if results.next_cursor:
         console.print("\n" + _("More: --cursor {cursor}", cursor=results.next_cursor))
-
-
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None

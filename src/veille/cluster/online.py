@@ -26,7 +26,9 @@ from operator import attrgetter
 
 import numpy as np
 
+from veille import encoder as encoders
 from veille.cluster import model
+from veille.cluster.dense import DenseIndex, pack, unpack
 from veille.cluster.vectors import (
     ClusterDoc,
     DocFreq,
@@ -68,7 +70,17 @@ class ClusterSettings:
     features: tuple[str, ...] = model.FEATURES
     weights: tuple[float, ...] = model.WEIGHTS
     bias: float = model.BIAS
+    sparse_bias: float = model.SPARSE_BIAS  # headlines without a dense vector: cosine alone
     text_threshold: float = model.TEXT_THRESHOLD
+    # Dense vectors (`veille.encoder`): the default encoder when installed, else none.
+    dense: bool = True
+    # An article in a language none of a story's articles is in joins it when its dense
+    # vector is this close to the story's (model.py: SemEval-2022 task 8 dev).
+    cross_threshold: float = model.CROSS_THRESHOLD
+    # An article with a body joins a story in its language only if their dense vectors
+    # are at least this close as well (model.py).
+    dense_floor: float = model.DENSE_FLOOR
+    dense_candidates: int = 4  # stories found by dense cosine besides the sparse shortlist
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,8 @@ class _Doc:
     numbers: list[str]
     has_text: bool
     anchor: int | None = None  # placed with this article (a copy with its original)
+    language: str | None = None
+    dense: str | None = None  # its encoder vector, packed (`cluster.dense.pack`)
 
 
 @dataclass
@@ -125,6 +139,8 @@ class _Story:
     first_seen: float | None = None
     last_seen: float | None = None
     resting: bool = False  # out of the window: no longer in the index, still "related"
+    dense: np.ndarray | None = None  # sum of its members' dense vectors
+    languages: Counter[str] = field(default_factory=Counter)
 
 
 def _timestamp(when: datetime | None) -> float | None:
@@ -140,8 +156,14 @@ def _datetime(ts: float | None) -> datetime | None:
 
 
 class StoryClusterer:
-    def __init__(self, settings: ClusterSettings | None = None) -> None:
+    def __init__(
+        self, settings: ClusterSettings | None = None, encoder: encoders.Encoder | None = None
+    ) -> None:
         self.settings = settings or ClusterSettings()
+        # Dense vectors: the encoder given, else the default one when `settings.dense`.
+        self.encoder = encoder if encoder is not None or not self.settings.dense else None
+        self._default_encoder = encoder is None and self.settings.dense
+        self.dense_index = DenseIndex()  # live stories' dense centroids
         self.df = DocFreq()
         self.docs: dict[int, _Doc] = {}
         self.doc_story: dict[int, int] = {}
@@ -208,6 +230,9 @@ class StoryClusterer:
         seen = _timestamp(doc.published)
         if seen is not None and (self.clock is None or seen > self.clock):
             self.clock = seen
+        dense = doc.dense
+        if dense is None and (encoder := self._encoder()) is not None:
+            dense = encoder.encode([encoders.article_text(doc.title, doc.text)])[0]
         return _Doc(
             id=doc.id,
             title=doc.title,
@@ -217,7 +242,14 @@ class StoryClusterer:
             names=sorted(found.names),
             numbers=sorted(found.numbers),
             has_text=bool(doc.text.strip()),
+            language=(doc.language or "")[:2].lower() or None,
+            dense=pack(dense) if dense is not None else None,
         )
+
+    def _encoder(self) -> encoders.Encoder | None:
+        if self._default_encoder:  # loaded on first use: a headline-only caller may not
+            self.encoder, self._default_encoder = encoders.load(), False
+        return self.encoder
 
     def _live(self, story: _Story, when: float | None) -> bool:
         if when is None or story.last_seen is None or story.first_seen is None:
@@ -283,11 +315,21 @@ class StoryClusterer:
         """The closest live stories, scored by the model (`every_feature`: with all the
         features the model could use, for learning)."""
         short = self.closest(doc)
+        vector = unpack(doc.dense) if doc.dense is not None else None
+        if vector is not None:
+            # Stories close in meaning but sharing no selective word: another language.
+            shown = {sid for _, sid in short}
+            for _, sid in self.dense_index.top(
+                vector, self.settings.dense_candidates, self.settings.cross_threshold
+            ):
+                story = self.stories[sid]
+                if sid not in shown and story.norm2 > 0 and self._live(story, doc.seen):
+                    short.append((dot(doc.vector, story.centroid) / math.sqrt(story.norm2), sid))
         wanted = None if every_feature else set(self.settings.features)
         scored = []
         for rank, (cos, sid) in enumerate(short):
             if wanted == {"cos"}:
-                feats = {"cos": cos}
+                feats = {"cos": cos, **self._dense_features(doc, vector, self.stories[sid])}
             else:
                 # How far ahead of the runner-up (behind the leader, for the others).
                 if rank == 0:
@@ -295,13 +337,37 @@ class StoryClusterer:
                 else:
                     margin = cos - short[0][0]
                 feats = self.features(doc, self.stories[sid], cos, margin)
+                feats.update(self._dense_features(doc, vector, self.stories[sid]))
             scored.append(Candidate(sid, cos, feats, self.score(doc, feats)))
         return scored
+
+    def _dense_features(
+        self, doc: _Doc, vector: np.ndarray | None, story: _Story
+    ) -> dict[str, float]:
+        """Cosine of the doc's dense vector to the story's, and whether the doc is in a
+        language none of the story's articles is in."""
+        found = {"dense": 0.0, "cross": 0.0}
+        if vector is not None and story.dense is not None:
+            norm = float(np.linalg.norm(story.dense))
+            found["dense"] = float(vector @ story.dense) / norm if norm else 0.0
+        if doc.language and story.languages and doc.language not in story.languages:
+            found["cross"] = 1.0
+        return found
 
     def score(self, doc: _Doc, feats: dict[str, float]) -> float:
         s = self.settings
         if doc.has_text:
-            return feats["cos"] - s.text_threshold
+            sparse = feats["cos"] - s.text_threshold
+            if not feats.get("dense"):
+                return sparse  # no dense vector on one side
+            if feats.get("cross"):
+                # Words hardly meet across languages; meaning does.
+                return feats["dense"] - s.cross_threshold
+            # Shared names make the words of another event of the same people meet:
+            # meaning must agree too.
+            return min(sparse, feats["dense"] - s.dense_floor)
+        if doc.dense is None and "dense" in s.features:
+            return feats["cos"] + s.sparse_bias
         return s.bias + sum(w * feats[f] for f, w in zip(s.features, s.weights, strict=True))
 
     def decide(self, found: list[Candidate]) -> Candidate | None:
@@ -410,6 +476,7 @@ class StoryClusterer:
                     self.postings.setdefault(term, {})[story.id] = value
         self._changed.add(story.id)
         self._add_vector(story, doc.vector)
+        self._add_dense(story, doc, 1.0)
         story.members.append(doc.id)
         story.names.update(doc.names)
         story.numbers.update(doc.numbers)
@@ -422,6 +489,18 @@ class StoryClusterer:
         if doc.anchor is None:
             self._unsettled.append(doc.id)
         return story
+
+    def _add_dense(self, story: _Story, doc: _Doc, sign: float) -> None:
+        """Add (sign 1) or take away (-1) a member's dense vector and language."""
+        if doc.language:
+            story.languages[doc.language] += int(sign)
+            if story.languages[doc.language] <= 0:
+                del story.languages[doc.language]
+        if doc.dense is not None:
+            vector = unpack(doc.dense) * sign
+            story.dense = vector if story.dense is None else story.dense + vector
+        if story.dense is not None and not story.resting:
+            self.dense_index.set(story.id, story.dense)
 
     def _add_vector(self, story: _Story, vector: Vector) -> None:
         centroid = story.centroid
@@ -455,7 +534,10 @@ class StoryClusterer:
         if len(small.members) > self.settings.late_join:
             return False
         doc = self.docs[small.members[0]]
-        return self.score(doc, self.features(doc, story, cos, 0.0)) >= 0
+        feats = self.features(doc, story, cos, 0.0)
+        vector = unpack(doc.dense) if doc.dense is not None else None
+        feats.update(self._dense_features(doc, vector, story))
+        return self.score(doc, feats) >= 0
 
     def _overlap_in_time(self, a: _Story, b: _Story) -> bool:
         if a.first_seen is None or b.first_seen is None:
@@ -477,6 +559,11 @@ class StoryClusterer:
         kept.members.extend(absorbed.members)
         kept.names.update(absorbed.names)
         kept.numbers.update(absorbed.numbers)
+        kept.languages.update(absorbed.languages)
+        if absorbed.dense is not None:
+            kept.dense = absorbed.dense if kept.dense is None else kept.dense + absorbed.dense
+            self.dense_index.set(kept.id, kept.dense)
+        self.dense_index.remove(absorbed.id)
         for m in absorbed.members:
             self.doc_story[m] = kept.id
         firsts = [t for t in (kept.first_seen, absorbed.first_seen) if t is not None]
@@ -519,6 +606,7 @@ class StoryClusterer:
 
     def _rest(self, story: _Story) -> None:
         self._unindex(story)
+        self.dense_index.remove(story.id)
         story.resting = True
         for term, value in story.centroid.items():
             self.rest_postings.setdefault(term, {})[story.id] = value
@@ -609,8 +697,13 @@ class StoryClusterer:
             own = mine / math.sqrt(norm2) if norm2 > 1e-12 else 0.0
         threshold = self.settings.text_threshold if doc.has_text else self.settings.settle_min
         best, best_cos = None, max(own, threshold)
+        vector = unpack(doc.dense) if doc.dense is not None and doc.has_text else None
         for cos, sid in self.closest(doc):
             if sid != story.id and cos > best_cos:
+                if vector is not None:  # the dense rule of `score` holds there too
+                    feats = {"cos": cos, **self._dense_features(doc, vector, self.stories[sid])}
+                    if self.score(doc, feats) < 0:
+                        continue
                 best, best_cos = sid, cos
         if best is None:
             return 0
@@ -619,6 +712,8 @@ class StoryClusterer:
             self._remove_vector(story, member.vector)
             story.members.remove(member.id)
             self._add_vector(target, member.vector)
+            self._add_dense(story, member, -1.0)
+            self._add_dense(target, member, 1.0)
             target.members.append(member.id)
             story.names -= Counter(member.names)
             story.numbers -= Counter(member.numbers)
@@ -631,6 +726,7 @@ class StoryClusterer:
         self._changed.update((story.id, target.id))
         if not story.members:
             self._unindex(story)
+            self.dense_index.remove(story.id)
             del self.stories[story.id]
             self.merges.append((story.id, target.id))
             self._merged_into[story.id] = target.id
@@ -691,11 +787,16 @@ class StoryClusterer:
     to_bytes = state_to_bytes
 
     @classmethod
-    def from_bytes(cls, data: bytes, settings: ClusterSettings | None = None) -> StoryClusterer:
+    def from_bytes(
+        cls,
+        data: bytes,
+        settings: ClusterSettings | None = None,
+        encoder: encoders.Encoder | None = None,
+    ) -> StoryClusterer:
         state = json.loads(zlib.decompress(data))
         if state.get("version") != STATE_VERSION:
             raise ValueError(f"unknown clustering state version {state.get('version')!r}")
-        self = cls(settings)
+        self = cls(settings, encoder)
         self.df = DocFreq(state["n"], state["df"])
         self.clock = state["clock"]
         self._swept = state["swept"]
@@ -719,6 +820,7 @@ class StoryClusterer:
                 doc = self.docs[m]
                 story.names.update(doc.names)
                 story.numbers.update(doc.numbers)
+                self._add_dense(story, doc, 1.0)  # dense sums and languages: from members
                 self.doc_story[m] = story.id
             index = self.rest_postings if story.resting else self.postings
             for term, value in story.centroid.items():

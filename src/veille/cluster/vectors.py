@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
 from operator import mul
+from typing import Any
 
 from veille.text import terms
 
@@ -34,6 +35,9 @@ class ClusterDoc:
     published: datetime | None = None
     site: str | None = None
     language: str | None = None
+    # Its dense encoder vector when the caller computed it (in a batch, which is faster);
+    # otherwise the clusterer encodes it itself when it has an encoder.
+    dense: Any = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from veille.model import (
     Article,
     BriefDisagreement,
     BriefFact,
+    BriefQuote,
     BriefSentence,
     Copy,
     Story,
@@ -30,6 +31,7 @@ from veille.watch.explain import MatchExplanation, explain_match
 from veille.watch.rank import Candidate, RankWeights, rank
 
 ENTITIES_SHOWN = 8
+QUOTES_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Entry:
     new_sources: int | None  # None: never carried before; else sources added since
     explanation: MatchExplanation  # why it matches and ranks where it does
     grouping: tuple[Grouped, ...] = ()  # why each of its articles is in it
+    quotes: tuple[BriefQuote, ...] = ()  # who said what, most carried first
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ def build(
                 facts=brief.facts if brief else (),
                 disagreements=brief.disagreements if brief else (),
                 entities=brief.entities[:ENTITIES_SHOWN] if brief else (),
+                quotes=brief.quotes[:QUOTES_SHOWN] if brief else (),
                 score=round(found.score, 4),
                 relevance=round(found.relevance, 4),
                 matched=found.matched,

@@ -22,7 +22,14 @@ from veille.digest.build import Digest, Entry
 from veille.enrich.conflicts import WeekdayNote
 from veille.enrich.conflicts import about as about_slot
 from veille.i18n import install, long_date, ntranslate
-from veille.model import BriefDisagreement, BriefFact, BriefNote, BriefSentence, SourceRef
+from veille.model import (
+    BriefDisagreement,
+    BriefFact,
+    BriefNote,
+    BriefQuote,
+    BriefSentence,
+    SourceRef,
+)
 from veille.text import strip_accents
 from veille.urls import web_link
 
@@ -191,8 +198,9 @@ def brief_json(
     facts: tuple[BriefFact, ...],
     disagreements: tuple[BriefDisagreement, ...],
     lang: str = "fr",
+    quotes: tuple[BriefQuote, ...] = (),
 ) -> dict[str, Any]:
-    """A story's summary, key facts and disagreements as the JSON digest has them."""
+    """A story's summary, key facts, disagreements and quotes as the JSON digest has them."""
     helpers = _helpers(lang)
     return {
         "summary": [
@@ -223,6 +231,15 @@ def brief_json(
             }
             for d in disagreements
         ],
+        "quotes": [
+            {
+                "text": q.text,
+                "speaker": q.speaker,
+                "entity": q.entity,
+                "sources": [_ref(r) for r in q.sources],
+            }
+            for q in quotes
+        ],
     }
 
 
@@ -249,7 +266,7 @@ def entry_json(entry: Entry, rank: int, lang: str) -> dict[str, Any]:
             }
             for s in entry.sources
         ],
-        **brief_json(entry.summary, entry.facts, entry.disagreements, lang),
+        **brief_json(entry.summary, entry.facts, entry.disagreements, lang, entry.quotes),
         "entities": [
             {"name": e.name, "kind": e.kind, "aliases": list(e.aliases), "mentions": e.mentions}
             for e in entry.entities

@@ -62,7 +62,7 @@ class Disagreement:
 
     @property
     def about(self) -> str:
-        """In words, in the reader's language: "date of « perquisit »"."""
+        """In words, in the reader's language: "date de la perquisition"."""
         return about(self.slot, self.word)
 
     @property
@@ -77,7 +77,7 @@ class Disagreement:
 
 def about(slot: str, word: str, lang: str | None = None) -> str:
     if slot == "date":
-        return translate("date of « {word} »", lang, word=word)
+        return translate("date of {word}", lang, word=word)
     return translate("figure for « {word} »", lang, word=word)
 
 
@@ -106,6 +106,30 @@ def _surface(stem: str, titles: list[str]) -> str:
     return min(written, key=lambda w: (-written[w], len(w), w)) if written else stem
 
 
+_DETERMINED = re.compile(
+    r"\b(la|le|les|l['’]|une|un|cette|ce|cet|des)\s*([^\W\d_][\w-]*)", re.IGNORECASE
+)
+_DEFINITE = {"une": "la", "cette": "la", "un": "le", "ce": "le", "cet": "l'", "des": "les"}
+
+
+def _event_noun(stem: str, texts: list[str]) -> str | None:
+    """What a date is the date of, as a noun with its article: "la perquisition" for the
+    stem "perquisit" (the headlines' "perquisitionne" is a verb: a date is an event's).
+    A word of the family written after an article is a noun; the most frequent wins."""
+    found: Counter[str] = Counter()
+    for text in texts:
+        for match in _DETERMINED.finditer(text):
+            word = match.group(2).lower()
+            if not any(_same_word(stem, t) for t in terms(word)):
+                continue
+            article = match.group(1).lower().replace("’", "'")
+            article = _DEFINITE.get(article, article)
+            found[f"{article}{word}" if article.endswith("'") else f"{article} {word}"] += 1
+    if not found:
+        return None
+    return min(found, key=lambda p: (-found[p], len(p), p))
+
+
 def disagreements(sources: list[FactSource], titles: list[str]) -> list[Disagreement]:
     found: list[Disagreement] = []
     seen: set[frozenset[tuple[str, int]]] = set()
@@ -113,7 +137,8 @@ def disagreements(sources: list[FactSource], titles: list[str]) -> list[Disagree
         dates = _date_slot(sources, word)
         if dates is None:
             continue
-        dates.word = _surface(word, titles)
+        texts = [s.text for s in sources] + titles
+        dates.word = _event_noun(word, texts) or f"« {_surface(word, titles)} »"
         # Two key words of one event give the same split of sources: report it once.
         minority = frozenset(
             (value, s.article_id)

@@ -369,9 +369,11 @@ def _is_junk(doc: Doc, text: str, draft: _Draft, language: str) -> bool:
     # noun, and the word is in its vocabulary (a brand opening a title, "Infinigate
     # face aux ...", is not); a later capital makes a name ("Ensemble pour la République").
     first = doc[draft.first]
+    if _after_portfolio(doc, draft):
+        return True  # "ministre des Affaires étrangères": a portfolio, not an organisation
+    # A place too: "Espace : la fusée…", "Maritime, le salon…", "Abonnez-vous" (a verb).
     return (
-        draft.label != "LOC"
-        and first.pos_ in _NOT_PROPER
+        first.pos_ in _NOT_PROPER
         and _starts_item(first)
         and len(first.text) >= 3
         and first.text[0].isupper()
@@ -379,6 +381,48 @@ def _is_junk(doc: Doc, text: str, draft: _Draft, language: str) -> bool:
         and not any(_is_capitalised(t.text) for t in doc[draft.first + 1 : draft.last])
         and doc.vocab.has_vector(first.text.lower())
     )
+
+
+_PORTFOLIO_HEADS = frozenset({"ministre", "ministres", "secretaire", "ministere"})
+
+
+def _after_portfolio(doc: Doc, draft: _Draft) -> bool:
+    """An organisation-like name right after "ministre de/du/des (la/l')": a portfolio."""
+    if draft.label not in {"ORG", "MISC"}:
+        return False
+    k = draft.first - 1
+    while k >= 0 and _fold_token(doc[k].text).rstrip("'") in {"de", "du", "des", "la", "l", "d"}:
+        k -= 1
+    if k == draft.first - 1:
+        return False
+    while k > 0 and doc[k].pos_ == "ADJ" and doc[k].text.islower() and draft.first - k < 5:
+        k -= 1  # "le ministre qatari des Affaires étrangères"
+    return k >= 0 and _fold_token(doc[k].text) in _PORTFOLIO_HEADS
+
+
+def _extend_institutions(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Draft]:
+    """An organisation word tagged alone, extended by the adjectives that name it:
+    "Conseil" -> "Conseil constitutionnel", "Cour" -> "Cour suprême"."""
+    result = []
+    taken = {d.first for d in drafts}
+    for draft in drafts:
+        last = doc[draft.last - 1]
+        if draft.label in {"ORG", "MISC"} and _fold_token(last.text) in _ORG_WORDS:
+            j = draft.last
+            while (
+                j < len(doc)
+                and j not in taken
+                and j - draft.last < 3
+                and doc[j].pos_ == "ADJ"
+                and doc[j].text[:1].islower()
+                and doc[j - 1].whitespace_ != ""
+            ):
+                j += 1
+            if j > draft.last:
+                end = doc[j - 1].idx + len(doc[j - 1].text)
+                draft = replace(draft, last=j, end=end, label="ORG")
+        result.append(draft)
+    return result
 
 
 def _institutions(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
@@ -499,6 +543,7 @@ def _doc_mentions(doc: Doc, language: str) -> list[Mention]:
             found = _clean(doc, text, span, label)
             drafts.extend(d for d in found if not _is_junk(doc, text, d, language))
     drafts = _institutions(doc, _credits(doc, text, _bylines(text, drafts)))
+    drafts = _extend_institutions(doc, text, drafts)
     drafts = _resolve_misc(text, _parentheses(doc, text, drafts))
     starts = [t.i for t in doc if t.is_sent_start]
     return [
@@ -550,6 +595,46 @@ def find_mentions(
         for key, doc in zip(keys, nlp.pipe(stream, batch_size=batch_size), strict=True):
             found[key] = _doc_mentions(doc, language)
     return found, skipped
+
+
+# --------------------------------------------------------------------------- by name
+
+
+def readable(language: str | None) -> bool:
+    """Whether a named-entity model reads the language here."""
+    try:
+        model_name(language)
+    except EntityModelMissing:
+        return False
+    return True
+
+
+def match_names(text: str, known: list[Entity]) -> list[Mention]:
+    """Mentions of `known` entities in a text no model reads (an English or German article
+    of a French story), found by their spellings as whole words, longest first.
+
+    The limit: only names already known are found (from the story's other articles, in a
+    language a model reads), written as they were there; a new name, or one declined or
+    transliterated otherwise ("Dourov" for a known "Durov" only through its known
+    spellings), is missed."""
+    spellings = sorted(
+        {(alias, entity.label) for entity in known for alias in entity.aliases},
+        key=lambda al: -len(al[0]),
+    )
+    taken: list[tuple[int, int]] = []
+    found: list[Mention] = []
+    for alias, label in spellings:
+        # Short spellings only as acronyms or names in capitals ("UE", "X"): "Le" is no name.
+        if len(alias) < 3 and not alias.isupper():
+            continue
+        for match in re.finditer(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", text):
+            start, end = match.span()
+            if any(a < end and start < b for a, b in taken):
+                continue
+            taken.append((start, end))
+            sentence = text.count("\n", 0, start) + text.count(". ", 0, start)
+            found.append(Mention(alias, label, start, end, sentence))
+    return sorted(found, key=lambda m: m.start)
 
 
 # --------------------------------------------------------------------------- merging
@@ -891,11 +976,76 @@ def _join_people(people: list[_KeyInfo], union: _Union, prefix: str = "") -> Non
             union.union(next(iter(longer)), prefix + info.key)
 
 
+# News organisations the model takes for people or places ("Al Jazeera"/PER,
+# "Boursorama"/LOC): a known list corrects their kind. Folded keys (`name_key`).
+KNOWN_ORGANISATIONS = frozenset(
+    name_key(n)
+    for n in (
+        "AFP",
+        "Reuters",
+        "Bloomberg",
+        "Associated Press",
+        "BBC",
+        "CNN",
+        "Al Jazeera",
+        "Euronews",
+        "France 24",
+        "France Info",
+        "Franceinfo",
+        "France Inter",
+        "France Télévisions",
+        "RFI",
+        "TF1",
+        "LCI",
+        "BFMTV",
+        "CNews",
+        "Le Monde",
+        "Le Figaro",
+        "Libération",
+        "Les Echos",
+        "Mediapart",
+        "L'Humanité",
+        "La Croix",
+        "Le Parisien",
+        "Ouest-France",
+        "Sud Ouest",
+        "Boursorama",
+        "Le Point",
+        "L'Express",
+        "Politico",
+        "Financial Times",
+        "New York Times",
+        "Washington Post",
+        "Wall Street Journal",
+        "The Guardian",
+        "Der Spiegel",
+        "Süddeutsche Zeitung",
+        "El País",
+        "Corriere della Sera",
+        "Xinhua",
+        "Tass",
+        "Belga",
+        "Keystone-ATS",
+        "Dow Jones",
+        "Radio-Canada",
+        "RTBF",
+        "RTS",
+    )
+)
+
+
+def _known_organisation(occs: list[_Occurrence]) -> bool:
+    return any(o.key in KNOWN_ORGANISATIONS for o in occs)
+
+
 def _entity(
     occs: list[_Occurrence], candidates: dict[str, list[str]], surnames: set[str]
 ) -> Entity:
     votes = Counter(o.mention.label for o in occs)
     label = max(("PER", "ORG", "LOC"), key=lambda lab: votes[lab])  # ties: PER, ORG, LOC
+    if _known_organisation(occs):
+        votes = Counter({"ORG": len(occs)})
+        label = "ORG"
     titled = any(o.mention.title and o.mention.label == "PER" for o in occs)
     if label == "PER" and not titled:
         # A full name ("Le Pen" counts: two words) or the surname of one ("Musk" when

@@ -6,11 +6,13 @@ state it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from veille.extract.clean import is_chrome_line
 from veille.extract.dates import find_date_mentions
+from veille.summarize.extractive import dangling
 from veille.text import fold, sentences, terms
 
 _AMOUNT = re.compile(
@@ -89,8 +91,20 @@ def event_dates(sentence: str, reference: date | None) -> list[tuple[date, str, 
     return found
 
 
+# What removing a link or an aside leaves behind: "élargie, , alors", "X , a".
+_DOUBLE_COMMA = re.compile(r"\s*,(?:\s*,)+")
+_SPACE_BEFORE_COMMA = re.compile(r"\s+,")
+
+
 def _clean(sentence: str) -> str:
-    return sentence.lstrip("*-•–— ").strip()
+    sentence = _DOUBLE_COMMA.sub(",", sentence.lstrip("*-•–— ").strip())
+    return _SPACE_BEFORE_COMMA.sub(",", sentence)
+
+
+def _balanced(sentence: str) -> bool:
+    """Quotation marks that open and close within the sentence: a quotation cut in two
+    reads as two claims, neither whole."""
+    return sentence.count("«") == sentence.count("»") and sentence.count('"') % 2 == 0
 
 
 def _anchors(sentence: str, reference: date | None) -> tuple[set[str], set[date], set[str]]:
@@ -110,7 +124,9 @@ def _anchors(sentence: str, reference: date | None) -> tuple[set[str], set[date]
     return kinds, dates, amounts
 
 
-def candidates(source: FactSource, per_article: int = 40) -> list[_Candidate]:
+def candidates(
+    source: FactSource, per_article: int = 40, avoid: frozenset[str] = frozenset()
+) -> list[_Candidate]:
     reference = source.published.date() if source.published else None
     found = []
     for position, raw in enumerate(sentences(source.text)[:per_article]):
@@ -118,6 +134,8 @@ def candidates(source: FactSource, per_article: int = 40) -> list[_Candidate]:
         count = len(sentence.split())
         if not _MIN_WORDS <= count <= _MAX_WORDS or is_chrome_line(sentence):
             continue
+        if not _balanced(sentence) or _avoided(sentence, avoid) or dangling(sentence):
+            continue  # a quotation cut in two, a minority claim, a missing antecedent
         if sentence.startswith("(") and sentence.endswith(")"):
             continue  # an editor's aside: "(Ajout du commentaire ... au paragraphe 6)"
         kinds, dates, amounts = _anchors(sentence, reference)
@@ -151,11 +169,21 @@ def _same_fact(a: _Candidate, b: _Candidate) -> bool:
     return jaccard >= 0.5 or containment >= 0.75
 
 
-def key_facts(stories_articles: list[FactSource], limit: int = 8) -> list[Fact]:
-    """The story's key facts, most independently stated first."""
+def _avoided(sentence: str, avoid: frozenset[str]) -> bool:
+    """The sentence is, holds or is part of one to avoid (split by other rules)."""
+    text = " ".join(sentence.split())
+    return any(text in a or a in text for a in avoid)
+
+
+def key_facts(
+    stories_articles: list[FactSource], limit: int = 8, avoid: Iterable[str] = ()
+) -> list[Fact]:
+    """The story's key facts, most independently stated first; no sentence in `avoid` (the
+    minority side of a disagreement) is one."""
+    avoided = frozenset(" ".join(a.split()) for a in avoid)
     groups: list[list[_Candidate]] = []
     for source in stories_articles:
-        for candidate in candidates(source):
+        for candidate in candidates(source, avoid=avoided):
             # Average linkage: a sentence joins the group it matches at least half of, so
             # one sentence stating two facts does not chain them into one.
             best, best_share = None, 0.5

@@ -8,17 +8,19 @@ stores what comes out as a `StoryBrief`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from veille.enrich.conflicts import Disagreement, disagreements
-from veille.enrich.entities import Entity, Mention, merge
+from veille.enrich.entities import Entity, Mention, match_names, merge, readable
 from veille.enrich.facts import Fact, FactSource, key_facts
+from veille.enrich.quotes import Quote, QuoteText, story_quotes
 from veille.model import (
     BriefDisagreement,
     BriefFact,
     BriefNote,
+    BriefQuote,
     BriefSentence,
     SourceRef,
     StoryBrief,
@@ -28,7 +30,7 @@ from veille.summarize.llm import LlmOptions
 
 # Part of each brief's signature: raise it when what understanding produces changes, so
 # stored briefs are computed again.
-VERSION = 4
+VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Understanding:
     facts: list[Fact]
     disagreements: list[Disagreement]
     entities: list[Entity]  # merged within the story
+    quotes: list[Quote] = field(default_factory=list)
 
 
 def entity_text(title: str, text: str) -> str:
@@ -74,10 +77,12 @@ def understand(
         FactSource(a.id, a.site, a.url, a.text, a.published, a.language, a.original_id)
         for a in ordered
     ]
-    facts = key_facts(sources, limit=facts_limit)
     # A copy's headline is its original's: counting it twice would make any word "key".
     titles = [a.title for a in ordered if a.original_id is None and a.title]
     conflicts = disagreements(sources, titles)
+    # A sentence giving the minority side of a disagreement is no fact of the story.
+    disputed = [s for d in conflicts for s in d.disputed]
+    facts = key_facts(sources, limit=facts_limit, avoid=disputed)
     # A syndicated copy says what its original says: as input it would only make the
     # dispatch's sentences look stated by several sources.
     texts = [
@@ -86,11 +91,21 @@ def understand(
         if a.original_id is None
     ]
     # A sentence giving the minority side of a disagreement would state it as the story's.
-    summary = summarize(texts, summary_options, avoid=[s for d in conflicts for s in d.disputed])
+    summary = summarize(texts, summary_options, avoid=disputed)
     if llm is not None and llm.enabled:
         summary = summarize_llm(texts, summary, [f.text for f in facts], llm)
-    entities = merge({a.id: mentions[a.id] for a in ordered if a.id in mentions})
-    return Understanding(summary, facts, conflicts, entities)
+    read = {a.id: mentions[a.id] for a in ordered if a.id in mentions}
+    entities = merge(read)
+    # Articles in a language no model reads: the story's known names, found by spelling.
+    unread = [a for a in ordered if not read.get(a.id) and a.text and not readable(a.language)]
+    if unread and entities:
+        for article in unread:
+            read[article.id] = match_names(entity_text(article.title, article.text), entities)
+        entities = merge(read)
+    quotes = story_quotes(
+        [QuoteText(a.id, a.site, a.url, a.text, a.original_id) for a in ordered], entities
+    )
+    return Understanding(summary, facts, conflicts, entities, quotes)
 
 
 def brief(story_id: int, understood: Understanding, articles: Sequence[StoryArticle]) -> StoryBrief:
@@ -137,4 +152,7 @@ def brief(story_id: int, understood: Understanding, articles: Sequence[StoryArti
         summary_error=understood.summary.error,
         facts=facts,
         disagreements=conflicts,
+        quotes=tuple(
+            BriefQuote(q.text, q.speaker, q.entity, tuple(q.sources)) for q in understood.quotes
+        ),
     )

@@ -21,7 +21,7 @@ from veille.extract.html import extract_page, is_truncated
 from veille.extract.text import find_title, fragment_to_text, paragraphs
 from veille.i18n import _
 from veille.model import Article, RawDocument
-from veille.urls import canonical_url, clean_url, domain
+from veille.urls import canonical_url, clean_url, domain, is_web_url
 
 
 class ExtractError(ValueError):
@@ -127,13 +127,22 @@ def _inline(value: str | None) -> str | None:
 
 
 def to_article(found: Extracted, raw: RawDocument, source: str) -> Article:
+    if raw.url is not None and not is_web_url(raw.url):
+        # Whatever the input (JSONL, feed, WARC), an article is a web page: a javascript:,
+        # data: or file: "URL" would be stored and later shown as a link.
+        raise ExtractError(
+            _(
+                "not an http(s) URL: {url}",
+                url=raw.url if len(raw.url) < 80 else raw.url[:77] + "...",
+            )
+        )
     if not found.text and not found.title:
         raise ExtractError(_("no article text and no title found"))
     # A page read from disk is known by its canonical link; only without one by its path.
     located = raw.url or found.canonical_url
     url = clean_url(located) if located else _file_uri(raw.ref)
     identity = found.canonical_url or url
-    canonical = canonical_url(identity) if identity.startswith("http") else url
+    canonical = canonical_url(identity) if is_web_url(identity) else url
     language = detect_language(found.text or found.title or "") or found.language
     return Article(
         url=url,

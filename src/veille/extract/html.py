@@ -15,6 +15,7 @@ from lxml import html as lxml_html
 from trafilatura.utils import load_html
 
 from veille.extract.clean import clean_inline, normalise_space
+from veille.urls import is_web_url
 
 # Class/id words of containers that are never article text. trafilatura prunes many of
 # these itself, but an in-read ad left in place makes it drop the paragraphs after it.
@@ -184,7 +185,7 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMetadata:
         titles=titles,
         site_names=[site or "", host or ""],
         site_name=site,
-        canonical_url=canonical_url if canonical_url and canonical_url.startswith("http") else None,
+        canonical_url=canonical_url if is_web_url(canonical_url) else None,
         description=_meta(tree, "og:description", "description"),
         page_type=(_meta(tree, "og:type") or "").lower() or None,
         language=lang[:2].lower() or None,

@@ -1,9 +1,10 @@
 """Fetching over HTTP: politeness, limits, retries, address safety, WARC evidence."""
 
-from veille.fetch.archive import WarcArchive, WarcReplayTransport
+from veille.fetch.archive import ArchiveError, WarcArchive, WarcReplayTransport
 from veille.fetch.client import Fetcher, FetchError, FetchResult, FetchSettings
 
 __all__ = [
+    "ArchiveError",
     "FetchError",
     "FetchResult",
     "FetchSettings",

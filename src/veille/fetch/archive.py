@@ -77,6 +77,10 @@ class ReplayMiss(httpx.TransportError):
     """The URL is not in the archives being replayed."""
 
 
+class ArchiveError(ValueError):
+    """A file given for replay that cannot be read as a WARC archive; says which and why."""
+
+
 class WarcReplayTransport(httpx.AsyncBaseTransport):
     """Answers requests from WARC response records; never opens a socket.
 
@@ -87,16 +91,26 @@ class WarcReplayTransport(httpx.AsyncBaseTransport):
     def __init__(self, paths: Iterable[Path]) -> None:
         self._responses: dict[str, tuple[int, list[tuple[str, str]], bytes]] = {}
         for path in paths:
-            with path.open("rb") as stream:
-                for record in ArchiveIterator(stream):
-                    if record.rec_type != "response" or record.http_headers is None:
-                        continue
-                    url = record.rec_headers.get_header("WARC-Target-URI")
-                    status = int(record.http_headers.get_statuscode() or 0)
-                    body = record.content_stream().read()
-                    known = self._responses.get(url)
-                    if known is None or 200 <= status < 300 or not 200 <= known[0] < 300:
-                        self._responses[url] = (status, record.http_headers.headers, body)
+            try:
+                self._read(path)
+            except OSError as exc:
+                raise ArchiveError(f"{path} : {exc.strerror or exc}") from exc
+            except Exception as exc:  # warcio raises many types on what is no WARC
+                raise ArchiveError(
+                    _("{path}: not a readable WARC archive ({error})", path=path, error=exc)
+                ) from exc
+
+    def _read(self, path: Path) -> None:
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type != "response" or record.http_headers is None:
+                    continue
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                status = int(record.http_headers.get_statuscode() or 0)
+                body = record.content_stream().read()
+                known = self._responses.get(url)
+                if known is None or 200 <= status < 300 or not 200 <= known[0] < 300:
+                    self._responses[url] = (status, record.http_headers.headers, body)
 
     def __len__(self) -> int:
         return len(self._responses)

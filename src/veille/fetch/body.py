@@ -56,7 +56,12 @@ class BoundedDecoder:
             self._keep(out)
             data = self._zlib.unconsumed_tail
             if self._zlib.eof:
-                break
+                data = self._zlib.unused_data
+                if self._encoding == "deflate" or not data.strip(b"\x00"):
+                    break
+                # A gzip body may hold several members (concatenated .gz files), all of
+                # which are the body: the next one starts where this one ended.
+                self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
 
     def _feed_brotli(self, data: bytes) -> None:
         room = self.limit - self.size + 1

@@ -29,6 +29,17 @@ from veille.i18n import _
 
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 _REDIRECTS = {301, 302, 303, 307, 308}
+ROBOTS_TTL = 24 * 3600.0  # seconds a robots.txt is trusted (RFC 9309 §2.4)
+# After a robots.txt outage, seconds before asking again, doubling up to the maximum.
+ROBOTS_RETRY = 60.0
+ROBOTS_RETRY_MAX = 3600.0
+
+
+def _unavailable(status: int | None) -> bool:
+    """A robots.txt status meaning "no rules" (RFC 9309 §2.3.1.3: any 4xx). 429 is the
+    exception, as Google's crawlers make it: the site asks to slow down, not to be crawled
+    freely, so it counts as unreachable."""
+    return status is not None and 400 <= status < 500 and status != 429
 
 
 @dataclass(frozen=True)
@@ -53,14 +64,39 @@ class FetchError(Exception):
     def __init__(self, url: str, kind: str, reason: str, status: int | None = None) -> None:
         super().__init__(reason)
         self.url = url
-        self.kind = kind  # http, timeout, network, too-large, unsafe, robots, redirect, replay
+        # http, timeout, network, too-large, unsafe, robots, robots-unavailable, redirect, replay
+        self.kind = kind
         self.reason = reason
         self.status = status
 
     @property
     def permanent(self) -> bool:
-        """Not worth retrying on a later run (gone, refused, forbidden by robots.txt)."""
+        """Not worth retrying on a later run (gone, refused, forbidden by robots.txt). A
+        robots.txt that could not be read ("robots-unavailable") is not: the site's pages
+        wait until it can be."""
         return self.kind in ("unsafe", "robots", "too-large") or self.status in (404, 410, 451)
+
+    @property
+    def asked(self) -> bool:
+        """Whether the page itself was asked for: a page held back because its site's
+        robots.txt could not be read was not, so that is no attempt of the page's."""
+        return self.kind != "robots-unavailable"
+
+
+@dataclass(frozen=True)
+class _RobotsOutage:
+    """robots.txt could not be had (5xx, unreachable, timeout). RFC 9309 §2.3.1.4: crawl
+    nothing from the site meanwhile; it is asked again after `retry_at` (back-off)."""
+
+    reason: str
+    retry_at: float
+    failures: int
+
+
+@dataclass(frozen=True)
+class _RobotsRules:
+    rules: Protego | None  # None: everything allowed (no robots.txt, or replaying)
+    expires_at: float
 
 
 @dataclass
@@ -136,7 +172,7 @@ class Fetcher:
             },
         )
         self._hosts: dict[str, _HostGate] = {}
-        self._robots: dict[str, Protego | bool] = {}
+        self._robots: dict[str, _RobotsRules | _RobotsOutage] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
 
     async def __aenter__(self) -> Fetcher:
@@ -168,8 +204,8 @@ class Fetcher:
         current = url
         while True:
             self._check_safe(url, current)
-            if robots and self.settings.robots and not await self.allowed(current):
-                raise FetchError(url, "robots", _("forbidden by the site's robots.txt"))
+            if robots and self.settings.robots:
+                await self._check_robots(url, current)
             response = await self._request(url, current, headers)
             location = response.headers.get("location")
             if response.status in _REDIRECTS and location:
@@ -197,42 +233,69 @@ class Fetcher:
                 redirects=tuple(seen),
             )
 
-    async def allowed(self, url: str) -> bool:
-        """robots.txt verdict for `url` (fetched once per origin and cached)."""
-        parts = urlsplit(url)
+    async def _check_robots(self, url: str, current: str) -> None:
+        """Raise FetchError unless robots.txt lets `current` be fetched (rules fetched once
+        per origin, kept a day as RFC 9309 §2.4 allows)."""
+        parts = urlsplit(current)
         origin = f"{parts.scheme}://{parts.netloc}"
         lock = self._robots_locks.setdefault(origin, asyncio.Lock())
         async with lock:
-            if origin not in self._robots:
-                self._robots[origin] = await self._load_robots(origin)
-        rules = self._robots[origin]
-        if isinstance(rules, bool):
-            return rules
-        return rules.can_fetch(url, USER_AGENT_TOKEN)
+            known = self._robots.get(origin)
+            if known is None or self._clock() >= (
+                known.expires_at if isinstance(known, _RobotsRules) else known.retry_at
+            ):
+                known = await self._load_robots(url, origin, known)
+                self._robots[origin] = known
+        if isinstance(known, _RobotsOutage):
+            raise FetchError(
+                url,
+                "robots-unavailable",
+                _(
+                    "robots.txt of {host} cannot be read ({reason}): nothing is fetched from "
+                    "the site until it can, try later",
+                    host=parts.netloc,
+                    reason=known.reason,
+                ),
+            )
+        if known.rules is not None and not known.rules.can_fetch(current, USER_AGENT_TOKEN):
+            raise FetchError(url, "robots", _("forbidden by the site's robots.txt"))
 
     # -- internals -----------------------------------------------------------------------
 
     def _check_safe(self, url: str, current: str) -> None:
         try:
+            urlsplit(current)  # the gates and robots.txt parse it too: "http://[x" fails there
             check_url(current, allow=self.allow)
+        except ValueError as exc:
+            raise FetchError(url, "unsafe", _("invalid URL: {error}", error=exc)) from exc
         except UnsafeURLError as exc:
             raise FetchError(url, "unsafe", exc.reason) from exc
 
-    async def _load_robots(self, origin: str) -> Protego | bool:
+    async def _load_robots(
+        self, url: str, origin: str, before: _RobotsRules | _RobotsOutage | None
+    ) -> _RobotsRules | _RobotsOutage:
+        expires_at = self._clock() + ROBOTS_TTL
         try:
             result = await self.fetch(f"{origin}/robots.txt", robots=False)
         except FetchError as exc:
-            if exc.kind == "replay":
-                return True  # the capture ran with robots.txt obeyed
-            # RFC 9309: a missing robots.txt allows all; an unreachable one forbids all.
-            return exc.status is not None and 400 <= exc.status < 500
+            if exc.kind == "unsafe":
+                # The address guard refuses the host itself: say so, not "robots.txt".
+                raise FetchError(url, "unsafe", exc.reason) from exc
+            if exc.kind in ("replay", "redirect") or _unavailable(exc.status):
+                # Replaying: the capture ran with robots.txt obeyed. RFC 9309 §2.3.1.2-3:
+                # a robots.txt that is missing (4xx) or redirects too often allows all.
+                return _RobotsRules(None, expires_at)
+            # 5xx, unreachable, timeout (§2.3.1.4): nothing is fetched for now.
+            failures = before.failures + 1 if isinstance(before, _RobotsOutage) else 1
+            wait = min(ROBOTS_RETRY_MAX, ROBOTS_RETRY * 2 ** (failures - 1))
+            return _RobotsOutage(exc.reason, self._clock() + wait, failures)
         rules = Protego.parse(result.content.decode("utf-8", "replace"))
         delay = rules.crawl_delay(USER_AGENT_TOKEN)
         if delay:
             self._gate(urlsplit(origin).netloc).slow_down(
                 min(float(delay), self.settings.max_crawl_delay)
             )
-        return rules
+        return _RobotsRules(rules, expires_at)
 
     def _gate(self, host: str) -> _HostGate:
         gate = self._hosts.get(host)

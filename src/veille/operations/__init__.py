@@ -31,6 +31,12 @@ class NotFound(OperationError):
     status = 404
 
 
+class Conflict(OperationError):
+    """What the request would make exists already (a watch of that name)."""
+
+    status = 409
+
+
 class Invalid(OperationError):
     """Input that cannot be taken as it is; `problems` lists each fault."""
 
@@ -53,4 +59,4 @@ class SignInNeeded(OperationError):
     status = 401
 
 
-__all__ = ["Invalid", "NotFound", "OperationError", "Refused", "SignInNeeded"]
+__all__ = ["Conflict", "Invalid", "NotFound", "OperationError", "Refused", "SignInNeeded"]

@@ -20,7 +20,7 @@ from veille.digest import Digest, Period, build
 from veille.fetch import Fetcher
 from veille.i18n import _
 from veille.model import Source, Watch
-from veille.operations import Invalid, NotFound
+from veille.operations import Conflict, Invalid, NotFound
 from veille.schedule import parse_every
 from veille.sources.opml import OpmlError, OpmlFeed, parse_opml, write_opml
 from veille.sources.web import Found, PollError, identify
@@ -57,7 +57,7 @@ def interval(every: str) -> int:
     """Seconds between two polls at most, from "15m", "2h", "1d"; Invalid otherwise."""
     try:
         seconds = int(parse_every(every).total_seconds())
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "1e999"
         seconds = 0
     if seconds <= 0:
         raise Invalid([_("Unreadable interval: {every}", every=every)])
@@ -213,9 +213,12 @@ def get_watch(store: Store, key: int | str) -> Watch:
     return found
 
 
-def save_watch(store: Store, settings: Settings, watch: Watch) -> tuple[Watch, bool]:
-    """Add the watch or update the one of its name; Invalid with every fault found (the
-    query, the schedule, a target veille does not know or may not reach)."""
+def save_watch(
+    store: Store, settings: Settings, watch: Watch, *, replace: bool = True
+) -> tuple[Watch, bool]:
+    """Add the watch or, with `replace`, update the one of its name (without: Conflict
+    when there is one, and nothing changes); Invalid with every fault found (the query,
+    the schedule, a target veille does not know or may not reach)."""
     watch = make_watch(
         watch.name,
         watch.query,
@@ -231,6 +234,8 @@ def save_watch(store: Store, settings: Settings, watch: Watch) -> tuple[Watch, b
     problems = watch_problems(watch, settings.delivery)
     if problems:
         raise Invalid(problems)
+    if not replace and store.watch(watch.name) is not None:
+        raise Conflict(_("A watch named “{name}” exists already.", name=watch.name))
     return store.save_watch(watch)
 
 

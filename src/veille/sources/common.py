@@ -38,14 +38,23 @@ def from_struct_time(value: time.struct_time | None) -> datetime | None:
 
 
 def gunzip(data: bytes, max_bytes: int, error: type[ValueError] = ValueError) -> bytes:
-    """Decompress gzip data, refusing to inflate past `max_bytes` (a gzip bomb)."""
-    inflater = zlib.decompressobj(31)
-    try:
-        out = inflater.decompress(data, max_bytes + 1)
-    except zlib.error as exc:
-        raise error(_("corrupt gzip data ({error})", error=exc)) from exc
-    if len(out) > max_bytes:
-        raise error(_("decompresses to over the {limit:,}-byte limit", limit=max_bytes))
-    if not inflater.eof:
-        raise error(_("truncated gzip file (the compressed stream ends early)"))
-    return out
+    """Decompress gzip data, every member of it (`cat a.gz b.gz` is one valid gzip file),
+    refusing to inflate past `max_bytes` (a gzip bomb)."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        inflater = zlib.decompressobj(31)
+        try:
+            out = inflater.decompress(data, max_bytes - size + 1)
+        except zlib.error as exc:
+            raise error(_("corrupt gzip data ({error})", error=exc)) from exc
+        size += len(out)
+        if size > max_bytes:
+            raise error(_("decompresses to over the {limit:,}-byte limit", limit=max_bytes))
+        if not inflater.eof:
+            raise error(_("truncated gzip file (the compressed stream ends early)"))
+        parts.append(out)
+        # Padding zeros after the last member are allowed (tape blocks), as gzip does.
+        data = inflater.unused_data
+        if not data.strip(b"\x00"):
+            return b"".join(parts)

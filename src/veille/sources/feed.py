@@ -13,6 +13,7 @@ from veille.i18n import _
 from veille.model import Failure, RawDocument
 from veille.sources.common import from_struct_time, parse_when
 from veille.sources.gnews import strip_publisher_suffix
+from veille.sources.jsonl import RecordError, json_kind, text_field, too_deep
 from veille.urls import domain, unwrap_redirect
 
 
@@ -74,28 +75,45 @@ def read_json_feed(data: bytes, ref: str, source: str) -> Iterator[RawDocument |
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         yield Failure(source, ref, "read", _("unreadable feed: {error}", error=exc))
         return
+    except RecursionError:
+        yield Failure(source, ref, "read", _("unreadable feed: {error}", error=too_deep()))
+        return
     if not isinstance(feed, dict) or "jsonfeed.org" not in str(feed.get("version", "")):
         yield Failure(source, ref, "read", _("unreadable feed: {error}", error="JSON"))
         return
-    language = (feed.get("language") or "")[:2] or None
-    for index, item in enumerate(feed.get("items") or [], 1):
+    language = feed.get("language")
+    language = language[:2] if isinstance(language, str) else None
+    items = feed.get("items")
+    for index, item in enumerate(items if isinstance(items, list) else [], 1):
         item_ref = f"{ref}#entry={index}"
-        url = isinstance(item, dict) and (item.get("url") or item.get("external_url"))
-        if not url:
-            yield Failure(source, item_ref, "read", _("feed entry without a link"))
+        try:
+            document = _json_feed_item(item, item_ref, language)
+        except RecordError as exc:
+            yield Failure(source, item_ref, "read", str(exc))
             continue
-        authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
-        names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
-        yield RawDocument(
-            ref=item_ref,
-            kind="fragment",
-            content=item.get("content_html")
-            or item.get("summary")
-            or html.escape(item.get("content_text") or ""),
-            url=unwrap_redirect(url),
-            title=item.get("title"),
-            published=parse_when(item.get("date_published") or item.get("date_modified")),
-            author=", ".join(names) or None,
-            site_name=domain(url),
-            language=item.get("language", language),
-        )
+        if document is None:
+            yield Failure(source, item_ref, "read", _("feed entry without a link"))
+        else:
+            yield document
+
+
+def _json_feed_item(item: object, ref: str, language: str | None) -> RawDocument | None:
+    if not isinstance(item, dict):
+        raise RecordError(_("expected a JSON object, got {kind}", kind=json_kind(item)))
+    url = text_field(item, ("url", "external_url"))
+    if not url:
+        return None
+    authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+    names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
+    content = text_field(item, ("content_html", "summary"))
+    return RawDocument(
+        ref=ref,
+        kind="fragment",
+        content=content or html.escape(text_field(item, ("content_text",)) or ""),
+        url=unwrap_redirect(url),
+        title=text_field(item, ("title",)),
+        published=parse_when(text_field(item, ("date_published", "date_modified"))),
+        author=", ".join(str(n) for n in names) or None,
+        site_name=domain(url),
+        language=text_field(item, ("language",)) or language,
+    )

@@ -1,4 +1,10 @@
-"""JSONL (one article a line), a JSON array of articles, or one JSON article."""
+"""JSONL (one article a line), a JSON array of articles, or one JSON article.
+
+Lines are split on "\\n" alone: U+2028, U+0085 and the like are valid inside JSON strings,
+and `str.splitlines()` would cut a record at them. A line that is not a record (a broken
+first line, a record nested past Python's recursion limit, a field of the wrong type) is
+one failure, and the other lines are read.
+"""
 
 from __future__ import annotations
 
@@ -30,72 +36,149 @@ _SITE = ("site", "site_name", "source", "source_domain", "publisher")
 _LANG = ("language", "lang")
 
 
-def _first(record: dict[str, Any], names: tuple[str, ...]) -> Any:
+class RecordError(ValueError):
+    """A JSON value that is not an article record; the message says why."""
+
+
+def _first(record: dict[str, Any], names: tuple[str, ...]) -> tuple[str, Any]:
     for name in names:
         value = record.get(name)
         if value not in (None, "", []):
-            return value
-    return None
+            return name, value
+    return names[0], None
 
 
-def _as_text(value: Any) -> str | None:
-    if value is None:
-        return None
+def json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return _("a boolean")
+    if isinstance(value, int | float):
+        return _("a number")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value if v)
+        return _("a list")
     if isinstance(value, dict):
-        return str(value.get("name") or value.get("title") or "") or None
-    return str(value)
+        return _("an object")
+    return _("a string")
+
+
+def _wrong(name: str, value: Any) -> RecordError:
+    return RecordError(
+        _("field “{field}”: expected text, got {kind}", field=name, kind=json_kind(value))
+    )
+
+
+def text_field(record: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    """The first non-empty field of `names`, which must be text."""
+    name, value = _first(record, names)
+    if value is not None and not isinstance(value, str):
+        raise _wrong(name, value)
+    return value
+
+
+def _names(record: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    """Text, a name object ({"name": ...}, as schema.org writes authors and publishers) or
+    a list of them."""
+    name, value = _first(record, names)
+    items = value if isinstance(value, list) else [value]
+    found = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("name") or item.get("title")
+        if item is None:
+            continue
+        if not isinstance(item, str):
+            raise _wrong(name, item)
+        found.append(item)
+    return ", ".join(found) or None
 
 
 def record_to_document(record: Any, ref: str) -> RawDocument:
     if not isinstance(record, dict):
-        raise ValueError(_("expected a JSON object, got {kind}", kind=type(record).__name__))
-    html = _first(record, _HTML)
-    text = _first(record, _TEXT)
+        raise RecordError(_("expected a JSON object, got {kind}", kind=json_kind(record)))
+    html = text_field(record, _HTML)
+    text = text_field(record, _TEXT)
     if not html and not text:
-        raise ValueError(_("no text or html field (expected one of: text, content, body, html)"))
+        raise RecordError(_("no text or html field (expected one of: text, content, body, html)"))
     return RawDocument(
         ref=ref,
         kind="html" if html else "text",
-        content=str(html or text),
-        url=_as_text(_first(record, _URL)),
-        title=_as_text(_first(record, _TITLE)),
-        published=parse_when(_as_text(_first(record, _DATE))),
-        author=_as_text(_first(record, _AUTHOR)),
-        site_name=_as_text(_first(record, _SITE)),
-        language=_as_text(_first(record, _LANG)),
+        content=html or text or "",
+        url=text_field(record, _URL),
+        title=text_field(record, _TITLE),
+        published=parse_when(text_field(record, _DATE)),
+        author=_names(record, _AUTHOR),
+        site_name=_names(record, _SITE),
+        language=text_field(record, _LANG),
     )
 
 
 def read_jsonl(text: str, ref: str, source: str) -> Iterator[RawDocument | Failure]:
     stripped = text.strip()
-    # A pretty-printed JSON document is not JSONL: try it whole first.
-    if stripped.startswith("[") or ("\n" in stripped and not _is_json(stripped.split("\n", 1)[0])):
-        try:
-            whole = json.loads(stripped)
-        except json.JSONDecodeError as exc:
+    first = stripped.split("\n", 1)[0].strip()
+    if not stripped.startswith("[") and _parses(first):
+        yield from _read_lines(stripped, ref, source)
+        return
+    # An array, or a document spread over lines (pretty-printed): read it whole.
+    try:
+        whole = json.loads(stripped)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        if _has_record_lines(stripped):
+            # JSONL after all, with a bad first line: that line alone fails.
+            yield from _read_lines(stripped, ref, source)
+        elif isinstance(exc, RecursionError):
+            yield Failure(source, ref, "read", too_deep())
+        else:
             yield Failure(
                 source,
                 ref,
                 "read",
                 _("invalid JSON at line {line}: {error}", line=exc.lineno, error=exc.msg),
             )
-            return
-        records = whole if isinstance(whole, list) else [whole]
-        for index, record in enumerate(records, 1):
-            item_ref = f"{ref}#item={index}"
-            try:
-                yield record_to_document(record, item_ref)
-            except ValueError as exc:
-                yield Failure(source, item_ref, "read", str(exc))
         return
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+    records = whole if isinstance(whole, list) else [whole]
+    for index, record in enumerate(records, 1):
+        item_ref = f"{ref}#item={index}"
+        try:
+            yield record_to_document(record, item_ref)
+        except RecordError as exc:
+            yield Failure(source, item_ref, "read", str(exc))
+
+
+def _parses(line: str) -> bool:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    except RecursionError:
+        return True  # a complete value, too deep to be a record: that line fails alone
+    return True
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    for lineno, line in enumerate(text.split("\n"), 1):
+        line = line.strip()
+        if line:
+            yield lineno, line
+
+
+def _has_record_lines(text: str) -> bool:
+    """Whether some line holds a whole JSON object: JSONL, however bad its other lines."""
+    for _lineno, line in _lines(text):
+        if line.startswith("{") and line.endswith("}"):
+            try:
+                if isinstance(json.loads(line), dict):
+                    return True
+            except (json.JSONDecodeError, RecursionError):
+                continue
+    return False
+
+
+def _read_lines(text: str, ref: str, source: str) -> Iterator[RawDocument | Failure]:
+    for lineno, line in _lines(text):
         line_ref = f"{ref}#line={lineno}"
         try:
             yield record_to_document(json.loads(line), line_ref)
+        except RecursionError:
+            yield Failure(source, line_ref, "read", too_deep())
         except json.JSONDecodeError as exc:
             yield Failure(
                 source,
@@ -107,13 +190,9 @@ def read_jsonl(text: str, ref: str, source: str) -> Iterator[RawDocument | Failu
                     column=exc.colno,
                 ),
             )
-        except ValueError as exc:
+        except RecordError as exc:
             yield Failure(source, line_ref, "read", str(exc))
 
 
-def _is_json(line: str) -> bool:
-    try:
-        json.loads(line)
-    except json.JSONDecodeError:
-        return False
-    return True
+def too_deep() -> str:
+    return _("JSON nested too deeply to be an article record")

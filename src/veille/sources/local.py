@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from veille.config import Settings
-from veille.encoding import UndecodableError, decode
+from veille.encoding import UndecodableError, as_utf8, decode
 from veille.i18n import _
 from veille.model import Failure, RawDocument, Skip
 from veille.sources.common import gunzip
@@ -24,15 +25,31 @@ Item = RawDocument | Failure | Skip
 def read_path(path: Path, settings: Settings) -> Iterator[Item]:
     """Every document under `path` (a file or a folder), or why it could not be read."""
     source = str(path)
-    if not path.exists():
-        yield Failure(source, source, "read", _("no such file or folder"))
+    problem = path_problem(path)
+    if problem:
+        yield Failure(source, source, "read", problem)
         return
     for file in _walk(path):
         yield from read_file(file, source, settings)
 
 
+def path_problem(path: Path) -> str | None:
+    """Why `path` cannot be read as an input (missing, a symbolic link loop...), or None."""
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return _("symbolic link loop")
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return _("no such file or folder")
+        return _("cannot read the file: {error}", error=exc.strerror or exc)
+    if not (path.is_file() or path.is_dir()):
+        return _("not a file or a folder (a device, a pipe...)")
+    return None
+
+
 def count_files(paths: Iterable[Path]) -> int:
-    return sum(1 for path in paths if path.exists() for _ in _walk(path))
+    return sum(1 for path in paths if not path_problem(path) for _ in _walk(path))
 
 
 def _walk(path: Path) -> Iterator[Path]:
@@ -89,6 +106,7 @@ def _is_warc(head: bytes) -> bool:
 def read_bytes(
     data: bytes, ref: str, source: str, settings: Settings, compressed: bool = False
 ) -> Iterator[Item]:
+    data = as_utf8(data)
     kind = sniff(data[:65536])
     if kind is Kind.GZIP and not compressed:
         try:

@@ -21,7 +21,8 @@ from veille.sources.web import Poll, PollError, poll, published_per_week
 from veille.store import Store
 from veille.urls import canonical_url
 
-# A page that failed this many times (for passing reasons) is not asked again.
+# A page that failed this many times (for passing reasons) is not asked again; a page held
+# back without being asked (its site's robots.txt unavailable) does not count.
 MAX_PAGE_ATTEMPTS = 3
 
 Record = Callable[[Failure | Skip], None]
@@ -162,7 +163,9 @@ async def _fetch_page(job: PageJob, fetcher: Fetcher, report: RunReport, record:
     except FetchError as exc:
         record(Failure(job.source.location, item.url, "fetch", exc.reason))
         report.links_only += 1
-        page = PageFetch(job.key, status=exc.status, error=exc.reason, permanent=exc.permanent)
+        page = PageFetch(
+            job.key, status=exc.status, error=exc.reason, permanent=exc.permanent, asked=exc.asked
+        )
         return Fetched(job.source.location, item, page)
     report.fetched += 1
     page = RawDocument(

@@ -33,7 +33,8 @@ _MAGIC = (
     (b"SQLite format 3", N_("an SQLite database")),
 )
 
-_FEED_ROOT = re.compile(rb"<(rss|feed|rdf:RDF)[\s>]", re.IGNORECASE)
+# A namespace prefix is allowed: <r:rss xmlns:r="...">, <rdf:RDF>, <atom:feed>.
+_FEED_ROOT = re.compile(rb"<(?:[\w.-]+:)?(rss|feed|RDF)[\s>]", re.IGNORECASE)
 _SITEMAP_ROOT = re.compile(rb"<(urlset|sitemapindex)[\s>]", re.IGNORECASE)
 _HTML_START = re.compile(
     rb"<(!doctype\s+html|html|head|body|meta|title|article|div|p)[\s>/]", re.IGNORECASE
@@ -72,8 +73,19 @@ def sniff(head: bytes) -> Kind:
         if _FEED_ROOT.search(window) and not re.search(rb"<html[\s>]", window, re.IGNORECASE):
             return Kind.FEED
         return Kind.HTML
-    if stripped.startswith((b"{", b"[")):
+    if stripped.startswith((b"{", b"[")) or _mostly_json_lines(stripped):
         return Kind.JSONL
     if _HTML_START.search(stripped[:2048]) and b"</" in stripped[:65536]:
         return Kind.HTML
     return Kind.TEXT
+
+
+def _mostly_json_lines(head: bytes) -> bool:
+    """JSONL whose first line is not a record (a header, a broken line): at least half of
+    the lines are objects, one a line. Read as text, it would become one article."""
+    lines = [line.strip() for line in head.split(b"\n")[:200]]
+    if len(lines) > 1 and len(head) >= 65536:
+        lines.pop()  # cut by the sniffing window
+    lines = [line for line in lines if line]
+    records = sum(1 for line in lines if line.startswith(b"{") and line.endswith(b"}"))
+    return records > 0 and records * 2 >= len(lines)

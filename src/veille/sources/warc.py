@@ -33,16 +33,32 @@ def read_warc(
         stream.seek(start)
         records = ArchiveIterator(stream, no_record_parse=False)
         last_done: int | None = None
+        end = start
         try:
             for record in records:
                 doc = _record_to_document(record, ref, source, max_bytes)
                 # Asking for the offset reads the record to its end: only after the body.
-                last_done = start + records.get_record_offset()
+                offset = records.get_record_offset()
+                if not _complete(record):
+                    raise EOFError(_("record truncated: the archive ends inside it"))
+                last_done = start + offset
+                end = last_done + records.get_record_length()
                 if suspect:
                     yield _damage(source, ref, *suspect)
                     suspect = None
                 if doc is not None:
                     yield replace(doc, ref=f"{ref}@{last_done}")
+            if _more_after(stream, end):
+                # warcio ends quietly when the file stops inside a record's headers.
+                yield Failure(
+                    source,
+                    f"{ref}@{end}",
+                    "read",
+                    _(
+                        "truncated WARC archive: it ends inside the record at byte {offset}",
+                        offset=end,
+                    ),
+                )
             break
         except Exception as exc:  # warcio raises many types on damaged input
             if last_done is None:
@@ -85,8 +101,6 @@ def _record_to_document(
     if not content_type.lower().startswith(_HTML_TYPES):
         return None
     body = record.content_stream().read(max_bytes + 1)
-    if len(body) <= max_bytes and record.raw_stream.limit > 0:
-        raise EOFError(_("record truncated: the archive ends inside it"))
     if len(body) > max_bytes:
         return Failure(
             source, ref, "read", _("record over the {limit:,}-byte limit", limit=max_bytes)
@@ -127,6 +141,22 @@ def _looks_like_record(stream: BinaryIO, offset: int, gzipped: bool) -> bool:
         return zlib.decompressobj(31).decompress(head).startswith(b"WARC/")
     except zlib.error:
         return False
+
+
+def _complete(record) -> bool:
+    """Whether the record was read whole: its Content-Length (mandatory in WARC, missing
+    when the file ends inside the headers) declared, and that many bytes found."""
+    declared = (record.rec_headers.get_header("Content-Length") or "").strip()
+    return declared.isdigit() and getattr(record.raw_stream, "limit", 1) == 0
+
+
+def _more_after(stream: BinaryIO, offset: int) -> bool:
+    """Whether anything but blank lines follows `offset`."""
+    stream.seek(offset)
+    while chunk := stream.read(_SCAN_CHUNK):
+        if chunk.strip():
+            return True
+    return False
 
 
 def _preceded_by_newline(stream: BinaryIO, offset: int) -> bool:

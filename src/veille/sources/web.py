@@ -6,6 +6,7 @@ date, snippet): it is what gets stored, as a link, when the page itself cannot b
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from veille.encoding import decode
+from veille.encoding import as_utf8, decode
 from veille.extract.clean import clean_inline
 from veille.fetch import Fetcher, FetchError
 from veille.i18n import _
@@ -23,6 +24,7 @@ from veille.sources.discover import discover_feeds, looks_like_feed
 from veille.sources.feed import read_feed
 from veille.sources.sitemap import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots
 
+_OTHER_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://")
 # A sitemap index of a big site lists hundreds of children: the newest few are enough
 # to follow the news.
 MAX_CHILD_SITEMAPS = 5
@@ -87,6 +89,7 @@ def _read_local(location: str) -> bytes:
 
 
 def _poll_feed(data: bytes, source: Source) -> Poll:
+    data = as_utf8(data)
     if not looks_like_feed(data):
         head = data[:2048].lower()
         if b"<html" in head or b"<!doctype html" in head:
@@ -164,8 +167,16 @@ async def identify(location: str, fetcher: Fetcher | None) -> Found:
     """A feed or sitemap file or URL as is; a web page by the feeds it announces, else by
     the sitemaps its robots.txt lists. Raises PollError when nothing is found."""
     if not location.startswith(("http://", "https://")):
-        path = Path(location).expanduser().resolve()
-        return _identify_bytes(_read_local(str(path)), str(path))
+        if _OTHER_SCHEME.match(location):
+            raise PollError(
+                _(
+                    "unsupported address {location}: an http(s) URL or a local file",
+                    location=location,
+                )
+            )
+        # realpath, not Path.resolve: a symbolic link loop is then an unreadable file.
+        path = os.path.realpath(Path(location).expanduser())
+        return _identify_bytes(_read_local(path), path)
     assert fetcher is not None
     try:
         result = await fetcher.fetch(location)
@@ -191,6 +202,7 @@ async def identify(location: str, fetcher: Fetcher | None) -> Found:
 
 
 def _identify_bytes(data: bytes, location: str) -> Found:
+    data = as_utf8(data)
     if looks_like_feed(data):
         title = feedparser.parse(data).feed.get("title")
         return Found("feed", location, clean_inline(title) if title else None)

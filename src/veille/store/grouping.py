@@ -94,7 +94,9 @@ class GroupingStore(StoreBase):
             days = list(conn.execute(select(cluster_checkpoints.c.day)).scalars())
             drop = thin(days, day)
             if drop:
-                conn.execute(cluster_checkpoints.delete().where(cluster_checkpoints.c.day.in_(drop)))
+                conn.execute(
+                    cluster_checkpoints.delete().where(cluster_checkpoints.c.day.in_(drop))
+                )
 
     def rewind(self, day: str | None) -> None:
         """Requeue every article from the start of `day` on (all of them when None) and drop

@@ -27,9 +27,11 @@ class PageStore(StoreBase):
         last_modified: str | None = None,
         error: str | None = None,
         permanent: bool = False,
+        asked: bool = True,
     ) -> None:
         """Call it in the transaction that stores what the page gave (its article, or the
-        feed's snippet), so a page is never "fetched" without it."""
+        feed's snippet), so a page is never "fetched" without it. A page not `asked` (held
+        back) keeps its count of attempts."""
         values = {
             "final_url": final_url,
             "status": status,
@@ -43,7 +45,7 @@ class PageStore(StoreBase):
             updated = conn.execute(
                 pages.update()
                 .where(pages.c.url == url)
-                .values(attempts=pages.c.attempts + 1, **values)
+                .values(attempts=pages.c.attempts + int(asked), **values)
             )
             if updated.rowcount == 0:
-                conn.execute(pages.insert().values(url=url, attempts=1, **values))
+                conn.execute(pages.insert().values(url=url, attempts=int(asked), **values))

@@ -16,6 +16,7 @@ from veille.model import (
     BriefDisagreement,
     BriefFact,
     BriefNote,
+    BriefQuote,
     BriefSentence,
     EntityRecord,
     EntityUpdate,
@@ -37,7 +38,6 @@ from veille.store.schema import (
 
 
 class UnderstandingStore(StoreBase):
-
     # -- mentions --------------------------------------------------------------------------
 
     def mentions(self, article_ids: list[int]) -> dict[int, tuple[str, list[Mention], str | None]]:
@@ -473,4 +473,10 @@ def _brief_from(
         entities=found,
         skipped=tuple((a, reason) for a, reason in data["skipped"]),
         updated_at=updated,
+        quotes=tuple(
+            BriefQuote(
+                q["text"], q["speaker"], q["entity"], tuple(SourceRef(**s) for s in q["sources"])
+            )
+            for q in data.get("quotes", [])  # briefs stored before quotes were found
+        ),
     )

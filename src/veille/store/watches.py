@@ -40,7 +40,6 @@ class Carried:
 
 
 class WatchStore(StoreBase):
-
     def save_watch(self, watch: Watch) -> tuple[Watch, bool]:
         """Add the watch, or update the one of that name; returns it and whether it is new."""
         now = utc_now()

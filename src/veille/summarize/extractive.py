@@ -367,6 +367,9 @@ class Candidate:
     vector: Vector
     term_set: frozenset[str]
     features: dict[str, float]
+    # What the sentence is about when it opens on one of the story's key words, with the
+    # days it names: two sentences with the same claim tell the same news twice.
+    claim: tuple[str, frozenset[str]] | None = None
 
 
 def _kept_sentences(story: Sequence[SourceText], options: ExtractiveOptions) -> list[_Sentence]:
@@ -544,6 +547,44 @@ _ANAPHORA = re.compile(
 )
 
 
+# A sentence that leans on what came before it in its article reads as nonsense out of it:
+# a pronoun or possessive first ("Il offre…", "Elle agit…", "Sa société…"), or a
+# demonstrative in its opening clause ("Partageant cette déclaration, Musk…", "Après cette
+# annonce, …") unless it names a time ("Ce mardi", "Cette semaine").
+_DANGLING_START = re.compile(
+    r"^(?:il|elle|ils|elles|celui-ci|celle-ci|ceux-ci|celles-ci|ce dernier|cette dernière|"
+    r"ces derniers|ces dernières|lui|leur|leurs|son|sa|ses|y|en outre|he|she|they|his|her|"
+    r"its|their|this|these|those)\b",
+    re.IGNORECASE,
+)
+_DEMONSTRATIVE = re.compile(r"\b(?:ce|cet|cette|ces)\s+(?P<noun>[\w-]+)", re.IGNORECASE)
+_TIME_NOUNS = frozenset(
+    {"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "matin", "soir"}
+    | {"midi", "après-midi", "nuit", "jour", "week-end", "semaine", "mois", "année", "an"}
+    | {"hiver", "printemps", "été", "automne", "moment", "stade"}
+)
+
+
+def dangling(text: str) -> bool:
+    """Whether the sentence depends on an antecedent it does not hold."""
+    if _DANGLING_START.match(text):
+        return True
+    clause = text.split(",", 1)[0] if "," in text[:80] else ""
+    for match in _DEMONSTRATIVE.finditer(clause):
+        if match.group("noun").lower() not in _TIME_NOUNS:
+            return True
+    return False
+
+
+# A reaction to the event: its other side's word (a denial, a denunciation, an answer).
+_REACTION = re.compile(
+    r"\b(?:dénonc|réag|répond|rétorqu|critiqu|contest|fustig|s['’]insurg|regrett|déplor|"
+    r"condamn|réfut|dément|démenti|qualifi|denounc|respond|react|criticis|criticiz|deni|deny|"
+    r"condemn|reject)\w*",
+    re.IGNORECASE,
+)
+
+
 def _capitalised_share(text: str) -> float:
     """Share of the words after the first that start with a capital: names, places."""
     words = text.split()[1:]
@@ -582,6 +623,9 @@ def prepare(story: Sequence[SourceText], options: ExtractiveOptions) -> list[Can
             title_profile[term] += 1.0 / (len(unique) * len(titles))
 
     all_sources = {_distinct_source(s) for s in story}
+    # Key words: in most headlines (in the one headline of a one-article story).
+    per_title = Counter(t for words in titles for t in set(words))
+    key_terms = {t for t, n in per_title.items() if n * 2 >= len(titles) and len(t) > 3}
     candidates: list[Candidate] = []
     for group in _near_duplicates(sentences, idf, options):
         members = sorted(
@@ -627,9 +671,32 @@ def prepare(story: Sequence[SourceText], options: ExtractiveOptions) -> list[Can
                 vector=vectors[members[0]],
                 term_set=frozenset(best.terms),
                 features=features,
+                claim=_claim(text, best.terms, key_terms),
             )
         )
     return candidates
+
+
+def _claim(
+    text: str, words: Sequence[str], key_terms: Collection[str]
+) -> tuple[str, frozenset[str]] | None:
+    """(the first key word among the sentence's first 8 terms, the days it names)."""
+    days = frozenset(d.lower() for d in _DAY.findall(text))
+    if not days:
+        return None
+    for term in words[:8]:
+        if term in key_terms:
+            return term, days
+    return None
+
+
+def _same_claim(a: Candidate, b: Candidate) -> bool:
+    return (
+        a.claim is not None
+        and b.claim is not None
+        and a.claim[0] == b.claim[0]
+        and bool(a.claim[1] & b.claim[1])
+    )
 
 
 def score(candidate: Candidate, weights: Mapping[str, float]) -> float:
@@ -676,7 +743,7 @@ def choose(candidates: Sequence[Candidate], options: ExtractiveOptions) -> list[
         for i in list(open_):
             overlap = _overlap(candidates[i].term_set, candidates[best].term_set)
             novelty[i] = max(novelty[i], overlap)
-            if novelty[i] >= options.redundancy:
+            if novelty[i] >= options.redundancy or _same_claim(candidates[i], candidates[best]):
                 open_.discard(i)
     return picked
 
@@ -697,8 +764,44 @@ def summarize(
         # Sentences are split here and in the caller by different rules: either may hold
         # the other.
         candidates = [c for c in candidates if not _within(" ".join(c.text.split()), avoided)]
+    candidates = [c for c in candidates if not dangling(c.text)]
     picked = choose(candidates, options)
+    if len({_distinct_source(s) for s in story}) > 1:
+        picked = _cover_reaction(candidates, picked, options)
     return assemble(story, [candidates[i] for i in picked])
+
+
+def _cover_reaction(
+    candidates: Sequence[Candidate], picked: list[int], options: ExtractiveOptions
+) -> list[int]:
+    """A story told by several sources gives the other side's answer: when no picked
+    sentence reports a reaction, the best one replaces the weakest picks it needs room of
+    (never the first)."""
+    if any(_REACTION.search(candidates[i].text) for i in picked):
+        return picked
+    scores = [score(c, options.weights) for c in candidates]
+    chosen = [candidates[i] for i in picked]
+    found = [
+        i
+        for i, c in enumerate(candidates)
+        if i not in picked
+        and _REACTION.search(c.text)
+        and not any(
+            _overlap(c.term_set, p.term_set) >= options.redundancy or _same_claim(c, p)
+            for p in chosen
+        )
+    ]
+    if not found:
+        return picked
+    best = max(found, key=lambda i: (scores[i], -i))
+    kept = list(picked)
+    while kept[1:] and sum(candidates[i].words for i in kept) + candidates[best].words > (
+        options.budget_words
+    ):
+        kept.remove(min(kept[1:], key=lambda i: scores[i]))
+    if sum(candidates[i].words for i in kept) + candidates[best].words > options.budget_words:
+        return picked
+    return [*kept, best]
 
 
 def _within(text: str, avoided: Sequence[str]) -> bool:
@@ -706,8 +809,16 @@ def _within(text: str, avoided: Sequence[str]) -> bool:
 
 
 def assemble(story: Sequence[SourceText], picked: Sequence[Candidate]) -> Summary:
-    """Picked candidates as a summary, in order of publication then position."""
-    ordered = sorted(picked, key=lambda c: (_source_key(story, c.source), c.position))
+    """Picked candidates as a summary: first the one most sources state (the story's
+    core, not one outlet's angle), then the others in order of publication and position."""
+    if not picked:
+        return Summary([], "extractive")
+    lead = max(picked, key=lambda c: (c.features.get("support", 0.0), -picked.index(c)))
+    rest = sorted(
+        (c for c in picked if c is not lead),
+        key=lambda c: (_source_key(story, c.source), c.position),
+    )
+    ordered = [lead, *rest]
     sentences = []
     for candidate in ordered:
         source = story[candidate.source]

@@ -29,6 +29,7 @@ from veille.digest import Period, why
 from veille.digest.render import brief_json, to_json
 from veille.model import EntityRecord, Source, Story, Watch
 from veille.operations import (
+    Conflict,
     Invalid,
     OperationError,
     SignInNeeded,
@@ -244,6 +245,13 @@ class Disagreement(BaseModel):
     notes: list[str]
 
 
+class Quote(BaseModel):
+    text: str = Field(description="The quotation, whole")
+    speaker: str = Field(description="Who said it, as the sources name them")
+    entity: str | None = Field(description="The story's entity the speaker is, if found")
+    sources: list[Ref]
+
+
 class NamedEntity(BaseModel):
     id: int
     name: str
@@ -286,6 +294,7 @@ class StoryDetail(StoryOut):
     summary: list[SummarySentence]
     facts: list[Fact]
     disagreements: list[Disagreement]
+    quotes: list[Quote] = Field(description="Who said what, with the outlets carrying it")
     entities: list[NamedEntity]
     articles: list[ArticleOut]  # type: ignore[assignment]
     related: list[Related]
@@ -708,7 +717,11 @@ def story(
     watch does not match it). A story merged into another redirects to it."""
     view = archive.story_view(store, story_id)
     brief = view.brief
-    understood = brief_json(brief.summary, brief.facts, brief.disagreements, lang) if brief else {}
+    understood = (
+        brief_json(brief.summary, brief.facts, brief.disagreements, lang, brief.quotes)
+        if brief
+        else {}
+    )
     state = reading.read_states(store, who, [view.story.id])[view.story.id]
     entry = alerts.explain_story(store, settings, view.story.id, watch) if watch else None
     explanation = why.explanation_json(entry.explanation) if entry else None
@@ -720,6 +733,7 @@ def story(
         summary=understood.get("summary", []),
         facts=understood.get("facts", []),
         disagreements=understood.get("disagreements", []),
+        quotes=understood.get("quotes", []),
         entities=[
             NamedEntity(
                 id=e.entity_id,
@@ -1169,9 +1183,10 @@ def watch_add(added: WatchIn, store: StoreDep, settings: SettingsDep) -> Any:
     """A new watch; its query, schedule and targets are checked (a target the delivery
     guard refuses, such as a webhook on a private address, is refused here)."""
     watch = _made(added.name, added)
-    if watch.name and store.watch(watch.name) is not None:
+    try:
+        saved, _ = following.save_watch(store, settings, watch, replace=False)
+    except Conflict:
         return problem(409, f"a watch named {watch.name!r} exists: PUT /watches/{{id}}")
-    saved, _ = following.save_watch(store, settings, watch)
     return JSONResponse(_watch(saved).model_dump(mode="json"), status_code=201)
 
 
