@@ -55,7 +55,8 @@ def test_the_raid_story_names_its_terms_where_they_are_and_its_15_sources(seeded
     assert _keys(store, seed_day_truth)[entry.story_id] == "x-paris-raid-2026-02-03"
     found = entry.explanation
     terms = {t.term: t for t in found.terms}
-    assert {"X", "Musk", "perquisition"} <= set(terms)
+    # "perquisitionne" shares the stem of "perquisition": the same words, said once.
+    assert [t.term for t in found.terms] == ["X", "Musk", "perquisition"]
     words = dict(terms["perquisition"].words)
     # The stem is shown as the words the articles use.
     assert {"perquisitionné", "perquisitions"} <= set(words)
@@ -217,3 +218,54 @@ def test_stories_for_a_watch_mark_the_weak_matches(seeded):
     assert text.count("(correspondance faible)") == 7
     raid = text.split("Cybercriminalité")[1].split("perquisitionnés")[0]
     assert "faible" not in raid
+
+
+def test_an_alert_says_why_through_every_kind_of_target(seeded):
+    """The breaking alert of the raid story as each target receives it: the reason it
+    alerts and why it matches (the words found, the rank) in the e-mail's two parts, the
+    Slack and Mattermost messages, the webhook's JSON (to its schema) and the files."""
+    from datetime import datetime
+    from email import message_from_bytes, policy
+
+    from tests.test_alerts import ALERT_SCHEMA
+    from veille.alerts.render import Alert, payload
+    from veille.config import SmtpSettings
+
+    store, _ = seeded
+    (entry,) = _entries(store, RAID)
+    details = {"sources": 14, "expected": 0.5, "window_minutes": 60}
+    alert = Alert(
+        Watch("raid", RAID),
+        "breaking",
+        entry.story_id,
+        entry,
+        datetime(2026, 2, 3, 11, 0),
+        details,
+        datetime(2026, 2, 3, 11, 5),
+    )
+    smtp = SmtpSettings(sender="veille@example.org")
+    reason = "14 nouvelles sources en 60 min pour 0.5 attendues"
+
+    def sent(target: str) -> bytes:
+        return payload(alert, target, "fr", smtp, [])
+
+    mail = message_from_bytes(sent("mailto:ana@example.org"), policy=policy.default)
+    assert mail["Subject"].startswith("Alerte info — veille « raid » : Cybercriminalité")
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert reason in body and "perquisitionnés" in body and "15 sources" in body
+    assert "pertinence" in text and "pertinence" in html
+    # The story's HTML is part of the page, not shown as escaped text.
+    assert "&lt;" not in html and "<h3>" in html
+    slack = json.loads(sent("slack:https://hooks.example/s"))
+    assert slack["mrkdwn"] and reason in slack["text"] and "perquisition" in slack["text"]
+    chat = json.loads(sent("mattermost:https://chat.example/h"))
+    assert chat["username"] == "veille" and reason in chat["text"]
+    hooked = json.loads(sent("webhook:https://hooks.example/w"))
+    ALERT_SCHEMA.validate(hooked)
+    assert hooked["alert"] == "breaking" and hooked["reason"] == reason
+    files = json.loads(sent("file:alertes"))
+    base = f"raid-breaking-{entry.story_id}"
+    assert set(files) == {f"{base}.html", f"{base}.json", f"{base}.md", "raid-alerts.atom"}
+    assert reason in files[f"raid-breaking-{entry.story_id}.md"]

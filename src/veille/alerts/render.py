@@ -17,7 +17,7 @@ from typing import Any
 
 from veille.config import SmtpSettings
 from veille.digest.build import Entry
-from veille.digest.deliver import parse_target
+from veille.digest.deliver import chat_payload, parse_target
 from veille.digest.render import entry_json, render_template, rfc3339, slug
 from veille.digest.why import rank_line, term_line
 from veille.i18n import ntranslate, translate
@@ -86,7 +86,6 @@ def _values(alert: Alert, lang: str) -> dict[str, Any]:
         "heading": heading(alert, lang),
         "reason": reason(alert, lang),
         "generated": alert.generated,
-        "entry_html": lambda e: render_template("entry.html.j2", "html", lang, entry=e),
     }
 
 
@@ -170,11 +169,7 @@ def payload(
         return _email(alert, address, lang, smtp).as_bytes()
     if kind == "webhook":
         return json.dumps(alert_json(alert, lang), ensure_ascii=False).encode()
-    if kind == "slack":
-        text = render_alert(alert, "slack", lang)
-        return json.dumps({"text": text, "mrkdwn": True}, ensure_ascii=False).encode()
-    text = render_alert(alert, "md", lang)
-    return json.dumps({"text": text, "username": "veille"}, ensure_ascii=False).encode()
+    return chat_payload(kind, render_alert(alert, "slack" if kind == "slack" else "md", lang))
 
 
 def _email(alert: Alert, recipients: str, lang: str, smtp: SmtpSettings) -> EmailMessage:

@@ -145,11 +145,15 @@ def payload(digest: Digest, target: str, lang: str, smtp: SmtpSettings) -> bytes
         return _email(digest, address, lang, smtp).as_bytes()
     if kind == "webhook":
         return json.dumps(to_json(digest, lang), ensure_ascii=False).encode()
-    if kind == "slack":
-        text = render(digest, "slack", lang)
-        return json.dumps({"text": text, "mrkdwn": True}, ensure_ascii=False).encode()
-    text = render(digest, "md", lang)
-    return json.dumps({"text": text, "username": "veille"}, ensure_ascii=False).encode()
+    return chat_payload(kind, render(digest, "slack" if kind == "slack" else "md", lang))
+
+
+def chat_payload(kind: str, text: str) -> bytes:
+    """A chat message's body: Slack's mrkdwn, or Markdown for Mattermost's webhook."""
+    body = (
+        {"text": text, "mrkdwn": True} if kind == "slack" else {"text": text, "username": "veille"}
+    )
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 def _email(digest: Digest, recipients: str, lang: str, smtp: SmtpSettings) -> EmailMessage:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from veille.model import Article
 from veille.urls import domain
@@ -88,7 +88,10 @@ def explain_match(
                 TermMatch(term.text, term.field, tuple((h, 1) for h in sorted(hits)), 0, 0)
             )
             continue
-        found.append(_in_articles(term, stems, articles, language))
+        match = _in_articles(term, stems, articles, language)
+        # "perquisition OR perquisitionne": one family of words, the same found; said once.
+        if not any(replace(match, term=t.term) == t for t in found):
+            found.append(match)
     stems = {s for t in terms_of(query) for s in word_stems(t)}
     return MatchExplanation(
         terms=tuple(found),
