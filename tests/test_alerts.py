@@ -11,7 +11,7 @@ import json
 import random
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from tests.servers import RSS, _BaseHandler, _hostname, _LoopbackServer
 from veille import clock
 from veille.alerts.detect import (
     BreakingRule,
+    bins,
     first_surge,
     moment,
     surge_at,
@@ -36,6 +37,7 @@ from veille.alerts.detect import (
 from veille.alerts.limits import QuietHoursError, is_quiet, parse_quiet
 from veille.cli import app
 from veille.store import Store
+from veille.when import earliest_of_day
 
 T0 = datetime(2026, 3, 10, 6, 0)
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -61,12 +63,43 @@ def at(hour: int, minute: int = 0) -> datetime:
 
 
 def test_a_page_dated_to_the_day_counts_from_when_it_was_seen_and_an_old_one_stays_old():
-    seen = at(14, 20)
-    assert moment(None, seen) == seen
-    assert moment(datetime(2026, 3, 10), seen) == seen  # dated today, no time: when seen
-    assert moment(datetime(2026, 3, 2), seen) == datetime(2026, 3, 2)  # a backfill
-    assert moment(at(14, 5), seen) == at(14, 5)  # a time of publication: that time
-    assert moment(at(18, 0), seen) == seen  # a page dated after it was seen: when seen
+    seen = at(14, 20)  # UTC, as stored: 15:20 in Paris
+    assert moment(None, False, seen) == seen
+    # Dated today, no time of day: when it was seen, never midnight.
+    assert moment(datetime(2026, 3, 10), False, seen, "Europe/Paris") == seen
+    # A backfill: the last instant of its day in Paris (22:59:59 UTC in winter).
+    backfill = moment(datetime(2026, 3, 2), False, seen, "Europe/Paris")
+    assert backfill == datetime(2026, 3, 2, 22, 59, 59)
+    assert moment(at(14, 5), True, seen) == at(14, 5)  # a time of publication: that time
+    assert moment(at(18, 0), True, seen) == seen  # a page dated after it was seen: when seen
+    # 23:30 UTC on the 10th is the 11th in Paris: a page dated the 11th alone is news then.
+    late = datetime(2026, 3, 10, 23, 30)
+    assert moment(datetime(2026, 3, 11), False, late, "Europe/Paris") == late
+    # A time of day stated as midnight is a time (the day alone is said by `time_known`).
+    assert moment(datetime(2026, 3, 10), True, seen) == datetime(2026, 3, 10)
+
+
+def test_the_days_watched_hold_their_pages_dated_to_the_day_alone_east_and_west():
+    # A day alone is stored at its 00:00 UTC: before Paris's day ends, after Montreal's
+    # begins; the days looked at begin at the earlier of the two.
+    assert earliest_of_day(date(2026, 3, 10), "Europe/Paris") == datetime(2026, 3, 9, 23)
+    assert earliest_of_day(date(2026, 3, 10), "America/Montreal") == datetime(2026, 3, 10)
+
+
+def test_the_timeline_counts_local_hours_and_days():
+    # Kolkata is UTC+5:30: its hours begin at half past in UTC.
+    step, hourly = bins([at(8, 10), at(8, 40)], [at(8, 10)], "Asia/Kolkata")
+    assert step == timedelta(hours=1)
+    assert [(b.start, b.articles, b.sources) for b in hourly] == [
+        (at(7, 30), 1, 1),
+        (at(8, 30), 1, 0),
+    ]
+    # Over more than three days, days in Paris: 23:30 UTC on the 10th is the 11th there.
+    moments = [at(6), datetime(2026, 3, 10, 23, 30), datetime(2026, 3, 14, 12)]
+    step, daily = bins(moments, moments[1:2], "Europe/Paris")
+    assert step == timedelta(days=1)
+    assert [(b.articles, b.sources) for b in daily] == [(1, 0), (1, 1), (0, 0), (0, 0), (1, 0)]
+    assert daily[0].start == datetime(2026, 3, 9, 23)  # midnight in Paris, in UTC
 
 
 def test_a_jump_of_sources_breaks_and_a_steady_pace_does_not():

@@ -85,7 +85,9 @@ def test_a_bad_jsonl_line_does_not_cost_the_others(tmp_path, store):
     assert "ligne tronquée" in reasons["dump.jsonl#line=2"]
     assert "aucun champ texte" in reasons["dump.jsonl#line=3"]
     stored = {a.title: a for a in store.articles()}
-    assert stored["Dernier"].published.isoformat() == "2026-02-03T10:00:00"
+    # Stored in UTC, the time of day known: 10:00 in Paris.
+    assert stored["Dernier"].published.isoformat() == "2026-02-03T09:00:00"
+    assert stored["Dernier"].published_time_known
 
 
 @pytest.mark.parametrize("compressed", [True, False])

@@ -394,6 +394,7 @@ def test_no_digest_format_renders_a_live_link_that_is_not_the_web(tmp_path):
                 raw_ref=f"r{n}",
                 source="test",
                 published=datetime(2026, 2, 3, 8 + n),
+                published_time_known=True,
                 site_name=f"Site {n}",
                 language="fr",
             )

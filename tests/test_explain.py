@@ -161,6 +161,8 @@ def test_the_api_explains_a_story_for_a_watch(seeded):
     timeline = client.get(f"/api/v1/stories/{entry.story_id}/timeline").json()
     assert sum(b["articles"] for b in timeline["bins"]) == 16
     assert sum(b["sources"] for b in timeline["bins"]) == 15
+    # Hours where the reader is (its first article was out at 10:12 UTC).
+    assert timeline["bins"][0]["start"] == "2026-02-03T11:00:00+01:00"
     assert timeline["crossings"][0]["kind"] == "new"
     preview = client.get("/api/v1/preview", params={"query": BROAD, "date": "2026-02-03"})
     assert preview.json()["items"][1]["explanation"]["weak"]
@@ -191,9 +193,11 @@ def test_veille_why_explains_a_story_for_a_watch(seeded):
     lines = result.output.splitlines()
     assert sum(any(line.strip().startswith(f"{i} ") for line in lines) for i in ids) == 16
     assert "copie" in text
-    # The timeline: articles and new sources by hour, the moment it appeared.
-    assert "le sujet apparaît" in text
-    assert "15 articles · 14 nouvelles sources" in text and "1 article · 1 nouvelle source" in text
+    # The timeline: articles and new sources by hour, the moment it appeared, in Paris
+    # time (its first article was out at 10:12 UTC, the last at 08:20 UTC the next day).
+    assert "2026-02-03 11:12 le sujet apparaît" in text
+    assert "2026-02-03 11:00 5 articles · 5 nouvelles sources" in text
+    assert "2026-02-04 09:00 1 article · 1 nouvelle source" in text
 
 
 def test_veille_why_refuses_a_story_the_watch_does_not_match(seeded, seed_day_truth):

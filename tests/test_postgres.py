@@ -4,6 +4,7 @@ column's length) are cleaned or recorded as that input's failure, and the batch 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,17 @@ def test_accounts_sessions_tokens_and_reading_state(pg_store, tmp_path):
     assert pg_store.changed_since([story], utc_now() - timedelta(hours=1)) == {story}
     accounts.remove_user(pg_store, "ana")
     assert accounts.authenticate(pg_store, None, secret) is None and pg_store.users() == []
+
+
+def test_publication_times_and_the_site_template_on_postgresql(pg_store):
+    outlet = Path(__file__).parent / "data" / "furniture" / "www.lecourrier-vexin.example"
+    report = ingest([outlet], pg_store, Settings())
+    assert report.new == 3 and not report.failed
+    stored = list(pg_store.articles())
+    assert all(a.published_time_known for a in stored)
+    assert {a.published.hour for a in stored} == {7, 5, 16}  # 08:12, 06:30, 17:45 in Paris
+    assert all("Offre de bienvenue" not in a.text for a in stored)
+    again = ingest([outlet], pg_store, Settings())
+    assert again.unchanged == 3
+    template = pg_store.site_template("lecourrier-vexin.example", [])
+    assert template.pages == 3

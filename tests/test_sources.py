@@ -34,11 +34,12 @@ def test_google_alerts_feed_entries_are_unwrapped_and_cleaned(store):
     ) in urls
 
 
-def test_rss_feed_keeps_the_publisher_wall_clock_date(tmp_path):
+def test_rss_feed_keeps_the_publication_instant_with_its_offset(tmp_path):
     feed = shared_path("fixtures", "seed-day", "feeds", "outlets.rss")
     docs = _documents(feed)
     assert len(docs) == 4
-    assert docs[0].published.isoformat() == "2026-02-04T09:20:00"
+    # "Wed, 04 Feb 2026 09:20:00 +0100": the instant, with the offset the outlet wrote.
+    assert docs[0].published.isoformat() == "2026-02-04T09:20:00+01:00"
     assert docs[0].site_name == "TechActu Monde"  # from the item's <source>
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import time
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import feedparser
@@ -28,6 +28,8 @@ from veille.sources.sitemap import (
     parse_sitemap,
     sitemaps_from_robots,
 )
+
+PARIS_WINTER = timezone(timedelta(hours=1))
 
 BASE = "https://www.exemple-presse.fr/sitemap.xml"
 
@@ -99,7 +101,8 @@ def test_urlset_pages_are_trimmed_resolved_dated_and_deduplicated():
     ]
     first, second = sitemap.pages
     # The image's nested <image:loc> is not mistaken for the page's location.
-    assert first.lastmod == datetime(2026, 2, 3, 10, 15)
+    # A time comes with its offset (an instant); a date alone stays a day.
+    assert first.lastmod == datetime(2026, 2, 3, 10, 15, tzinfo=PARIS_WINTER)
     assert second.lastmod == datetime(2026, 2, 2)
     assert first.title is None and first.published is None and first.language is None
 
@@ -110,7 +113,7 @@ def test_news_sitemap_fields():
         url="https://www.exemple-presse.fr/economie/inflation-janvier/",
         lastmod=None,
         title="Inflation : les prix ont reculé de 0,2 % en janvier",
-        published=datetime(2026, 2, 3, 8, 30),
+        published=datetime(2026, 2, 3, 8, 30, tzinfo=PARIS_WINTER),
         language="fr",
     )
     # Double-escaped HTML entities in a title are read as the characters they name.

@@ -62,6 +62,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from veille import __version__
 from veille.i18n import _
+from veille.when import DEFAULT_ZONE
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 USER_AGENT_TOKEN = "veille"  # the name robots.txt rules address
@@ -155,7 +156,7 @@ class DeliverySettings(_Section):
 
 
 class DigestSettings(_Section):
-    timezone: str = "Europe/Paris"
+    timezone: str = DEFAULT_ZONE
     language: Literal["fr", "en"] = "fr"
 
 
@@ -204,6 +205,11 @@ class Settings(_Section):
     # one bad entry does not stop the others.
     sources: list[dict[str, Any]] = Field(default_factory=list)
     watches: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def timezone(self) -> str:
+        """Where times are shown (pages, digests, API, CLI): `[digest] timezone`."""
+        return self.digest.timezone
 
     @classmethod
     def from_env(cls, config: Path | None = None) -> Settings:

@@ -17,8 +17,10 @@ from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from veille.when import local
+
 if TYPE_CHECKING:
-    from datetime import date
+    from datetime import date, datetime
 
     from jinja2 import Environment
 
@@ -118,6 +120,21 @@ def long_date(day: date, lang: str | None) -> str:
     from babel.dates import format_date
 
     return format_date(day, "long", locale="en" if _english(lang) else "fr")
+
+
+def short_moment(
+    value: datetime | None, time_known: bool, lang: str | None, zone: str | None = None
+) -> str:
+    """A stored publication time, local: "3 févr. 2026, 14:32" / "Feb 3, 2026, 14:32", or the
+    day alone ("3 févr. 2026") when the page gave no time (Babel's CLDR data)."""
+    from babel.dates import format_skeleton
+
+    if value is None:
+        return "—"
+    locale = "en" if _english(lang) else "fr"
+    when = local(value, time_known, zone)
+    day = format_skeleton("yMMMd", when, locale=locale)
+    return f"{day}, {format_skeleton('Hm', when, locale=locale)}" if time_known else day
 
 
 def install(environment: Environment) -> None:

@@ -6,7 +6,7 @@ Stages take and return these; only `store` knows how they map to tables.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import xxhash
 
@@ -49,6 +49,7 @@ class RawDocument:
     # Hints from the container (feed entry, JSONL fields, dump header); extraction may
     # prefer better values found in the document itself.
     title: str | None = None
+    # Aware when the time of day is known, naive midnight for a day alone (veille.when).
     published: datetime | None = None
     author: str | None = None
     site_name: str | None = None
@@ -64,6 +65,8 @@ class Article:
     content_hash: str
     raw_ref: str
     source: str
+    # Naive UTC, as stored; a day alone is that day at 00:00 with `published_time_known`
+    # false (see veille.when for showing it).
     published: datetime | None = None
     author: str | None = None
     site_name: str | None = None
@@ -73,15 +76,23 @@ class Article:
     # Only what a feed said of the page (it could not be fetched): any full reading of the
     # page replaces it, and it never replaces one.
     partial: bool = False
+    published_time_known: bool = False
+    modified: datetime | None = None  # naive UTC, when the page states it
 
 
-def order_key(published: datetime | None, seen: datetime, canonical_url: str) -> str:
+def order_key(
+    published: datetime | None, seen: datetime, canonical_url: str, time_known: bool = True
+) -> str:
     """An article's place in the order stories are built in: its publication time (UTC;
     the time it was first seen when it has none), then a hash of its canonical URL, so the
-    order is the same in every store and whatever order the articles came in."""
+    order is the same in every store and whatever order the articles came in. A day alone
+    goes at the end of its day: a page that states its time that day was surely out by
+    then, so it is the original of a copy, never the other way round."""
     when = published or seen
     if when.tzinfo is not None:
         when = when.astimezone(UTC).replace(tzinfo=None)
+    elif published is not None and not time_known:
+        when = datetime.combine(when.date(), time(23, 59, 59))
     return f"{when.isoformat(timespec='seconds')}|{xxhash.xxh64_hexdigest(canonical_url.encode())}"
 
 

@@ -2,10 +2,10 @@
 usually see, and the moments it crossed that threshold. Plain functions over times.
 
 A source's moment is when it joined the story: the article's time of publication when the
-page gives one, else when veille first saw it (a page dated to the day alone, that day,
-counts from when it was seen; an older date stays old, so a backfill never looks like
-news breaking). One moment per outlet: its first article; a syndicated copy counts with its
-original (`independent_moments`).
+page gives one, else when veille first saw it. A day alone is no time of day: a page dated
+to the day alone, that (local) day, counts from when it was seen, never from midnight; an
+older day stays old, so a backfill never looks like news breaking. One moment per outlet:
+its first article; a syndicated copy counts with its original (`independent_moments`).
 
 Breaking at time `t`: at least `min_sources` sources joined in the `window` before `t`, and
 at least `ratio` times as many as expected there, the expectation being the faster of the
@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from veille.model import Article, Copy
 from veille.urls import domain
+from veille.when import day_bounds, day_start, local, local_day
 
 HOUR = timedelta(hours=1)
 
@@ -63,22 +64,29 @@ class Surge:
         }
 
 
-def has_time(when: datetime) -> bool:
-    """Whether a stored publication time carries a time of day (a bare date is midnight)."""
-    return (when.hour, when.minute, when.second, when.microsecond) != (0, 0, 0, 0)
-
-
-def moment(published: datetime | None, first_seen: datetime) -> datetime:
-    """When an article joined the news (see the module's notes)."""
+def moment(
+    published: datetime | None,
+    time_known: bool,
+    first_seen: datetime,
+    zone: str | None = None,
+) -> datetime:
+    """When an article joined the news (see the module's notes); times naive UTC, as
+    stored, and a day alone is the publisher's day where `zone` is."""
     if published is None:
         return first_seen
-    if not has_time(published) and published.date() >= first_seen.date():
-        return first_seen
+    if not time_known:
+        # No time of day: when it was seen, unless that was after the day ended. An older
+        # day is placed at its last instant (where `order_key` places it too), the latest
+        # it can have been out: old, and no midnight it never stated.
+        return min(first_seen, day_bounds(published.date(), zone)[1] - timedelta(seconds=1))
     return min(published, first_seen)
 
 
 def independent_moments(
-    articles: Iterable[Article], copies: Iterable[Copy], first_seen: dict[int, datetime]
+    articles: Iterable[Article],
+    copies: Iterable[Copy],
+    first_seen: dict[int, datetime],
+    zone: str | None = None,
 ) -> list[tuple[str, datetime]]:
     """(outlet, moment) of each independent source of a story, earliest first: an
     outlet's first article, syndicated copies left out (they count with their original)."""
@@ -90,7 +98,7 @@ def independent_moments(
         if article.id in copied or article.id not in first_seen:
             continue
         site = article.site_name or domain(article.url) or article.url
-        when = moment(article.published, first_seen[article.id])
+        when = moment(article.published, article.published_time_known, first_seen[article.id], zone)
         if site not in first or when < first[site]:
             first[site] = when
     return sorted(((s, w) for s, w in first.items()), key=lambda p: (p[1], p[0]))
@@ -157,25 +165,41 @@ class Bin:
 
 
 def bins(
-    article_moments: Sequence[datetime], source_moments: Sequence[datetime]
+    article_moments: Sequence[datetime],
+    source_moments: Sequence[datetime],
+    zone: str | None = None,
 ) -> tuple[timedelta, list[Bin]]:
     """Articles and new independent sources per hour (per day when the story spans more
-    than three days), every step of the span shown, empty ones too."""
+    than three days), every step of the span shown, empty ones too. Moments are naive UTC;
+    steps are the hours and days where `zone` is, each bin's start in naive UTC."""
     if not article_moments:
         return HOUR, []
     first, last = min(article_moments), max(article_moments)
-    step = HOUR if last - first <= timedelta(days=3) else timedelta(days=1)
-    origin = (
-        first.replace(minute=0, second=0, microsecond=0)
-        if step == HOUR
-        else first.replace(hour=0, minute=0, second=0, microsecond=0)
-    )
-    count = int((last - origin) / step) + 1
-    articles = [0] * count
-    sources = [0] * count
+    if last - first > timedelta(days=3):
+        # Local days: 23 or 25 hours long when the clocks change.
+        step, first_day = timedelta(days=1), local_day(first, True, zone)
+
+        def slot(when: datetime) -> int:
+            return (local_day(when, True, zone) - first_day).days
+
+        starts = [day_start(first_day + timedelta(days=i), zone) for i in range(slot(last) + 1)]
+    else:
+        # From the local hour the first falls in (a zone's offset may be a half hour).
+        within = local(first, True, zone)
+        step = HOUR
+        origin = first - timedelta(
+            minutes=within.minute, seconds=within.second, microseconds=within.microsecond
+        )
+
+        def slot(when: datetime) -> int:
+            return int((when - origin) / HOUR)
+
+        starts = [origin + i * HOUR for i in range(slot(last) + 1)]
+    articles = [0] * len(starts)
+    sources = [0] * len(starts)
     for when in article_moments:
-        articles[int((when - origin) / step)] += 1
+        articles[slot(when)] += 1
     for when in source_moments:
-        if origin <= when <= last:
-            sources[int((when - origin) / step)] += 1
-    return step, [Bin(origin + i * step, articles[i], sources[i]) for i in range(count)]
+        if first <= when <= last:
+            sources[slot(when)] += 1
+    return step, [Bin(s, a, n) for s, a, n in zip(starts, articles, sources, strict=True)]

@@ -38,6 +38,7 @@ class Alert:
     crossed_at: datetime
     details: dict[str, Any]  # the counts that made it cross
     generated: datetime
+    zone: str | None = None  # where its times are shown (Europe/Paris by default)
 
     @property
     def key(self) -> str:
@@ -95,7 +96,7 @@ def render_alert(alert: Alert, fmt: str, lang: str = "fr") -> str:
     if fmt == "json":
         return json.dumps(alert_json(alert, lang), ensure_ascii=False, indent=2) + "\n"
     name = {"md": "md", "html": "html", "text": "txt", "slack": "slack"}[fmt]
-    return render_template(f"alert.{name}.j2", fmt, lang, **_values(alert, lang))
+    return render_template(f"alert.{name}.j2", fmt, lang, alert.zone, **_values(alert, lang))
 
 
 def alert_json(alert: Alert, lang: str = "fr") -> dict[str, Any]:
@@ -140,7 +141,7 @@ def document(alert: Alert, lang: str) -> dict[str, Any]:
     """What is kept of a sent alert, for the feed and the API: its JSON, and its HTML."""
     return {
         **alert_json(alert, lang),
-        "html": render_template("entry.html.j2", "html", lang, entry=alert.entry),
+        "html": render_template("entry.html.j2", "html", lang, alert.zone, entry=alert.entry),
     }
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time as timer
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from veille import clock
 from veille.alerts.detect import (
@@ -38,6 +38,7 @@ from veille.i18n import translate
 from veille.model import Failure, Watch
 from veille.store import AlertRecord, Store
 from veille.watch.rank import weights_from_config
+from veille.when import earliest_of_day, local_day
 
 HOUR = timedelta(hours=1)
 
@@ -77,8 +78,10 @@ def rule_of(settings: Settings) -> BreakingRule:
 
 def watched(store: Store, settings: Settings, watch: Watch, now: datetime) -> Watched:
     """The watch's strong matches among the stories active over the lookback."""
-    # From the day's start: a story of pages dated to the day alone is stored at midnight.
-    start = datetime.combine((now - timedelta(hours=settings.alerts.lookback_hours)).date(), time())
+    # From the local day's start: a story of pages dated to the day alone is stored at
+    # that day's 00:00.
+    day = local_day(now - timedelta(hours=settings.alerts.lookback_hours), True, settings.timezone)
+    start = earliest_of_day(day, settings.timezone)
     # Not the stored watch: nothing counts as carried by a digest here.
     bare = replace(watch, id=None)
     period = Period(start, now + timedelta(days=1), "alerts")
@@ -95,7 +98,10 @@ def watched(store: Store, settings: Settings, watch: Watch, now: datetime) -> Wa
         found.entries[entry.story_id] = entry
         found.articles[entry.story_id] = set(ids)
         found.moments[entry.story_id] = [
-            when for _site, when in independent_moments(articles, store.copies(ids), seen)
+            when
+            for _site, when in independent_moments(
+                articles, store.copies(ids), seen, settings.timezone
+            )
         ]
     return found
 
@@ -151,7 +157,7 @@ def deliver_due(
         return []
     lang = settings.digest.language
     config = settings.alerts
-    quiet = is_quiet(watch.quiet_hours or config.quiet_hours, now, settings.digest.timezone)
+    quiet = is_quiet(watch.quiet_hours or config.quiet_hours, now, settings.timezone)
     cap = watch.max_alerts if watch.max_alerts is not None else config.max_per_hour
     sent = store.alerts_sent_since(watch.id, now - HOUR)
     earlier = [
@@ -179,7 +185,14 @@ def deliver_due(
             outcomes.append(AlertOutcome(watch.name, record.story_id, record.kind, status, title))
             continue
         alert = Alert(
-            watch, record.kind, record.story_id, entry, record.crossed_at, record.details, now
+            watch,
+            record.kind,
+            record.story_id,
+            entry,
+            record.crossed_at,
+            record.details,
+            now,
+            settings.timezone,
         )
         results = deliver_once(
             store,

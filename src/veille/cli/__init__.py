@@ -34,6 +34,7 @@ from veille.cli.usage import (
     errors,
     input_paths,
     load_settings,
+    local_zone,
     open_store,
     operating,
     output_file,
@@ -53,6 +54,7 @@ from veille.pipeline import ingest as run_ingest
 from veille.sources.local import count_files
 from veille.store import Store
 from veille.urls import web_link
+from veille.when import rfc3339, shown
 
 app = typer.Typer(
     help=_("veille: news monitoring, one entry per story."),
@@ -201,17 +203,17 @@ def articles(
         start = end = parse_day(day)
     else:
         start, end = parse_day(since, "--since"), parse_day(until, "--until")
-    store = open_store(db)
+    store, zone = open_store(db), local_zone()
     rows = [
         [
             str(article.id),
-            _day(article.published),
+            shown(article.published, article.published_time_known, zone),
             escape(article.site_name or ""),
             article.language or "",
             escape(article.title),
         ]
         for article in store.articles(
-            since=start, until=end, site=site, language=language, limit=limit
+            since=start, until=end, site=site, language=language, limit=limit, zone=zone
         )
     ]
     _print(
@@ -227,10 +229,6 @@ def articles(
     store.close()
 
 
-def _day(value: datetime | None) -> str:
-    return value.date().isoformat() if value else "—"
-
-
 @app.command()
 def show(
     key: Annotated[str, typer.Argument(help=_("Id or URL"))],
@@ -244,7 +242,9 @@ def show(
     if article is None:
         raise UserError(_("No article for '{key}'.", key=key), code=1)
     console.print(f"[bold]{escape(article.title)}[/]")
-    details = [article.site_name, _day(article.published), article.author, article.language]
+    when = shown(article.published, article.published_time_known, local_zone())
+    details = [article.site_name, when if article.published else None, article.author]
+    details.append(article.language)
     console.print(" · ".join(escape(d) for d in details if d))
     link = web_link(article.url)
     console.print((f"[link={link}]{escape(link)}[/link]" if link else escape(article.url)) + "\n")
@@ -257,6 +257,7 @@ EXPORT_FIELDS = (
     "canonical_url",
     "title",
     "published",
+    "modified",
     "author",
     "site_name",
     "language",
@@ -285,13 +286,17 @@ def export(
     if fmt not in ("jsonl", "csv"):
         raise UserError(_("Unknown format: jsonl or csv."))
     target = output_file(output) if output else nullcontext(sys.stdout)
+    zone = local_zone()
     with operating(db) as store, target as stream:
         writer = csv.DictWriter(stream, EXPORT_FIELDS) if fmt == "csv" else None
         if writer:
             writer.writeheader()
         for article in store.articles():
             row = {k: v for k, v in asdict(article).items() if k in EXPORT_FIELDS}
-            row["published"] = article.published.isoformat() if article.published else None
+            # RFC 3339 with the local offset when the page states a time; the day alone
+            # (full-date) when it states only that.
+            row["published"] = rfc3339(article.published, article.published_time_known, zone)
+            row["modified"] = rfc3339(article.modified, True, zone)
             if writer:
                 writer.writerow(row)
             else:
@@ -748,8 +753,9 @@ def story_command(
     else:
         _print_brief(view.brief)
     console.print("\n[bold]" + _("Articles") + "[/]")
+    zone = local_zone()
     for entry in view.timeline:
-        when = entry.published.strftime("%Y-%m-%d %H:%M") if entry.published else "—"
+        when = shown(entry.published, entry.published_time_known, zone)
         console.print(f"{when}  [bold]{escape(entry.site)}[/]  {escape(entry.title)}")
         if entry.url:
             console.print(f"    [link={entry.url}]{escape(entry.url)}[/link]")
@@ -895,7 +901,7 @@ def entity_command(
     """Une entité : ses graphies et ses sujets dans le temps. / One entity: its spellings
     and its stories over time."""
     with operating(db) as store:
-        view = archive.entity_view(store, name)
+        view = archive.entity_view(store, name, local_zone())
     _print_entity(view.entity)
     _print(
         [

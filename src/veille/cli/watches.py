@@ -17,6 +17,7 @@ from veille.cli.usage import (
     bounded,
     errors,
     load_settings,
+    local_zone,
     operating,
     output_file,
     output_folder,
@@ -29,6 +30,7 @@ from veille.i18n import _, language, n_
 from veille.operations import Conflict, alerts, archive, digests, following
 from veille.search import Filters, SearchUnavailable
 from veille.watch import QueryError, parse
+from veille.when import shown
 
 watch_app = typer.Typer(
     help=_("Watches: followed queries, their filters, schedule and delivery targets."),
@@ -131,6 +133,7 @@ def watch_show(name: str, db: DbOption = None) -> None:
         watch = following.get_watch(store, name)
         sent = following.deliveries(store, watch)
         recent = alerts.watch_alerts(store, watch, limit=10)
+    zone = local_zone()
     console.print(f"[bold]{escape(watch.name)}[/] ({watch.id})")
     console.print(_("query: {query}", query=escape(watch.query)))
     if watch.languages:
@@ -149,13 +152,13 @@ def watch_show(name: str, db: DbOption = None) -> None:
     for record in recent:
         colour = {"sent": "green", "expired": "yellow"}.get(record.status, "yellow")
         console.print(
-            f"  {record.crossed_at:%Y-%m-%d %H:%M} {_('alert')} {record.kind} · "
+            f"  {shown(record.crossed_at, True, zone)} {_('alert')} {record.kind} · "
             f"{record.story_id} [{colour}]{record.status}[/]"
         )
     for delivery in sent:
         colour = {"sent": "green", "failed": "red"}.get(delivery.status, "yellow")
         console.print(
-            f"  {delivery.updated_at:%Y-%m-%d %H:%M} {escape(delivery.digest_key)} "
+            f"  {shown(delivery.updated_at, True, zone)} {escape(delivery.digest_key)} "
             f"[{colour}]{delivery.status}[/] {escape(delivery.target)}"
             + (f" : {escape(delivery.error)}" if delivery.error else "")
         )
@@ -239,10 +242,9 @@ def why_command(
             + escape(why.grouped_line(grouped, lang))
         )
     busy = [b for b in timeline.bins if b.articles]
-    step = "%Y-%m-%d %H:%M" if timeline.step.total_seconds() < 86400 else "%Y-%m-%d"
     for counted in busy:
         console.print(
-            f"    {counted.start.strftime(step)}  "
+            f"    {timeline.step_shown(counted.start)}  "
             + n_("{count} article", "{count} articles", counted.articles, count=counted.articles)
             + " · "
             + n_(
@@ -253,10 +255,10 @@ def why_command(
             )
         )
     for crossing in timeline.crossings:
-        console.print(f"    [bold]{crossing.at:%Y-%m-%d %H:%M}[/] " + _crossed(crossing))
+        console.print(f"    [bold]{timeline.shown(crossing.at)}[/] " + _crossed(crossing))
     for record in timeline.alerts:
         console.print(
-            f"    {record.crossed_at:%Y-%m-%d %H:%M} {_('alert')} {record.kind} · {record.status}"
+            f"    {timeline.shown(record.crossed_at)} {_('alert')} {record.kind} · {record.status}"
         )
 
 
@@ -303,7 +305,9 @@ def digest_command(
         watch = following.get_watch(store, name)
         when = day_asked or digests.today()
         if send:
-            outcomes = digests.send_digest(store, settings, watch, Period.day(when), lang)
+            outcomes = digests.send_digest(
+                store, settings, watch, Period.day(when, settings.timezone), lang
+            )
         else:
             text = digests.render_digest(
                 digests.digest_of_day(store, settings, watch, when), fmt, lang
@@ -378,8 +382,13 @@ def search_command(
 ) -> None:
     """Recherche plein texte dans l'archive, mots trouvés en évidence. / Full-text search of
     the archive, matched words highlighted."""
+    zone = local_zone()
     filters = Filters(
-        start=parse_day(since, "--from"), end=parse_day(until, "--to"), site=site, language=lang
+        start=parse_day(since, "--from"),
+        end=parse_day(until, "--to"),
+        site=site,
+        language=lang,
+        zone=zone,
     )
     with operating(db) as store:
         try:
@@ -392,7 +401,7 @@ def search_command(
             raise UserError(str(error)) from None
     console.print(n_("{count} result", "{count} results", results.total, count=results.total))
     for hit in results.hits:
-        when = hit.published.strftime("%Y-%m-%d") if hit.published else "—"
+        when = shown(hit.published, hit.published_time_known, zone)
         story = f" · {_('story')} {hit.story_id}" if hit.story_id else ""
         title = _marked(hit.title, list(hit.title_spans))
         console.print(

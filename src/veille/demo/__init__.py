@@ -107,7 +107,7 @@ def run_demo(folder: Path, lang: str = "fr") -> DemoResult:
     report = asyncio.run(replay())
     when = date.fromisoformat(day["day"])
     digest = digest_of_day(store, settings, watch, when)
-    send_digest(store, settings, watch, Period.day(when), lang)
+    send_digest(store, settings, watch, Period.day(when, settings.timezone), lang)
     stories = len(store.stories())
     store.close()
     files = sorted(p for p in folder.iterdir() if p.suffix in (".md", ".html", ".json", ".atom"))

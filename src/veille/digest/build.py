@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 
 from veille.cluster.explain import Grouped, Rarity, why_grouped
 from veille.model import (
@@ -29,6 +29,7 @@ from veille.urls import domain, web_link
 from veille.watch import Searchable, matches, parse, searchable
 from veille.watch.explain import MatchExplanation, explain_match
 from veille.watch.rank import Candidate, RankWeights, rank
+from veille.when import day_bounds
 
 ENTITIES_SHOWN = 8
 QUOTES_SHOWN = 3
@@ -41,9 +42,10 @@ class EntrySource:
     site: str
     url: str | None  # None: the article's address is no web link (see `veille.urls.web_link`)
     title: str
-    published: datetime | None
+    published: datetime | None  # naive UTC, as stored
     also: tuple[tuple[str, str | None], ...] = ()  # (site, url) of syndicated copies
     article_id: int | None = None
+    published_time_known: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Digest:
     end: datetime
     generated: datetime
     entries: tuple[Entry, ...]
+    zone: str | None = None  # where its times are shown (Europe/Paris by default)
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,13 @@ class Period:
     start: datetime  # UTC, naive like the store's times
     end: datetime
     key: str  # names the period; one digest per watch, key and target is ever sent
+    zone: str | None = None  # where its days are, and its times shown
 
     @classmethod
-    def day(cls, day: date) -> Period:
-        start = datetime.combine(day, time.min)
-        return cls(start, start + timedelta(days=1), day.isoformat())
+    def day(cls, day: date, zone: str | None = None) -> Period:
+        """The day where `zone` is (Europe/Paris by default), in UTC bounds."""
+        start, end = day_bounds(day, zone)
+        return cls(start, end, day.isoformat(), zone)
 
 
 def build(
@@ -148,7 +153,7 @@ def build(
                 grouping=tuple(why_grouped(articles, copies, brief, mentions, rarity)),
             )
         )
-    return Digest(watch, period.key, start, end, now, tuple(entries))
+    return Digest(watch, period.key, start, end, now, tuple(entries), period.zone)
 
 
 def _load(
@@ -208,7 +213,8 @@ def _sources(articles: Sequence[Article], copies: Sequence[Copy]) -> list[EntryS
             article.title,
             article.published,
             tuple((s, u) for s, u in also.get(article.id, []) if s not in first or s == site),
-            article.id,
+            article_id=article.id,
+            published_time_known=article.published_time_known,
         )
         for site, article in first.items()
     ]

@@ -21,7 +21,7 @@ from veille.digest import why
 from veille.digest.build import Digest, Entry
 from veille.enrich.conflicts import WeekdayNote
 from veille.enrich.conflicts import about as about_slot
-from veille.i18n import install, long_date, ntranslate
+from veille.i18n import install, long_date, ntranslate, short_moment
 from veille.model import (
     BriefDisagreement,
     BriefFact,
@@ -57,7 +57,7 @@ def _day(when: datetime | None, lang: str) -> str:
     return "—" if when is None else long_date(when, lang)
 
 
-def _helpers(lang: str) -> dict[str, Any]:
+def _helpers(lang: str, zone: str | None = None) -> dict[str, Any]:
     def span(first: datetime | None, last: datetime | None) -> str:
         if first is None:
             return "—"
@@ -104,6 +104,9 @@ def _helpers(lang: str) -> dict[str, Any]:
         **why.helpers(lang),
         "day": lambda when: _day(when, lang),
         "moment": lambda when: f"{_day(when, lang)} {when:%H:%M} UTC",
+        "published": lambda source: short_moment(
+            source.published, source.published_time_known, lang, zone
+        ),
         "rfc3339": rfc3339,
         "lang": lang,
     }
@@ -134,19 +137,22 @@ def render(digest: Digest, fmt: str, lang: str = "fr") -> str:
         return json.dumps(to_json(digest, lang), ensure_ascii=False, indent=2) + "\n"
     values: dict[str, Any] = {"digest": digest, "count": len(digest.entries)}
     if fmt == "atom":
-        values["entry_html"] = lambda e: render_template("entry.html.j2", "html", lang, entry=e)
+        values["entry_html"] = lambda e: render_template(
+            "entry.html.j2", "html", lang, digest.zone, entry=e
+        )
         values["feed_id"] = feed_id(digest)
-    return render_template(f"digest.{_SUFFIX[fmt]}.j2", fmt, lang, **values)
+    return render_template(f"digest.{_SUFFIX[fmt]}.j2", fmt, lang, digest.zone, **values)
 
 
 _SUFFIX = {"md": "md", "slack": "slack", "atom": "atom", "html": "html", "text": "txt"}
 
 
-def render_template(name: str, fmt: str, lang: str, **values: Any) -> str:
-    """One of the digest templates (an alert's too), with the digests' helpers and the
-    escaping `fmt` needs: Markdown's or Slack's own, HTML's and Atom's by autoescape."""
+def render_template(name: str, fmt: str, lang: str, zone: str | None = None, **values: Any) -> str:
+    """One of the digest templates (an alert's too), with the digests' helpers (times shown
+    where `zone` is) and the escaping `fmt` needs: Markdown's or Slack's own, HTML's and
+    Atom's by autoescape."""
     env = _environment()
-    values = {**_helpers(lang), **values}
+    values = {**_helpers(lang, zone), **values}
     if fmt == "md":
         env = env.overlay()
         env.filters["md"] = _md
@@ -260,7 +266,10 @@ def entry_json(entry: Entry, rank: int, lang: str) -> dict[str, Any]:
                 "site": s.site,
                 "url": s.url,
                 "title": s.title,
-                "published": _when(s.published),
+                # The instant (UTC), or the day alone when the page gives no time.
+                "published": _when(s.published)
+                if s.published_time_known or s.published is None
+                else s.published.date().isoformat(),
                 "also": [{"site": site, "url": url} for site, url in s.also],
                 "article_id": s.article_id,
             }

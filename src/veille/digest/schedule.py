@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 from veille.digest.build import Period
 from veille.i18n import translate
+from veille.when import DEFAULT_ZONE
 
-DEFAULT_ZONE = "Europe/Paris"
 _DAILY = re.compile(r"^daily(?:\s+(\d{1,2}):(\d{2}))?$")
 _EVERY = re.compile(r"^every\s+(\d+)\s*([mh])$")
 
@@ -74,4 +74,4 @@ def due_period(schedule: Schedule, now: datetime, zone: str = DEFAULT_ZONE) -> P
         if schedule.interval >= timedelta(days=1)
         else slot.strftime("%Y-%m-%dT%H:%M")
     )
-    return Period(start, end, key)
+    return Period(start, end, key, zone)

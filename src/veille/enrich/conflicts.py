@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from veille.enrich.facts import FactSource, event_dates
 from veille.i18n import translate
 from veille.text import fold, sentences, terms
+from veille.when import local_day
 
 _WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _AMOUNT = re.compile(
@@ -160,7 +161,8 @@ def _date_slot(sources: list[FactSource], word: str) -> Disagreement | None:
     for source in sources:
         if source.published is None:
             continue
-        reference = source.published.date()
+        reference = local_day(source.published, True)  # the day where its readers are
+        given: set[date] = set()  # the value(s) this source gives
         for sentence in sentences(source.text):
             if not any(_same_word(word, term) for term in terms(sentence, source.language)):
                 continue
@@ -169,7 +171,15 @@ def _date_slot(sources: list[FactSource], word: str) -> Disagreement | None:
                 for found in event_dates(sentence, reference)
                 if abs(found[0] - reference) <= _EVENT_WINDOW
             ]
+            if given:
+                # The lede and the body often say it twice: every sentence stating the
+                # source's value is one a summary must not take for the story's.
+                for value, _written, _contradicts in dated:
+                    if value in given:
+                        said[value].append(sentence)
+                continue
             for value, written, contradicts in dated:
+                given.add(value)
                 said[value].append(sentence)
                 if source not in values[value]:
                     values[value].append(source)
@@ -178,8 +188,7 @@ def _date_slot(sources: list[FactSource], word: str) -> Disagreement | None:
                     notes.append(
                         WeekdayNote(source.site or source.url, written, value.isoformat(), weekday)
                     )
-            if dated:
-                break  # the first dated sentence naming the event dates it
+            # The first dated sentence naming the event dates it (`given`).
     if len(values) < 2:
         return None
     return Disagreement(

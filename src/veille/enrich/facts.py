@@ -14,6 +14,7 @@ from veille.extract.clean import is_chrome_line
 from veille.extract.dates import find_date_mentions
 from veille.summarize.extractive import dangling
 from veille.text import fold, sentences, terms
+from veille.when import local_day
 
 _AMOUNT = re.compile(
     r"\d[\d\s.,]*\s*(?:%|€|\$|£|euros?\b|dollars?\b|millions?\b|milliards?\b|"
@@ -127,7 +128,8 @@ def _anchors(sentence: str, reference: date | None) -> tuple[set[str], set[date]
 def candidates(
     source: FactSource, per_article: int = 40, avoid: frozenset[str] = frozenset()
 ) -> list[_Candidate]:
-    reference = source.published.date() if source.published else None
+    # "ce mardi" is read from the day the article was published where its readers are.
+    reference = local_day(source.published, True) if source.published else None
     found = []
     for position, raw in enumerate(sentences(source.text)[:per_article]):
         sentence = _clean(raw)

@@ -13,15 +13,18 @@ from veille.encoding import UndecodableError, decode, fix_text
 from veille.extract.clean import (
     clean_inline,
     clean_lines,
+    drop_datelines,
     drop_repeated_sentences,
     fold,
 )
-from veille.extract.dates import find_publication_date
 from veille.extract.html import extract_page, is_truncated
+from veille.extract.published import prose_time
+from veille.extract.template import SiteTemplate
 from veille.extract.text import find_title, fragment_to_text, paragraphs
 from veille.i18n import _
 from veille.model import Article, RawDocument
 from veille.urls import canonical_url, clean_url, domain, is_web_url
+from veille.when import has_time, to_store
 
 
 class ExtractError(ValueError):
@@ -32,7 +35,10 @@ class ExtractError(ValueError):
 class Extracted:
     text: str
     title: str | None
+    # Publication and modification times as `veille.when` has them: aware when the time
+    # of day is known, naive midnight for a day alone.
     published: datetime | None = None
+    modified: datetime | None = None
     author: str | None = None
     site_name: str | None = None
     language: str | None = None
@@ -41,23 +47,29 @@ class Extracted:
 
 
 def extract_html(
-    html: bytes | str, url: str | None = None, content_type: str | None = None
+    html: bytes | str,
+    url: str | None = None,
+    content_type: str | None = None,
+    template: SiteTemplate | None = None,
 ) -> Extracted | None:
-    """Main text and metadata of one HTML page, cleaned."""
+    """Main text and metadata of one HTML page, cleaned; `template` is what the site's
+    other pages have in common (see `veille.extract.template`)."""
     html_text = decode(html, content_type) if isinstance(html, bytes) else html
-    page = extract_page(html_text, url)
+    page = extract_page(html_text, url, template)
     if page is None:
         return None
     title = fix_text(page.title) if page.title else None
     lines = clean_lines(paragraphs(fix_text(page.text)), title, site_name=page.site_name)
-    published = page.published or find_publication_date(page.page_text)
+    if page.published is not None:
+        lines = drop_datelines(lines, page.published.date())
     text = "\n".join(lines)
     if page.page_type != "article" and _only_the_description(text, page.description):
         text = ""  # a video or listing page: a link worth keeping, not an article
     return Extracted(
         text=text,
         title=title,
-        published=published,
+        published=page.published,
+        modified=page.modified,
         author=page.author,
         site_name=page.site_name,
         language=page.language,
@@ -88,15 +100,15 @@ def extract_text(
     return Extracted(
         text="\n".join(body),
         title=title,
-        published=published or find_publication_date("\n".join(lines[:12])),
+        published=published or prose_time("\n".join(lines[:12])),
     )
 
 
-def extract(raw: RawDocument, source: str) -> Article:
+def extract(raw: RawDocument, source: str, template: SiteTemplate | None = None) -> Article:
     """Dispatch on the document kind, then fill what the container knew better."""
     try:
         if raw.kind == "html":
-            found = extract_html(raw.content, raw.url, raw.content_type)
+            found = extract_html(raw.content, raw.url, raw.content_type, template)
             if found is None:
                 raise ExtractError(_("not parseable as HTML"))
         else:
@@ -114,12 +126,23 @@ def extract(raw: RawDocument, source: str) -> Article:
     found = replace(
         found,
         title=title,
-        published=found.published or raw.published,
+        published=_published(found.published, raw.published),
         author=found.author or _inline(raw.author),
         site_name=found.site_name or _inline(raw.site_name),
         language=found.language or raw.language,
     )
     return to_article(found, raw, source)
+
+
+def _published(page: datetime | None, container: datetime | None) -> datetime | None:
+    """The page's own date; the feed's time of day when the page gives the same day
+    without one."""
+    if page is None:
+        return container
+    same_day = container is not None and container.date() == page.date()
+    if not has_time(page) and same_day and has_time(container):
+        return container
+    return page
 
 
 def _inline(value: str | None) -> str | None:
@@ -144,6 +167,8 @@ def to_article(found: Extracted, raw: RawDocument, source: str) -> Article:
     identity = found.canonical_url or url
     canonical = canonical_url(identity) if is_web_url(identity) else url
     language = detect_language(found.text or found.title or "") or found.language
+    published, time_known = to_store(found.published)
+    modified, _known = to_store(found.modified)
     return Article(
         url=url,
         canonical_url=canonical,
@@ -152,7 +177,9 @@ def to_article(found: Extracted, raw: RawDocument, source: str) -> Article:
         content_hash=content_hash(found.text or f"{found.title}\n{canonical}"),
         raw_ref=raw.ref,
         source=source,
-        published=found.published,
+        published=published,
+        published_time_known=time_known,
+        modified=modified if _known else None,
         author=found.author,
         site_name=found.site_name or domain(url),
         language=language,

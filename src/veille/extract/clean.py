@@ -12,9 +12,14 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from datetime import date
 
 from veille.encoding import fix_text
+from veille.extract.dates import find_date_mentions
 from veille.text import fold
+
+# A byline with its date is short.
+DATELINE_WORDS = 16
 
 _WS = re.compile(r"\s+")
 _TAG = re.compile(r"<[^>]{0,500}>")
@@ -188,6 +193,22 @@ def clean_lines(
         while kept and _is_heading_like(kept[0]):
             kept.pop(0)
     return kept
+
+
+def drop_datelines(lines: list[str], published: date | None) -> list[str]:
+    """Drop a byline or dateline left at the top or bottom of the text: a short line, not
+    a sentence, that states the publication day ("Rédaction X · 5 février 2026 à 07:20",
+    "Le 1er février 2026 à 21h15 | Par Y"). The day is metadata, read before cleaning."""
+    if published is None or not lines:
+        return lines
+
+    def dateline(line: str) -> bool:
+        if len(line.split()) > DATELINE_WORDS or line.rstrip().endswith("."):
+            return False
+        return any(m.value == published for m in find_date_mentions(line, published))
+
+    edges = set(range(min(2, len(lines)))) | set(range(max(0, len(lines) - 2), len(lines)))
+    return [line for i, line in enumerate(lines) if i not in edges or not dateline(line)]
 
 
 def _is_title_echo(key: str, title_key: str) -> bool:

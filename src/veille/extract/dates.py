@@ -27,6 +27,8 @@ __all__ = [
     "DateMention",
     "find_date_mentions",
     "find_publication_date",
+    "find_publication_mention",
+    "find_update_mention",
     "parse_french_date",
 ]
 
@@ -498,23 +500,43 @@ def find_publication_date(text: str, reference: date | None = None) -> datetime 
     "Le <date>" byline > mid-sentence "publié le" > update cues ("Mis à jour
     le"...), used only when there is no publication date. Earliest wins within a
     rank. Returns None when no cue introduces a date: body prose is full of dates
-    that are not publication dates. Time is 00:00 when not given.
+    that are not publication dates. Time is 00:00 when not given (see
+    ``find_publication_mention`` for whether it was).
     """
+    found = find_publication_mention(text, reference)
+    return _to_datetime(found) if found is not None else None
+
+
+def find_publication_mention(text: str, reference: date | None = None) -> DateMention | None:
+    """The date mention ``find_publication_date`` reads, with its time when stated."""
+    return _cued_mention(text, reference, updates=False)
+
+
+def find_update_mention(text: str, reference: date | None = None) -> DateMention | None:
+    """The date an update cue ("Mis à jour le", "Modifié le"...) introduces."""
+    return _cued_mention(text, reference, updates=True)
+
+
+def _cued_mention(text: str, reference: date | None, updates: bool) -> DateMention | None:
     ctx = _Ctx(text, reference)
-    pub = [
-        m
-        for m in _PUB_CUE_RE.finditer(ctx.low)
-        if m.group(0) != "publication" or text[m.start()] == "P"
-    ]
-    bylines = list(_BYLINE_RE.finditer(text))
-    updates = list(_UPD_CUE_RE.finditer(ctx.low))
-    if not (pub or bylines or updates):
+    pub = (
+        []
+        if updates
+        else [
+            m
+            for m in _PUB_CUE_RE.finditer(ctx.low)
+            if m.group(0) != "publication" or text[m.start()] == "P"
+        ]
+    )
+    bylines = [] if updates else list(_BYLINE_RE.finditer(text))
+    updates_found = list(_UPD_CUE_RE.finditer(ctx.low))
+    if not (pub or bylines or updates_found):
         return None  # skip the full mention scan
 
     # Only scan text right after cues: windows reach past the longest allowed gap
     # plus a long mention, so a date cut at a window's end is never the one used.
     windows: list[list[int]] = []
-    for cue_end in sorted(m.end() for m in (*pub, *bylines, *updates)):
+    for cue_end in sorted(m.end() for m in (*pub, *bylines, *updates_found)):
         if windows and cue_end <= windows[-1][1]:
             windows[-1][1] = cue_end + _WINDOW
         else:
@@ -548,9 +570,9 @@ def find_publication_date(text: str, reference: date | None = None) -> datetime 
         ):
             best = (1, m.start(), found)
     if best is None:  # update dates only as a fallback
-        for m in updates:
+        for m in updates_found:
             found = date_after(m.end())
             rank = 3 if _cue_is_strong(text, m.start()) else 4
             if found is not None and (best is None or (rank, m.start()) < best[:2]):
                 best = (rank, m.start(), found)
-    return _to_datetime(best[2]) if best is not None else None
+    return best[2] if best is not None else None

@@ -1,46 +1,50 @@
-"""HTML pages: main text and metadata with trafilatura, after pruning ads and consent boxes."""
+"""HTML pages: metadata, then main text with trafilatura after the page's furniture is gone."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 import trafilatura
-from htmldate import find_date
-from lxml import etree
 from lxml import html as lxml_html
+from trafilatura.metadata import extract_metadata
+from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
+from veille.extract import jsonld
 from veille.extract.clean import clean_inline, normalise_space
+from veille.extract.furniture import prune_furniture
+from veille.extract.published import page_times
+from veille.extract.template import SiteTemplate, prune_template
+from veille.text import fold
 from veille.urls import is_web_url
 
-# Class/id words of containers that are never article text. trafilatura prunes many of
-# these itself, but an in-read ad left in place makes it drop the paragraphs after it.
-# fmt: off
-_AD_WORDS = {
-    "ad", "ads", "adslot", "advert", "adverts", "advertisement", "advertising", "pub",
-    "publicite", "sponsor", "sponsored", "taboola", "outbrain", "dfp",
-}
-_BOX_WORDS = {
-    "share", "sharing", "social", "cookie", "cookies", "consent", "gdpr", "didomi",
-    "newsletter",
-}
-# fmt: on
-# An ad slot holds a label and a line or two; a longer block named like one is content
-# that a designer tagged ("TestReport__Section--Ads" holds a review's conclusion).
-_AD_MAX_CHARS = 400
-_TAXONOMY_PREFIXES = ("category-", "tag-", "post-", "entry-", "format-", "type-")
-_SPLIT_WORDS = re.compile(r"[\s_\-]+")
-_KEEP_TAGS = {"html", "body", "main", "article"}
-_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
+# What follows a name in a byline: a date cue, a date, a separator.
+_BYLINE_TAIL = re.compile(
+    r"\s+(?:publi[ée]|mis(?:e)? à jour|modifi[ée]|le \d|\d{1,2}[/ .])|\s*[|·•—–]\s*",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(r"(?:^|[|·•—–]\s*)Par\s+([A-ZÀ-Ý][\w'’.-]+(?:\s+[A-ZÀ-Ý][\w'’.-]+){0,3})")
+# Below this share of the default mode's text, precision mode lost part of the article.
+FALLBACK_SHARE = 0.5
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+|\s*[｜︱‖∣]\s*")
+_LABEL_SEPARATORS = re.compile(r"\s+[|»]\s+|\s*[｜︱‖∣]\s*")
+_SEPARATOR_CHARS = " |-–—:·•»｜︱‖∣"
+# A date cut off with a site's name: "30.01.2024", "2024-01-30", "30/01/2024".
+_DATE_PART = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+# "VIDÉO. ", "INFO FRANCE 2. ", "DIRECT. ": a label in capitals before the headline.
+_CAPS_LABEL = re.compile(
+    r"^(?:[A-ZÀ-ÖØ-Þ0-9'’]{2,}\s){0,3}[A-ZÀ-ÖØ-Þ'’]{3,}\.\s+(?=[A-ZÀ-ÖØ-Þ«\"])"
+)
 
 
 @dataclass(frozen=True)
 class PageMetadata:
     titles: list[str | None]  # candidates, best first
+    headline: str | None  # the page's first <h1>
+    section: str | None  # article:section
     site_names: list[str]
     site_name: str | None
     canonical_url: str | None
@@ -55,43 +59,6 @@ def parse(html_text: str) -> lxml_html.HtmlElement | None:
     return load_html(html_text)
 
 
-def _is_furniture(element: lxml_html.HtmlElement) -> bool:
-    # CMS taxonomy classes ("category-advertising", "tag-ad") describe the article a
-    # wrapper holds, not the wrapper: they never mark furniture.
-    names = " ".join(
-        name
-        for name in f"{element.get('class', '')} {element.get('id', '')}".lower().split()
-        if not name.startswith(_TAXONOMY_PREFIXES)
-    )
-    words = set(_SPLIT_WORDS.split(names))
-    if words & _BOX_WORDS:
-        return True
-    if words & _AD_WORDS or "sponsored" in (element.get("rel") or ""):
-        return len(element.text_content()) <= _AD_MAX_CHARS
-    return element.get("aria-modal") == "true" and element.get("role") in ("dialog", "alertdialog")
-
-
-def prune(tree: lxml_html.HtmlElement) -> None:
-    """Remove ad slots, consent banners and newsletter boxes in place.
-
-    A container named like an ad but holding a large share of the page's text is a
-    wrapper (Libération's whole page sits in an "ad-portal" div): it stays.
-    """
-    ceiling = 0.2 * len(tree.text_content())
-    doomed = [
-        element
-        for element in tree.iter(etree.Element)
-        if element.tag not in _KEEP_TAGS
-        and _is_furniture(element)
-        and len(element.text_content()) <= ceiling
-        # Ads and consent boxes are not made of paragraphs; article sections are.
-        and len(element.findall(".//p")) < 3
-    ]
-    for element in doomed:
-        if element.getparent() is not None:
-            element.drop_tree()
-
-
 def _meta(tree: lxml_html.HtmlElement, *names: str) -> str | None:
     for name in names:
         for attribute in ("property", "name", "itemprop"):
@@ -102,41 +69,66 @@ def _meta(tree: lxml_html.HtmlElement, *names: str) -> str | None:
 
 
 def _json_ld_values(tree: lxml_html.HtmlElement, key: str) -> list[str]:
-    values: list[str] = []
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
-        try:
-            data = json.loads(script)
-        except (json.JSONDecodeError, ValueError):
-            continue
-        stack = [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                value = item.get(key)
-                if isinstance(value, str) and value.strip():
-                    values.append(clean_inline(value))
-                stack.extend(v for v in item.values() if isinstance(v, dict | list))
-    return values
+    return [clean_inline(value) for value, _ in jsonld.values(tree, key)]
 
 
 def _name_key(name: str) -> str:
     """'ITforBusiness.fr', 'IT for Business' and 'itforbusiness' share one key."""
-    name = re.sub(r"\.(fr|com|net|org|ch|be|ca|info|io|eu|co\.uk)$", "", name.strip().lower())
-    return re.sub(r"\W+", "", name.removeprefix("www."))
+    name = name.strip().lower().removeprefix("www.")
+    name = re.sub(r"\.(?:co\.uk|com\.au|[a-z]{2,6})$", "", name)
+    return re.sub(r"\W+", "", name)
+
+
+def _names_site(part: str, keys: set[str]) -> bool:
+    """'WELT' names 'welt.de' and 'DIE WELT'; 'DW' names 'dw.com'."""
+    key = _name_key(part)
+    if not key:
+        return False
+    return any(key == k or (min(len(key), len(k)) >= 4 and (key in k or k in key)) for k in keys)
+
+
+def _is_date(part: str) -> bool:
+    return bool(_DATE_PART.fullmatch(part.strip()))
 
 
 def strip_site_suffix(title: str, site_names: list[str]) -> str:
-    """'Headline | Site' -> 'Headline', only when the cut-off part names the site."""
+    """'Headline | Site' -> 'Headline', only when the cut-off part names the site (however
+    it is written: 'Headline - WELT', 'Headline – DW – 30.01.2024')."""
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
         return title
     keys = {_name_key(name) for name in site_names if name} - {""}
-    if _name_key(parts[-1]) in keys:
-        return title[: title.rfind(parts[-1])].rstrip(" |-–—:·•»")
-    if _name_key(parts[0]) in keys:
-        return title[len(parts[0]) :].lstrip(" |-–—:·•»")
+    cut = len(parts)
+    while cut > 1 and _is_date(parts[cut - 1]):
+        cut -= 1  # a date after the site's name
+    if cut > 1 and _names_site(parts[cut - 1], keys):
+        return title[: _offset_of_part(title, parts, cut - 1)].rstrip(_SEPARATOR_CHARS)
+    if _names_site(parts[0], keys):
+        return title[len(parts[0]) :].lstrip(_SEPARATOR_CHARS)
+    return title
+
+
+def _offset_of_part(title: str, parts: list[str], index: int) -> int:
+    """Where parts[index] starts in the title."""
+    position = 0
+    for part in parts[:index]:
+        position = title.index(part, position) + len(part)
+    return title.index(parts[index], position)
+
+
+def strip_section_label(title: str, others: list[str], section: str | None = None) -> str:
+    """'Opinion | Headline', 'VIDÉO. Headline' -> 'Headline': a label the page's other
+    titles do not carry, or its own section's name. Only a label's separators count:
+    "Villeurbanne : grève..." is a French headline, place first."""
+    parts = _LABEL_SEPARATORS.split(title, maxsplit=1)
+    rest = parts[1] if len(parts) == 2 else None
+    if rest and len(parts[0].split()) <= 3:
+        keys = {fold(o) for o in others}
+        if fold(rest) in keys or (section and fold(parts[0]) == fold(section)):
+            return rest
+    label = _CAPS_LABEL.match(title)
+    if label and len(title[label.end() :].split()) >= 4:
+        return title[label.end() :]
     return title
 
 
@@ -144,11 +136,24 @@ def is_truncated(title: str) -> bool:
     return title.endswith(("...", "…")) and not title.endswith("....")
 
 
-def choose_title(candidates: list[str | None], site_names: list[str]) -> str | None:
-    """The full headline: first good candidate, unless a longer one completes a cut one."""
-    cleaned = [strip_site_suffix(normalise_space(c), site_names) for c in candidates if c]
+def choose_title(
+    candidates: list[str | None],
+    site_names: list[str],
+    headline: str | None = None,
+    section: str | None = None,
+) -> str | None:
+    """The full headline: the page's own headline (`<h1>`) when other titles confirm it,
+    else the first good candidate, unless a longer one completes a cut one."""
+    stripped = [strip_site_suffix(normalise_space(c), site_names) for c in candidates if c]
+    cleaned = [strip_section_label(c, stripped, section) for c in stripped]
     # A <title> or <h1> that swallowed part of a broken page is no headline.
     cleaned = [c for c in cleaned if c and len(c.split()) <= 40]
+    if headline:
+        own = strip_site_suffix(normalise_space(headline), site_names)
+        if 0 < len(own.split()) <= 40 and _confirmed(own, stripped + cleaned, site_names):
+            # Social titles (og:title) are rewritten for sharing; the page's headline is
+            # the article's.
+            cleaned = [own, *cleaned]
     if not cleaned:
         return None
     best = cleaned[0]
@@ -163,6 +168,14 @@ def choose_title(candidates: list[str | None], site_names: list[str]) -> str | N
     return best
 
 
+def _confirmed(headline: str, others: list[str], site_names: list[str]) -> bool:
+    """An <h1> is the headline when another of the page's titles (JSON-LD, <title>...)
+    says it word for word: not a logo's <h1>, nor a heading of some other block."""
+    if _names_site(headline, {_name_key(n) for n in site_names if n}):
+        return False
+    return any(fold(other) == fold(headline) for other in others)
+
+
 def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMetadata:
     site = _meta(tree, "og:site_name", "application-name") or next(
         iter(_json_ld_values(tree, "publisher")), None
@@ -172,8 +185,6 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMetadata:
         _meta(tree, "og:title"),
         *_json_ld_values(tree, "headline")[:1],
         _meta(tree, "twitter:title"),
-        # An <h1> wrapping a whole header block is not a headline.
-        h1 if 0 < len(h1.split()) <= 40 else None,
         # Only the document's <title>: inline SVG icons carry <title>s of their own.
         clean_inline(" ".join(tree.xpath("/html/head/title//text()"))) or None,
     ]
@@ -181,8 +192,13 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMetadata:
     canonical_url = (canonical[0].strip() if canonical else None) or _meta(tree, "og:url")
     lang = tree.get("lang") or tree.get("xml:lang") or _meta(tree, "og:locale") or ""
     host = urlsplit(url).hostname if url else None
+    if not host and canonical_url and canonical_url.startswith("http"):
+        host = urlsplit(canonical_url).hostname
     return PageMetadata(
         titles=titles,
+        # An <h1> wrapping a whole header block is not a headline.
+        headline=h1 if 0 < len(h1.split()) <= 40 else None,
+        section=_meta(tree, "article:section"),
         site_names=[site or "", host or ""],
         site_name=site,
         canonical_url=canonical_url if is_web_url(canonical_url) else None,
@@ -196,7 +212,8 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMetadata:
 class HtmlExtraction:
     text: str
     title: str | None
-    published: datetime | None
+    published: datetime | None  # see veille.when: aware, or naive midnight for a day
+    modified: datetime | None
     author: str | None
     site_name: str | None
     canonical_url: str | None
@@ -206,7 +223,9 @@ class HtmlExtraction:
     page_text: str  # all visible text, for cues trafilatura drops (a "Publié le" line)
 
 
-def extract_page(html_text: str, url: str | None) -> HtmlExtraction | None:
+def extract_page(
+    html_text: str, url: str | None, template: SiteTemplate | None = None
+) -> HtmlExtraction | None:
     tree = parse(html_text)
     if tree is None:
         return None
@@ -216,50 +235,67 @@ def extract_page(html_text: str, url: str | None) -> HtmlExtraction | None:
         for t in tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
         if t.strip()
     )
-    prune(tree)
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        deduplicate=False,
+    # Metadata are read before any pruning, so no pruning can lose the byline or the date.
+    about = extract_metadata(tree, url)
+    title = choose_title(
+        # trafilatura's own pick goes before <title>, which carries more noise.
+        [*meta.titles[:3], about.title, *meta.titles[3:]],
+        meta.site_names,
+        headline=meta.headline,
+        section=meta.section,
     )
-    text = (document.text if document else None) or ""
-    published = _parse_date(document.date if document else None)
-    if published is None:
-        found = find_date(html_text, original_date=True, extensive_search=True, url=url)
-        published = _parse_date(found)
-    author = document.author if document else None
+    times = page_times(tree, page_text, about.date)
+    headline = prune_furniture(tree, title)
+    if template is not None:
+        prune_template(tree, template, keep=[headline] if headline is not None else [])
+    document = _main_text(tree, url)
     return HtmlExtraction(
-        text=text,
-        # trafilatura's own pick goes before <h1> and <title>, which carry more noise.
-        title=choose_title(
-            [*meta.titles[:3], document.title if document else None, *meta.titles[3:]],
-            meta.site_names,
-        ),
-        published=published,
-        author=_clean_author(author),
-        site_name=meta.site_name or (document.sitename if document else None),
+        text=(document.text if document else None) or "",
+        title=title,
+        published=times.published,
+        modified=times.modified,
+        author=_clean_author(about.author) or _byline(page_text),
+        site_name=meta.site_name or about.sitename,
         canonical_url=meta.canonical_url,
-        description=meta.description or (document.description if document else None),
+        description=meta.description or about.description,
         language=meta.language,
         page_type=meta.page_type,
         page_text=page_text,
     )
 
 
-def _parse_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
+def _main_text(tree: lxml_html.HtmlElement, url: str | None) -> Document | None:
+    """trafilatura in precision mode (it drops more of what our pruning left), unless it
+    keeps less than half of what its default mode keeps: precision mode cuts short posts,
+    forum threads and pages with unusual markup."""
+    options = {"url": url, "include_comments": False, "include_tables": True, "deduplicate": False}
+    # bare_extraction works on a copy of the tree: both calls see it as pruned.
+    precise = trafilatura.bare_extraction(tree, favor_precision=True, **options)
+    default = trafilatura.bare_extraction(tree, **options)
+    if _size(precise) < FALLBACK_SHARE * _size(default):
+        return default
+    return precise
+
+
+def _size(document: Document | None) -> int:
+    return len("".join((document.text or "").split())) if document else 0
 
 
 def _clean_author(author: str | None) -> str | None:
+    """A byline's name: 'Par Ana Lopez, publié le 3 février' -> 'Ana Lopez'."""
     if not author:
         return None
     author = re.sub(r"^(par|by)\s+", "", author.strip(), flags=re.IGNORECASE)
+    author = _BYLINE_TAIL.split(author, maxsplit=1)[0].strip(" ,;")
     return author or None
+
+
+def _byline(page_text: str) -> str | None:
+    """'Par Ana Lopez' on a short line before the article's first paragraph."""
+    for line in page_text.split("\n"):
+        if len(line) > 200:
+            break
+        found = _BYLINE.search(line)
+        if found:
+            return _clean_author(found.group(1))
+    return None

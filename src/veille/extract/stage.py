@@ -2,9 +2,12 @@
 each with the record of the page it came from.
 
 A batch is extracted together so lines repeated across one site's pages (menus, bylines,
-promotions) can be found and dropped. Then each document is one transaction: the page's
-fetch record and its article (or its failure) are committed together, so a page is never
-marked fetched without what it gave."""
+promotions) can be found and dropped; each page is read with its site's template memory
+(`veille.extract.template`), into which the batch's new pages are learned first, in their
+own transaction (a page learned twice counts once, and its view of the site leaves itself
+out, so a re-run after a crash extracts the same text). Then each document is one
+transaction: the page's fetch record and its article (or its failure) are committed
+together, so a page is never marked fetched without what it gave."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from sqlalchemy.exc import DataError
 
 from veille.extract import ExtractError, content_hash, extract
 from veille.extract.clean import fold, site_repeated_lines
+from veille.extract.template import SiteTemplate, for_document, template_views
 from veille.i18n import _
 from veille.model import Article, Failure, IngestReport, PageFetch, RawDocument, Skip
 from veille.store import Store
@@ -35,14 +39,15 @@ def store_documents(
     """Extract, clean across one site's pages, store; failures are recorded, not raised.
     After `stop`, the documents not yet extracted are left for the next run."""
     extracted: list[tuple[Document, Article | None]] = []
-    for document in documents:
+    templates = site_templates([raw for _, raw, _page in documents], store)
+    for document, template in zip(documents, templates, strict=True):
         if stop is not None and stop.is_set():
             report.stopped = True
             break
         source, raw, _page = document
         report.read += 1
         try:
-            article = extract(raw, source)
+            article = extract(raw, source, template)
         except ExtractError as exc:
             record(Failure(source, raw.ref, "extract", str(exc)))
             extracted.append((document, None))
@@ -82,6 +87,24 @@ def store_documents(
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome != "unchanged":
             report.stored.append(article_id)
+
+
+def site_templates(documents: list[RawDocument], store: Store) -> list[SiteTemplate | None]:
+    """Each page's view of its site's template (veille.extract.template), after the
+    batch's new pages are learned into the store."""
+    pages = [for_document(document) for document in documents]
+    blocks: dict[str, set[str]] = defaultdict(set)
+    keys: dict[str, set[str]] = defaultdict(set)
+    for page in filter(None, pages):
+        blocks[page.site].update(page.blocks)
+        keys[page.site].add(page.page)
+    memory = {site: store.site_template(site, found) for site, found in blocks.items()}
+    learned = {site: store.learned_pages(site, found) for site, found in keys.items()}
+    views, fresh = template_views(pages, memory, learned)
+    with store.transaction():
+        for site, new in fresh.items():
+            store.learn_pages(site, new)
+    return views
 
 
 def drop_site_furniture(articles: list[Article]) -> list[Article]:

@@ -5,7 +5,7 @@ holds together), and a story's timeline with the moments it crossed alert thresh
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from veille import clock
 from veille.alerts import render as alert_render
@@ -28,6 +28,7 @@ from veille.operations import NotFound
 from veille.operations.digests import build_digest
 from veille.operations.following import get_watch
 from veille.store import AlertRecord, Store
+from veille.when import day_bounds, earliest_of_day, local_day, shown
 
 TIMELINE_STEPS = 240  # the latest steps of a timeline shown (ten days of hours)
 
@@ -65,15 +66,18 @@ def _live(store: Store, story_id: int) -> Story:
     return story
 
 
-def _period(story: Story) -> Period:
-    """The days the story spans: its articles are ranked among that period's stories."""
-    first = (story.first_seen or clock.now()).date()
-    last = (story.last_seen or story.first_seen or clock.now()).date()
-    return Period(
-        datetime.combine(first, datetime.min.time()),
-        datetime.combine(last + timedelta(days=1), datetime.min.time()),
-        "story",
-    )
+def _days(story: Story, zone: str) -> tuple[date, date]:
+    """The first and last local days the story spans."""
+    now = clock.now()
+    first = story.first_seen or now
+    return local_day(first, True, zone), local_day(story.last_seen or first, True, zone)
+
+
+def _period(story: Story, zone: str) -> Period:
+    """The local days the story spans: its articles are ranked among that period's stories
+    (pages dated to their first day alone included)."""
+    first, last = _days(story, zone)
+    return Period(earliest_of_day(first, zone), day_bounds(last, zone)[1], "story", zone)
 
 
 def explain_story(store: Store, settings: Settings, story_id: int, watch: str) -> Entry | None:
@@ -83,17 +87,18 @@ def explain_story(store: Store, settings: Settings, story_id: int, watch: str) -
     found = get_watch(store, watch)
     story = _live(store, story_id)
     bare = replace(found, id=None)
-    digest = build_digest(store, settings, bare, _period(story), limit=100_000)
+    digest = build_digest(store, settings, bare, _period(story, settings.timezone), limit=100_000)
     return next((e for e in digest.entries if e.story_id == story.id), None)
 
 
-def story_grouping(store: Store, story_id: int) -> tuple[Grouped, ...]:
-    """Why each of the story's articles is in it (no watch needed)."""
+def story_grouping(store: Store, settings: Settings, story_id: int) -> tuple[Grouped, ...]:
+    """Why each of the story's articles is in it (no watch needed); a word's rarity is
+    measured among the articles of the local days the story spans."""
     story = _live(store, story_id)
     articles = store.story_articles(story.id)
     ids = [a.id for a in articles if a.id is not None]
-    period = _period(story)
-    pool = store.articles(since=period.start.date(), until=(period.end - timedelta(days=1)).date())
+    first, last = _days(story, settings.timezone)
+    pool = store.articles(since=first, until=last, zone=settings.timezone)
     mentions = {aid: found for aid, (_h, found, _s) in store.mentions(ids).items()}
     return tuple(
         why_grouped(articles, store.copies(ids), store.brief(story.id), mentions, Rarity(pool))
@@ -120,6 +125,17 @@ class TimelineView:
     bins: tuple[Bin, ...]
     crossings: tuple[Crossing, ...]
     alerts: tuple[AlertRecord, ...]  # the watch's alerts on this story, when one is given
+    zone: str | None = None  # where its hours and days are (times naive UTC, as stored)
+
+    def shown(self, when: datetime) -> str:
+        """A time of the timeline, local."""
+        return shown(when, True, self.zone)
+
+    def step_shown(self, start: datetime) -> str:
+        """A step's start, local: its day, or its day and hour."""
+        if self.step >= timedelta(days=1):
+            return local_day(start, True, self.zone).isoformat()
+        return shown(start, True, self.zone)
 
 
 def story_timeline(
@@ -132,8 +148,14 @@ def story_timeline(
     articles = store.story_articles(story.id)
     ids = [a.id for a in articles if a.id is not None]
     seen = store.first_seen(ids)
-    sources = [w for _s, w in independent_moments(articles, store.copies(ids), seen)]
-    times = [moment(a.published, seen[a.id]) for a in articles if a.id in seen]
+    zone = settings.timezone
+    sources = [w for _s, w in independent_moments(articles, store.copies(ids), seen, zone)]
+    # A page giving its day alone counts from when it was seen (see `detect.moment`).
+    times = [
+        moment(a.published, a.published_time_known, seen[a.id], zone)
+        for a in articles
+        if a.id in seen
+    ]
     rule = stage.rule_of(settings)
     usual = 0.0
     recorded: tuple[AlertRecord, ...] = ()
@@ -142,7 +164,7 @@ def story_timeline(
         usual = _usual_rate(store, settings, found, story, rule)
         assert found.id is not None
         recorded = tuple(store.alerts(found.id, story_ids=ids))
-    step, counted = bins(times, sources)
+    step, counted = bins(times, sources, zone)
     crossings = []
     if sources:
         crossings.append(Crossing("new", sources[0], {"sources": 1}))
@@ -150,7 +172,7 @@ def story_timeline(
     if surge is not None:
         crossings.append(Crossing("breaking", surge.at, surge.as_dict()))
     return TimelineView(
-        story.id, step, tuple(counted[-TIMELINE_STEPS:]), tuple(crossings), recorded
+        story.id, step, tuple(counted[-TIMELINE_STEPS:]), tuple(crossings), recorded, zone
     )
 
 
@@ -159,7 +181,7 @@ def _usual_rate(
 ) -> float:
     """The watch's usual pace over the story's days, from its other strong matches."""
     bare = replace(watch, id=None)
-    period = _period(story)
+    period = _period(story, settings.timezone)
     digest = build_digest(store, settings, bare, period, limit=100_000)
     others = []
     for entry in digest.entries:
@@ -168,5 +190,6 @@ def _usual_rate(
         articles = store.story_articles(entry.story_id)
         ids = [a.id for a in articles if a.id is not None]
         seen = store.first_seen(ids)
-        others.append([w for _s, w in independent_moments(articles, store.copies(ids), seen)])
+        moments = independent_moments(articles, store.copies(ids), seen, settings.timezone)
+        others.append([w for _s, w in moments])
     return usual_rate(others, period.start - rule.baseline, rule)

@@ -18,6 +18,7 @@ from veille.operations.following import get_watch
 from veille.search import Filters, Results, search
 from veille.store import LogEntry, Store
 from veille.urls import domain, web_link
+from veille.when import local_day
 
 
 class Moved(OperationError):
@@ -40,11 +41,11 @@ class Ranked:
     entry: Entry | None = None  # for a watch: why it matches and ranks there
 
 
-def latest_day(store: Store) -> date:
-    """The day of the archive's latest story (today when it is empty)."""
+def latest_day(store: Store, zone: str | None = None) -> date:
+    """The local day of the archive's latest story (today when it is empty)."""
     latest = store.stories(limit=1)
     if latest and latest[0].last_seen:
-        return latest[0].last_seen.date()
+        return local_day(latest[0].last_seen, True, zone)
     return datetime.now(UTC).date()
 
 
@@ -58,14 +59,14 @@ def stories_of(
     """Stories active on `day` (every live story without it), latest first; with `watch`,
     those it matches that day (today without `day`), best first."""
     if watch is None:
-        return [Ranked(s) for s in store.stories(day=day, limit=limit)]
+        return [Ranked(s) for s in store.stories(day=day, limit=limit, zone=settings.timezone)]
     found = get_watch(store, watch)
     digest = build_digest(
         store,
         settings,
         # Not its stored self: a look at the day, not a digest (nothing counts as carried).
         replace(found, id=None),
-        Period.day(day or datetime.now(UTC).date()),
+        Period.day(day or datetime.now(UTC).date(), settings.timezone),
         limit=limit or 10_000,
     )
     return [Ranked(s, e.score, e) for e in digest.entries if (s := store.story(e.story_id))]
@@ -83,7 +84,8 @@ class TimelineEntry:
     """An original article of the story, with the copies that reprinted it."""
 
     article_id: int
-    published: datetime | None
+    published: datetime | None  # naive UTC, as stored
+    published_time_known: bool
     site: str
     title: str
     url: str | None  # None: no web link
@@ -126,6 +128,7 @@ def story_view(store: Store, story_id: int, follow: bool = False) -> StoryView:
         TimelineEntry(
             a.id or 0,
             a.published,
+            a.published_time_known,
             _site(a),
             a.title,
             web_link(a.url),
@@ -177,21 +180,22 @@ def find_entities(store: Store, name: str) -> list[EntityRecord]:
     return found
 
 
-def entity_view(store: Store, name_or_id: str | int) -> EntityView:
+def entity_view(store: Store, name_or_id: str | int, zone: str | None = None) -> EntityView:
+    """An entity, its stories, its mentions per local day (where `zone` is)."""
     found = find_entities(store, str(name_or_id))
     entity = found[0]
     stories = store.entity_stories(entity.id)
     return EntityView(
         entity,
         tuple(stories),
-        _mentions_per_day(store, entity.aliases, [s.id for s, _ in stories]),
+        _mentions_per_day(store, entity.aliases, [s.id for s, _ in stories], zone),
         tuple(store.co_occurring(entity.id)),
         tuple(found[1:]),
     )
 
 
 def _mentions_per_day(
-    store: Store, aliases: tuple[str, ...], story_ids: list[int]
+    store: Store, aliases: tuple[str, ...], story_ids: list[int], zone: str | None
 ) -> tuple[tuple[date, int], ...]:
     """Mentions of the entity's spellings in its stories' articles, by day of publication,
     every day of the span (90 at most, the latest) shown, days without being zero."""
@@ -203,7 +207,8 @@ def _mentions_per_day(
         if article.published is None or article.id not in found:
             continue
         _hash, mentions, _skipped = found[article.id]
-        counts[article.published.date()] += sum(1 for m in mentions if name_key(m.text) in keys)
+        day = local_day(article.published, article.published_time_known, zone)
+        counts[day] += sum(1 for m in mentions if name_key(m.text) in keys)
     if not counts:
         return ()
     first, last = min(counts), max(counts)

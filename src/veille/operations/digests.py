@@ -40,7 +40,9 @@ def build_digest(
 def digest_of_day(
     store: Store, settings: Settings, watch: Watch, day: date | None = None, limit: int = 30
 ) -> Digest:
-    return build_digest(store, settings, watch, Period.day(day or today()), limit)
+    return build_digest(
+        store, settings, watch, Period.day(day or today(), settings.timezone), limit
+    )
 
 
 def render_digest(digest: Digest, fmt: str, lang: str) -> str:
@@ -88,7 +90,7 @@ def send_due(store: Store, settings: Settings, now: datetime | None = None) -> l
     for watch in store.watches():
         if not watch.schedule or not watch.targets or watch.id is None:
             continue
-        period = due_period(parse_schedule(watch.schedule), now, settings.digest.timezone)
+        period = due_period(parse_schedule(watch.schedule), now, settings.timezone)
         done = [store.delivery(watch.id, period.key, t) for t in watch.targets]
         if all(d is not None and d.status == "sent" for d in done):
             continue

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from types import ModuleType
 
 from sqlalchemy import text
@@ -27,6 +27,7 @@ from veille.search import fts5, postgres
 from veille.store import Store
 from veille.text import terms
 from veille.watch import And, Node, Not, Or, QueryError, Term, highlights, parse
+from veille.when import day_bounds
 
 TABLE = "article_search"
 SNIPPET = 240  # characters of text around the first word found
@@ -47,6 +48,7 @@ class Filters:
     site: str | None = None  # site name or host contains
     language: str | None = None
     entity_id: int | None = None
+    zone: str | None = None  # where the days are (Europe/Paris by default)
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,13 @@ class Hit:
     title: str
     url: str
     site: str | None
-    published: datetime | None
+    published: datetime | None  # naive UTC, as stored
     story_id: int | None
     snippet: str
     spans: tuple[tuple[int, int], ...]  # found words in the snippet
     title_spans: tuple[tuple[int, int], ...]
     score: float
+    published_time_known: bool = False
 
 
 @dataclass(frozen=True)
@@ -238,12 +241,13 @@ def _plan(store: Store, query: str, filters: Filters) -> _Plan | None:
     for k, language in enumerate(languages):
         where.append(f"lower(coalesce(a.language, '')) LIKE :lang{k}")
         params[f"lang{k}"] = f"{language.lower()}%"
+    # Days are local days (Europe/Paris unless configured), the store's times UTC.
     if filters.start:
         where.append("coalesce(a.published, a.first_seen) >= :start")
-        params["start"] = datetime.combine(filters.start, datetime.min.time())
+        params["start"] = day_bounds(filters.start, filters.zone)[0]
     if filters.end:
         where.append("coalesce(a.published, a.first_seen) < :end")
-        params["end"] = datetime.combine(filters.end + timedelta(days=1), datetime.min.time())
+        params["end"] = day_bounds(filters.end, filters.zone)[1]
     entity_ids = [filters.entity_id] if filters.entity_id else []
     for name in found.entities:
         entity_ids.extend(e.id for e in store.find_entities(name, _entity_keys(name))[:1])
@@ -342,6 +346,7 @@ def search(
                 url=article.url,
                 site=article.site_name,
                 published=article.published,
+                published_time_known=article.published_time_known,
                 story_id=story_of.get(article_id),
                 snippet=snippet,
                 spans=tuple(spans),

@@ -4,37 +4,37 @@ from __future__ import annotations
 
 import time
 import zlib
-from datetime import datetime
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 
+from veille.extract.published import parse_stamp
 from veille.i18n import _
+from veille.when import day_only
 
 
 def parse_when(value: str | None) -> datetime | None:
-    """A date from a container field (ISO 8601, RFC 822, or French prose).
-
-    Publication dates keep the publisher's wall-clock time and drop the offset: the day an
-    outlet printed on its page is what readers compare, not the UTC instant.
-    """
+    """A date from a container field (ISO 8601, RFC 822, or French prose), as
+    `veille.when` has it: the instant (aware) when a time is given, with its offset (else
+    the local zone's), the day alone otherwise."""
     if not value:
         return None
-    value = value.strip()
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            from veille.extract.dates import parse_french_date
+    parsed = parse_stamp(value)
+    if parsed is not None:
+        return parsed
+    from veille.extract.published import prose_time
 
-            day = parse_french_date(value)
-            return datetime(day.year, day.month, day.day) if day else None
-    return parsed.replace(tzinfo=None)
+    return prose_time(value) or _day(value)
+
+
+def _day(value: str) -> datetime | None:
+    from veille.extract.dates import parse_french_date
+
+    day = parse_french_date(value)
+    return day_only(day) if day else None
 
 
 def from_struct_time(value: time.struct_time | None) -> datetime | None:
     """feedparser's parsed dates (already normalised to UTC by feedparser)."""
-    return datetime(*value[:6]) if value else None
+    return datetime(*value[:6], tzinfo=UTC) if value else None
 
 
 def gunzip(data: bytes, max_bytes: int, error: type[ValueError] = ValueError) -> bytes:

@@ -10,6 +10,7 @@ import re
 from datetime import datetime
 
 from veille.i18n import _
+from veille.when import zone
 
 _DATE_PREFIX = re.compile(r"^\s*date\s+(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}))?\s*")
 _MD_LINK = re.compile(r"\[[^\]\n]{3,}\]\((https?://[^)\s]+)\)")
@@ -21,7 +22,8 @@ class NotAnArticle(ValueError):
 
 
 def split_dump(text: str) -> tuple[datetime | None, str]:
-    """Separate the `date YYYY-MM-DD` prefix (if any) from the dump's text."""
+    """Separate the `date YYYY-MM-DD [HH:MM]` prefix (if any) from the dump's text: the
+    day alone, or the local time (see veille.when)."""
     match = _DATE_PREFIX.match(text)
     if not match:
         return None, text.strip()
@@ -30,7 +32,7 @@ def split_dump(text: str) -> tuple[datetime | None, str]:
         when = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
     except ValueError:
         return None, text.strip()
-    return when, text[match.end() :].strip()
+    return (when.replace(tzinfo=zone()) if hour else when), text[match.end() :].strip()
 
 
 def check_is_article(text: str) -> None:

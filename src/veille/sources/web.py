@@ -23,6 +23,7 @@ from veille.model import Failure, RawDocument, Source
 from veille.sources.discover import discover_feeds, looks_like_feed
 from veille.sources.feed import read_feed
 from veille.sources.sitemap import Sitemap, SitemapError, parse_sitemap, sitemaps_from_robots
+from veille.when import to_store
 
 _OTHER_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://")
 # A sitemap index of a big site lists hundreds of children: the newest few are enough
@@ -150,7 +151,13 @@ def _newest_children(sitemap: Sitemap) -> list[str]:
 
 def published_per_week(items: list[RawDocument], now: datetime) -> int:
     """How many of the items were published in the last seven days (for scheduling)."""
-    return sum(1 for item in items if item.published and 0 <= (now - item.published).days < 7)
+    return sum(
+        1 for item in items if item.published and 0 <= (now - _naive_utc(item.published)).days < 7
+    )
+
+
+def _naive_utc(value: datetime) -> datetime:
+    return to_store(value)[0] or value
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 One module per table family, as plain methods over SQLAlchemy Core: `sources`, `pages`,
 `articles`, `stories` (and the grouping stage's writes), `grouping` (its queue, state and
 checkpoints), `understanding` (mentions, entities, briefs), `watches` (and deliveries),
-`users`, `sessions` (and API tokens), `reading` (seen and starred), `alerts`, `log`. `base` holds
-transactions and the one-writer lock.
+`templates` (each site's page template), `users`, `sessions` (and API tokens), `reading`
+(seen and starred), `alerts`, `log`. `base` holds transactions and the one-writer lock.
 
     with Store(url) as store:
         with store.transaction():   # every call inside commits together, or not at all
@@ -23,6 +23,7 @@ from veille.store.reading import ReadingStore
 from veille.store.sessions import SessionStore
 from veille.store.sources import SourceStore
 from veille.store.stories import Grouping, StoryStore, StoryView
+from veille.store.templates import TemplateStore
 from veille.store.understanding import UnderstandingStore
 from veille.store.users import UserStore
 from veille.store.watches import WatchStore
@@ -43,6 +44,7 @@ class Store(
     ReadingStore,
     AlertStore,
     LogStore,
+    TemplateStore,
     StoreBase,
 ):
     """Every table family's methods over one engine."""

@@ -4,7 +4,7 @@ queued for grouping in the same transaction."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import func, or_, select
@@ -22,6 +22,7 @@ from veille.store.schema import (
     story_articles,
     utc_now,
 )
+from veille.when import day_bounds, local_day
 
 # "kept": a poorer version (a feed's snippet, a text cut to a fraction) left the stored
 # article as it was.
@@ -33,6 +34,8 @@ _CONTENT_FIELDS = (
     "title",
     "text",
     "published",
+    "published_time_known",
+    "modified",
     "author",
     "site_name",
     "language",
@@ -40,7 +43,7 @@ _CONTENT_FIELDS = (
     "content_hash",
 )
 # Fields an update may not blank: a later reading without a date or an author keeps them.
-_KEPT_WHEN_MISSING = ("published", "author", "site_name", "language", "description")
+_KEPT_WHEN_MISSING = ("published", "modified", "author", "site_name", "language", "description")
 # A new full text shorter than this share of the stored one is taken for a failed reading
 # (a paywall, an error page served with 200, a consent wall), not an edit.
 _SHRUNK = 0.4
@@ -67,7 +70,9 @@ class ArticleStore(StoreBase):
             )
             now = utc_now()
             if row is None:
-                key = order_key(article.published, now, article.canonical_url)
+                key = order_key(
+                    article.published, now, article.canonical_url, article.published_time_known
+                )
                 new_id = conn.execute(
                     articles.insert().values(
                         canonical_url=article.canonical_url,
@@ -87,10 +92,19 @@ class ArticleStore(StoreBase):
             for name in _KEPT_WHEN_MISSING:
                 if values[name] in (None, "") and row[name] not in (None, ""):
                     values[name] = row[name]
+            if values["published"] == row["published"] or _same_day_less_precise(values, row):
+                # The stored time of day stays when the new reading only gives its day.
+                values["published"] = row["published"]
+                values["published_time_known"] |= row["published_time_known"]
             changed = {k: v for k, v in values.items() if row[k] != v}
             if not changed and row["partial"] == article.partial:
                 return "unchanged", row["id"]
-            key = order_key(values["published"], row["first_seen"], article.canonical_url)
+            key = order_key(
+                values["published"],
+                row["first_seen"],
+                article.canonical_url,
+                values["published_time_known"],
+            )
             conn.execute(
                 articles.update()
                 .where(articles.c.id == row["id"])
@@ -142,14 +156,14 @@ class ArticleStore(StoreBase):
         site: str | None = None,
         language: str | None = None,
         limit: int | None = None,
+        zone: str | None = None,
     ) -> Iterator[Article]:
+        """Latest first; `since` and `until` are days where `zone` is (Europe/Paris)."""
         query = select(articles).order_by(articles.c.published.desc().nulls_last(), articles.c.id)
         if since:
-            start = datetime.combine(since, datetime.min.time())
-            query = query.where(articles.c.published >= start)
+            query = query.where(articles.c.published >= day_bounds(since, zone)[0])
         if until:
-            end = datetime.combine(until, datetime.min.time()) + timedelta(days=1)
-            query = query.where(articles.c.published < end)
+            query = query.where(articles.c.published < day_bounds(until, zone)[1])
         if site:
             query = query.where(func.lower(articles.c.site_name).contains(site.lower()))
         if language:
@@ -220,6 +234,16 @@ def to_article(row: Any) -> Article:
                 "language",
                 "description",
                 "partial",
+                "published_time_known",
+                "modified",
             )
         }
     )
+
+
+def _same_day_less_precise(values: dict[str, Any], row: Any) -> bool:
+    """Whether the new reading states only the day the stored time of day falls on."""
+    new, old = values["published"], row["published"]
+    if new is None or old is None or values["published_time_known"]:
+        return False
+    return row["published_time_known"] and local_day(old, True) == new.date()

@@ -46,7 +46,6 @@ class ReadState:
 
 
 class ReadingStore(StoreBase):
-
     def visit(self, reader: str, now: datetime | None = None) -> datetime | None:
         """Record a page asked by the reader; returns when their previous visit ended
         (None on their first)."""

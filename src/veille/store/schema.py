@@ -78,7 +78,9 @@ articles = Table(
     Column("url", String(2000), nullable=False),
     Column("title", Text, nullable=False),
     Column("text", Text, nullable=False),
-    Column("published", DateTime),
+    Column("published", DateTime),  # naive UTC; a day alone at 00:00
+    Column("published_time_known", Boolean, nullable=False, server_default=false()),
+    Column("modified", DateTime),
     Column("author", String(500)),
     Column("site_name", String(500)),
     Column("language", String(16)),
@@ -96,6 +98,34 @@ articles = Table(
     Index("ix_articles_sort_key", "sort_key"),
     Index("ix_articles_site_name", "site_name"),
     Index("ix_articles_content_hash", "content_hash"),
+)
+
+# Per-site template memory (veille.extract.template): pages learned per site, and on how
+# many of them each block fingerprint was seen (`last_page`: the site's page count when it
+# was last seen, so blocks seen once long ago can be forgotten).
+site_templates = Table(
+    "site_templates",
+    metadata,
+    Column("site", String(500), primary_key=True),
+    Column("pages", Integer, nullable=False, server_default="0"),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+template_blocks = Table(
+    "template_blocks",
+    metadata,
+    Column("site", String(500), primary_key=True),
+    Column("block", String(16), primary_key=True),
+    Column("pages", Integer, nullable=False),
+    Column("last_page", Integer, nullable=False),
+)
+
+# Pages already learned, so a page read twice counts once.
+template_pages = Table(
+    "template_pages",
+    metadata,
+    Column("site", String(500), primary_key=True),
+    Column("page", String(16), primary_key=True),
 )
 
 # One row per distinct problem (input, stage, reason): a failure seen again bumps its

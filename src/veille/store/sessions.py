@@ -72,7 +72,6 @@ class Token:
 
 
 class SessionStore(StoreBase):
-
     # -- sessions --------------------------------------------------------------------------
 
     def open_session(self, user_id: int, lifetime: timedelta) -> str:

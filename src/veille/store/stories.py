@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
@@ -22,6 +22,7 @@ from veille.store.schema import (
     story_related,
     utc_now,
 )
+from veille.when import day_bounds
 
 
 @dataclass(frozen=True)
@@ -253,8 +254,11 @@ class StoryStore(StoreBase):
         with self._read() as conn:
             return [to_story(row) for row in conn.execute(query).mappings()]
 
-    def stories(self, day: date | None = None, limit: int | None = None) -> list[Story]:
-        """Live stories, latest activity first; with `day`, those active that day."""
+    def stories(
+        self, day: date | None = None, limit: int | None = None, zone: str | None = None
+    ) -> list[Story]:
+        """Live stories, latest activity first; with `day`, those active that day (where
+        `zone` is, Europe/Paris by default)."""
         query = (
             select(stories)
             .where(stories.c.merged_into.is_(None))
@@ -262,10 +266,8 @@ class StoryStore(StoreBase):
             .order_by(stories.c.last_seen.desc().nulls_last(), stories.c.id.desc())
         )
         if day is not None:
-            start = datetime.combine(day, datetime.min.time())
-            query = query.where(
-                stories.c.first_seen < start + timedelta(days=1), stories.c.last_seen >= start
-            )
+            start, end = day_bounds(day, zone)
+            query = query.where(stories.c.first_seen < end, stories.c.last_seen >= start)
         if limit:
             query = query.limit(limit)
         with self._read() as conn:

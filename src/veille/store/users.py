@@ -27,7 +27,6 @@ class User:
 
 
 class UserStore(StoreBase):
-
     def add_user(self, name: str, password: str) -> tuple[int, bool]:
         """Add a user, or set the password of the one of that name (which ends their
         sessions); returns their id and whether they are new."""

@@ -78,8 +78,13 @@ class WatchStore(StoreBase):
         return saved, found is None
 
     def watch(self, key: int | str) -> Watch | None:
-        column = watches.c.id if isinstance(key, int) or str(key).isdigit() else watches.c.name
-        value = int(key) if column is watches.c.id else key
+        # ASCII digits are an id ("¹" passes isdigit() and is no number int() reads); an id
+        # beyond SQLite's integers names nothing.
+        numeric = isinstance(key, int) or (str(key).isascii() and str(key).isdigit())
+        column = watches.c.id if numeric else watches.c.name
+        value = int(key) if numeric else key
+        if numeric and not 0 < int(key) < 2**63:
+            return None
         with self._read() as conn:
             row = conn.execute(select(watches).where(column == value)).mappings().first()
         return _to_watch(row) if row else None

@@ -501,6 +501,10 @@ def _similar(a: frozenset[str], b: frozenset[str], options: ExtractiveOptions) -
     return smaller >= 5 and common >= options.duplicate_containment * smaller
 
 
+# Beyond this many words a sentence counts as long (the `long` feature starts there).
+_CONCISE_WORDS = 35
+
+
 def _well_formed(sentence: _Sentence) -> tuple[int, ...]:
     """Sort key, best first: starts with a capital or a quote, ends with a stop, not cut."""
     text = sentence.text
@@ -553,8 +557,8 @@ _ANAPHORA = re.compile(
 # annonce, …") unless it names a time ("Ce mardi", "Cette semaine").
 _DANGLING_START = re.compile(
     r"^(?:il|elle|ils|elles|celui-ci|celle-ci|ceux-ci|celles-ci|ce dernier|cette dernière|"
-    r"ces derniers|ces dernières|lui|leur|leurs|son|sa|ses|y|en outre|he|she|they|his|her|"
-    r"its|their|this|these|those)\b",
+    r"ces derniers|ces dernières|lui|leur|leurs|son|sa|ses|y|en outre|par ailleurs|de plus|"
+    r"he|she|they|his|her|its|their|this|these|those|moreover|furthermore)\b",
     re.IGNORECASE,
 )
 _DEMONSTRATIVE = re.compile(r"\b(?:ce|cet|cette|ces)\s+(?P<noun>[\w-]+)", re.IGNORECASE)
@@ -566,8 +570,9 @@ _TIME_NOUNS = frozenset(
 
 
 def dangling(text: str) -> bool:
-    """Whether the sentence depends on an antecedent it does not hold."""
-    if _DANGLING_START.match(text):
+    """Whether the sentence depends on an antecedent it does not hold, or announces what
+    follows it (a lead-in ending with a colon, its quotation in the next paragraph)."""
+    if _DANGLING_START.match(text) or text.rstrip().endswith(":"):
         return True
     clause = text.split(",", 1)[0] if "," in text[:80] else ""
     for match in _DEMONSTRATIVE.finditer(clause):
@@ -628,10 +633,15 @@ def prepare(story: Sequence[SourceText], options: ExtractiveOptions) -> list[Can
     key_terms = {t for t, n in per_title.items() if n * 2 >= len(titles) and len(t) > 3}
     candidates: list[Candidate] = []
     for group in _near_duplicates(sentences, idf, options):
+        # The group speaks through a well-formed sentence that stands alone, a concise one
+        # if any (outlets state one claim at different lengths; a long one crowds the
+        # budget), the earliest published.
         members = sorted(
             group,
             key=lambda i: (
                 _well_formed(sentences[i]),
+                dangling(sentences[i].text),
+                sentences[i].words > _CONCISE_WORDS,
                 _source_key(story, sentences[i].source),
                 sentences[i].position,
             ),
@@ -650,7 +660,7 @@ def prepare(story: Sequence[SourceText], options: ExtractiveOptions) -> list[Can
             else 0.0,
             "title": sum(title_profile.get(t, 0.0) for t in sorted(unique_terms)),
             "length": min(best.words, 20) / 20.0,
-            "long": max(0, best.words - 35) / 25.0,
+            "long": max(0, best.words - _CONCISE_WORDS) / 25.0,
             "quote": 1.0 if text[:1] in '«“"' else 0.0,
             "question": 1.0 if text.rstrip('»"” ').endswith("?") else 0.0,
             "lead": _cosine(vectors[members[0]], lead),

@@ -47,6 +47,7 @@ from veille.store.reading import ReadState
 from veille.urls import web_link
 from veille.watch import QueryError
 from veille.web.auth import credential, reader
+from veille.when import local, rfc3339
 
 DESCRIPTION = """Everything veille's pages and command line do, for scripts.
 
@@ -265,7 +266,10 @@ class ArticleOut(BaseModel):
     title: str
     url: str | None = Field(description="An http(s) address; null when it is no web link")
     site: str | None
-    published: datetime | None
+    published: str | None = Field(
+        description="RFC 3339: a date-time with the local offset, or a full-date when the "
+        "page gave only the day"
+    )
     language: str | None
     copy_of: int | None = Field(description="The original this article reprints")
 
@@ -310,7 +314,10 @@ class Reprint(BaseModel):
 
 class TimelineEntry(BaseModel):
     article_id: int
-    published: datetime | None
+    published: str | None = Field(
+        description="RFC 3339: a date-time with the local offset, or a full-date when the "
+        "page gave only the day"
+    )
     site: str
     title: str
     url: str | None
@@ -319,7 +326,9 @@ class TimelineEntry(BaseModel):
 
 
 class TimelineBin(BaseModel):
-    start: datetime
+    start: datetime = Field(
+        description="With the local offset: steps are hours and days where `[digest] timezone` is"
+    )
     articles: int
     sources: int = Field(description="Independent sources first seen in the story then")
 
@@ -377,7 +386,10 @@ class HitOut(BaseModel):
     title: str
     url: str | None
     site: str | None
-    published: datetime | None
+    published: str | None = Field(
+        description="RFC 3339: a date-time with the local offset, or a full-date when the "
+        "page gave only the day"
+    )
     story_id: int | None
     snippet: str
     spans: list[list[int]]
@@ -750,7 +762,7 @@ def story(
                 title=a.title,
                 url=web_link(a.url),
                 site=a.site_name,
-                published=_aware(a.published),
+                published=rfc3339(a.published, a.published_time_known, settings.timezone),
                 language=a.language,
                 copy_of=view.copy_of.get(a.id or 0),
             )
@@ -763,7 +775,9 @@ def story(
         understood=brief is not None,
         grouping=[
             why.grouped_json(g)
-            for g in (entry.grouping if entry else alerts.story_grouping(store, view.story.id))
+            for g in (
+                entry.grouping if entry else alerts.story_grouping(store, settings, view.story.id)
+            )
         ],
     )
 
@@ -790,7 +804,11 @@ def story_timeline(
         story_id=view.story.id,
         step_minutes=int(counted.step.total_seconds() // 60),
         bins=[
-            TimelineBin(start=_aware(b.start), articles=b.articles, sources=b.sources)
+            TimelineBin(
+                start=local(b.start, True, settings.timezone),
+                articles=b.articles,
+                sources=b.sources,
+            )
             for b in counted.bins
         ],
         crossings=[
@@ -801,7 +819,7 @@ def story_timeline(
         items=[
             TimelineEntry(
                 article_id=e.article_id,
-                published=_aware(e.published),
+                published=rfc3339(e.published, e.published_time_known, settings.timezone),
                 site=e.site,
                 title=e.title,
                 url=e.url,
@@ -864,6 +882,7 @@ def starred(store: StoreDep, who: ReaderDep) -> Any:
 
 def search_terms(
     q: Annotated[str, Query(min_length=1, description="A query in the watch language")],
+    settings: SettingsDep,
     since: Annotated[date | None, Query(alias="from")] = None,
     until: Annotated[date | None, Query(alias="to")] = None,
     site: str | None = None,
@@ -871,8 +890,16 @@ def search_terms(
     entity: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     watch: Annotated[str | None, Query(description="Within this watch's query")] = None,
 ) -> tuple[str, Filters, str | None]:
-    """A search's query, filters and watch, the same for articles and stories."""
-    filters = Filters(start=since, end=until, site=site, language=lang, entity_id=entity)
+    """A search's query, filters and watch, the same for articles and stories; days are
+    local days (`[digest] timezone`)."""
+    filters = Filters(
+        start=since,
+        end=until,
+        site=site,
+        language=lang,
+        entity_id=entity,
+        zone=settings.timezone,
+    )
     return q, filters, watch
 
 
@@ -909,6 +936,7 @@ def search_articles(
     request: Request,
     store: StoreDep,
     terms: SearchTerms,
+    settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Cursor = None,
 ) -> Response:
@@ -924,7 +952,7 @@ def search_articles(
                     "title": h.title,
                     "url": h.url,
                     "site": h.site,
-                    "published": h.published,
+                    "published": rfc3339(h.published, h.published_time_known, settings.timezone),
                     "story_id": h.story_id,
                     "snippet": h.snippet,
                     "spans": [list(s) for s in h.spans],
@@ -975,10 +1003,10 @@ def entity_list(
 @router.get(
     "/entities/{entity_id}", response_model=EntityDetail, responses=NOT_FOUND, tags=["entities"]
 )
-def entity(entity_id: Id, store: StoreDep, who: ReaderDep) -> Any:
+def entity(entity_id: Id, store: StoreDep, who: ReaderDep, settings: SettingsDep) -> Any:
     """One entity: its spellings, the stories naming it (oldest first), its mentions by
-    day, the entities named with it most often."""
-    view = archive.entity_view(store, entity_id)
+    (local) day, the entities named with it most often."""
+    view = archive.entity_view(store, entity_id, settings.timezone)
     states = reading.read_states(store, who, [s.id for s, _ in view.stories])
     return EntityDetail(
         **{
@@ -1344,7 +1372,7 @@ async def watch_send(
 
     def deliver() -> Any:
         watch = following.get_watch(store, watch_id)
-        period = Period.day(send.day or digest_ops.today())
+        period = Period.day(send.day or digest_ops.today(), settings.timezone)
         return digest_ops.send_digest(store, settings, watch, period, send.lang)
 
     outcomes = await run_in_threadpool(deliver)

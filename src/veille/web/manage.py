@@ -24,6 +24,7 @@ from veille.web.api import Id
 from veille.web.auth import SESSION_COOKIE, LoginLimiter
 from veille.web.csrf import check, csrf_token, form, with_csrf
 from veille.web.pages import language, render
+from veille.when import shown
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,6 +53,7 @@ def watches_page(request: Request) -> Response:
             watches=watches,
             sent=sent,
             alerted=alerted,
+            when=lambda at: shown(at, True, request.app.state.settings.timezone),
             edit=edit,
             csrf=csrf_token(request),
             message=request.query_params.get("message"),
@@ -129,7 +131,9 @@ async def watch_send(request: Request, name: str) -> Response:
 
     def send() -> list:
         watch = following.get_watch(store, name)
-        return digests.send_digest(store, settings, watch, Period.day(day), language(request))
+        return digests.send_digest(
+            store, settings, watch, Period.day(day, settings.timezone), language(request)
+        )
 
     try:
         outcomes = await run_in_threadpool(send)

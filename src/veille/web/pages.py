@@ -8,7 +8,7 @@ and the app sends a strict Content-Security-Policy (see `veille.web`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -33,6 +33,7 @@ from veille.web.api import MAX_ID, Id
 from veille.web.auth import reader
 from veille.web.csrf import csrf_token, form, with_csrf
 from veille.web.why import entry_why, marked, story_why
+from veille.when import local_day, shown
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -61,17 +62,6 @@ def _span(first: datetime | None, last: datetime | None, lang: str) -> str:
     if last is None or first.date() == last.date():
         return long_date(first, lang)
     return f"{long_date(first, lang)} → {long_date(last, lang)}"
-
-
-def _moment(when: datetime | None) -> str:
-    """A publication time; the day alone when the source gave no time (stored as 00:00)."""
-    if when is None:
-        return "—"
-    return (
-        when.strftime("%Y-%m-%d")
-        if (when.hour, when.minute) == (0, 0)
-        else when.strftime("%Y-%m-%d %H:%M")
-    )
 
 
 def _sites(refs: tuple[SourceRef, ...]) -> str:
@@ -107,12 +97,16 @@ def _reader(request: Request) -> str:
     return reader(request)
 
 
+def _zone(request: Request) -> str:
+    return request.app.state.settings.timezone
+
+
 @router.get("/", response_class=HTMLResponse)
 def today(request: Request) -> Response:
     store = _store(request)
     lang = language(request)
     params = request.query_params
-    when = _parse_day(params.get("date")) or archive.latest_day(store)
+    when = _parse_day(params.get("date")) or archive.latest_day(store, _zone(request))
     watch = params.get("watch") or None
     try:
         ranked = archive.stories_of(store, _settings(request), when, watch, limit=100)
@@ -123,7 +117,7 @@ def today(request: Request) -> Response:
     visit = reading.visit(store, who, ids)
     states = reading.read_states(store, who, ids)
     cards = [
-        _card(store, r.story, when, lang)
+        _card(store, r.story, when, lang, _zone(request))
         | {
             "new": r.story.id in visit.new,
             "state": states[r.story.id],
@@ -156,16 +150,14 @@ def _parse_day(value: str | None) -> date | None:
         return None
 
 
-def _card(store: Store, story: Story, day: date, lang: str) -> dict[str, Any]:
+def _card(store: Store, story: Story, day: date, lang: str, zone: str) -> dict[str, Any]:
     articles = store.story_articles(story.id)
     sites = list(dict.fromkeys(a.site_name or domain(a.url) or "" for a in articles))
-    start = datetime.combine(day, datetime.min.time())
-    before = {a.site_name for a in articles if (a.published or start) < start}
-    today_sites = {
-        a.site_name
-        for a in articles
-        if a.published and start <= a.published < start + timedelta(days=1)
+    days = {
+        a.id: local_day(a.published, a.published_time_known, zone) for a in articles if a.published
     }
+    before = {a.site_name for a in articles if days.get(a.id, day) < day}
+    today_sites = {a.site_name for a in articles if days.get(a.id) == day}
     brief = store.brief(story.id)
     summary = " ".join(s.text for s in brief.summary[:2]) if brief else ""
     return {
@@ -197,7 +189,7 @@ def story_page(request: Request, story_id: Id) -> Response:
     )
     timeline = [
         {
-            "when": _moment(entry.published),
+            "when": shown(entry.published, entry.published_time_known, _zone(request)),
             "site": entry.site,
             "title": entry.title,
             "url": entry.url,
@@ -259,6 +251,7 @@ def search_page(request: Request) -> Response:
             site=params.get("site") or None,
             language=params.get("language") or None,
             entity_id=int(entity) if entity.isdigit() and int(entity) <= MAX_ID else None,
+            zone=_zone(request),
         )
         try:
             # The first page leads with the stories: an event has many articles.
@@ -299,6 +292,7 @@ def search_page(request: Request) -> Response:
             results=results,
             story_hits=story_hits,
             span=lambda s: _span(s.first_seen, s.last_seen, language(request)),
+            when=lambda h: shown(h.published, h.published_time_known, _zone(request)),
             error=error,
             next_url=next_url,
             marked=marked,
@@ -336,7 +330,7 @@ def entity_page(request: Request, entity_id: Id) -> Response:
     store = _store(request)
     lang = language(request)
     try:
-        view = archive.entity_view(store, entity_id)
+        view = archive.entity_view(store, entity_id, _zone(request))
     except NotFound:
         raise HTTPException(404) from None
     per_day = [(d.isoformat(), n) for d, n in view.per_day]

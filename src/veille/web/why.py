@@ -73,7 +73,7 @@ def story_why(
             entry = alerts.explain_story(store, settings, story_id, watch)
         except NotFound:
             watch = None
-    grouping = entry.grouping if entry else alerts.story_grouping(store, story_id)
+    grouping = entry.grouping if entry else alerts.story_grouping(store, settings, story_id)
     try:
         counted = alerts.story_timeline(store, settings, story_id, watch)
     except NotFound:
@@ -99,18 +99,18 @@ def story_why(
                     "x": i * step + 1,
                     "height": round(100 * b.articles / peak, 1),
                     "sources": round(100 * b.sources / peak, 1),
-                    "label": f"{b.start:%Y-%m-%d %H:%M} · {b.articles} · {b.sources}",
+                    "label": f"{counted.step_shown(b.start)} · {b.articles} · {b.sources}",
                 }
                 for i, b in enumerate(counted.bins)
             ],
             "crossings": [
-                {"kind": c.kind, "x": x(c.at), "at": f"{c.at:%Y-%m-%d %H:%M}", "details": c.details}
+                {"kind": c.kind, "x": x(c.at), "at": counted.shown(c.at), "details": c.details}
                 for c in counted.crossings
             ],
             "step_hours": int(counted.step.total_seconds() // 3600),
         },
         "alerts": [
-            {"kind": a.kind, "at": f"{a.crossed_at:%Y-%m-%d %H:%M}", "status": a.status}
+            {"kind": a.kind, "at": counted.shown(a.crossed_at), "status": a.status}
             for a in counted.alerts
         ],
     }
