@@ -320,3 +320,28 @@ def test_feed_files_in_wide_encodings_or_with_a_prefixed_root_are_read(
     assert report.new == 1 and not report.failed
     (article,) = store.articles()
     assert (article.title, article.url) == ("Grève au port de Brest", "https://exemple.fr/greve")
+
+
+def test_impossible_publication_dates_leave_the_article_undated(tmp_path, store):
+    """Year-1 placeholders and typos far in the future are no publication time: the article
+    is stored undated, and grouping (which takes dates as seconds) does not fail on them."""
+    text = "La mairie a présenté mardi le nouveau plan de circulation du centre-ville. " * 8
+    write(
+        tmp_path / "in" / "plan.html",
+        article_html("Plan de circulation", [text], day="0001-01-01"),
+    )
+    write(
+        tmp_path / "in" / "dump.jsonl",
+        "\n".join(
+            json.dumps({"url": f"https://exemple.fr/{n}", "title": t, "text": text, "date": d})
+            for n, (t, d) in enumerate(
+                [("Futur", "2999-01-01T10:00:00+01:00"), ("Réel", "2026-02-03T10:00:00+01:00")]
+            )
+        ),
+    )
+    report = ingest([tmp_path / "in"], store, Settings())
+    assert report.new == 3 and not report.failed
+    dates = {a.title: a.published for a in store.articles()}
+    assert dates["Futur"] is None and dates["Plan de circulation"] is None
+    assert dates["Réel"] is not None
+    assert all(store.story_of(a.id) for a in store.articles())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 
+from sqlalchemy import text
+
 from veille.extract import content_hash
-from veille.model import Article, Copy
+from veille.model import Article, Copy, EntityUpdate
 from veille.store import Grouping, StoryView
 
 
@@ -91,3 +94,52 @@ def test_a_transaction_commits_all_or_nothing(store):
         pass
     assert store.story(a) is None
     assert store.article("https://deux.fr/a2") is None
+
+
+def test_entity_totals_moved_by_each_story_equal_a_recount(store):
+    """Stories understood again, entities dropped, merged, stories forgotten: the totals
+    kept by deltas are those a recount over every story gives."""
+    rng = random.Random(4)
+    names = ["Elon Musk", "Pavel Durov", "Europol", "Paris", "Linda Yaccarino"]
+
+    def update(name: str, known: tuple[int, ...] = ()) -> EntityUpdate:
+        n = rng.randint(1, 9)
+        return EntityUpdate(
+            known=known,
+            name=name,
+            kind="PER",
+            aliases=(name,),
+            keys=(name.lower(),),
+            story_name=name,
+            story_aliases=(name,),
+            mentions=n,
+            articles=1,
+            first_seen=datetime(2026, 2, rng.randint(1, 9)),
+            last_seen=datetime(2026, 2, rng.randint(10, 20)),
+        )
+
+    for _ in range(40):
+        story = rng.randint(1, 6)
+        if rng.random() < 0.15:
+            with store.transaction() as conn:
+                store.forget_understanding(conn, story)
+            continue
+        known = {e.name: e.id for e in store.entities(limit=100)}
+        chosen = rng.sample(names, rng.randint(0, 4))
+        updates = [update(n, (known[n],) if n in known else ()) for n in chosen]
+        if len(known) >= 2 and rng.random() < 0.2:  # two known entities turn out one
+            a, b = rng.sample(sorted(known), 2)
+            updates.append(update(a, (known[a], known[b])))
+        store.save_story_entities(story, updates)
+    with store.engine.connect() as conn:
+        recount = {
+            row[0]: (row[1], row[2])
+            for row in conn.execute(
+                text(
+                    "SELECT entity_id, count(*), sum(mentions) FROM story_entities "
+                    "GROUP BY entity_id"
+                )
+            )
+        }
+    kept = {e.id: (e.stories, e.mentions) for e in store.entities(limit=100)}
+    assert kept == recount

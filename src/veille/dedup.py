@@ -30,6 +30,7 @@ import xxhash
 
 from veille.text import stop_words as _stop_words
 from veille.urls import canonical_url
+from veille.when import epoch_seconds
 
 SHINGLE_K = 3
 NUM_PERM = 128
@@ -552,7 +553,7 @@ class NearDuplicateIndex:
                 agencies,
                 n_words,
                 exact,
-                stamp.timestamp() if stamp else None,
+                epoch_seconds(stamp) if stamp else None,
                 index._seq,
             )
             exact_keys.setdefault(exact, key)
@@ -604,7 +605,7 @@ class NearDuplicateIndex:
             sig.agencies,
             sig.words,
             sig.exact,
-            when.timestamp() if when else None,
+            epoch_seconds(when) if when else None,
             self._seq,
         )
         self._exact.setdefault(sig.exact, key)
@@ -693,7 +694,7 @@ class NearDuplicateIndex:
         A group whose original is forgotten keeps its remaining members together, under
         the earliest of them.
         """
-        limit = before.timestamp()
+        limit = epoch_seconds(before)
         old = [k for k, e in self._entries.items() if e.when is not None and e.when < limit]
         for key in old:
             self.remove(key)

@@ -32,6 +32,35 @@ def has_time(value: datetime) -> bool:
     return value.tzinfo is not None
 
 
+# Publication times outside these bounds are a page's error (0001-01-01 placeholders, a
+# year typed 2206), not news: the article is kept as undated.
+EARLIEST = datetime(1900, 1, 1)
+AHEAD = timedelta(days=2)  # a time zone off, a clock ahead: later is no publication time
+
+
+def plausible(value: datetime | None, now: datetime | None = None) -> datetime | None:
+    """The publication time, or None when it cannot be one."""
+    if value is None:
+        return None
+    try:
+        naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in year 0 in UTC
+        return None
+    latest = (now or datetime.now(UTC)).replace(tzinfo=None) + AHEAD
+    return value if EARLIEST <= naive <= latest else None
+
+
+def epoch_seconds(value: datetime) -> float:
+    """Seconds since 1970 of a store time (naive UTC) or an aware one, whatever the year
+    (`datetime.timestamp()` takes a naive time as local and fails before year 2)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (value - _EPOCH).total_seconds()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def to_store(value: datetime | None) -> tuple[datetime | None, bool]:
     """(naive UTC or the day at 00:00, whether the time of day is known)."""
     if value is None:

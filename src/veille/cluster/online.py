@@ -20,7 +20,7 @@ import json
 import math
 import zlib
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from operator import attrgetter
 
@@ -38,10 +38,11 @@ from veille.cluster.vectors import (
     dot,
     tfidf,
 )
+from veille.when import epoch_seconds
 
 DAY = 86400.0
 _NORM2 = attrgetter("norm2")
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,9 @@ class _Doc:
     dense: str | None = None  # its encoder vector, packed (`cluster.dense.pack`)
 
 
+_DOC_FIELDS = tuple(f.name for f in fields(_Doc))
+
+
 @dataclass
 class _Story:
     id: int
@@ -144,11 +148,7 @@ class _Story:
 
 
 def _timestamp(when: datetime | None) -> float | None:
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)  # naive dates are taken as UTC
-    return when.timestamp()
+    return None if when is None else epoch_seconds(when)  # naive dates are taken as UTC
 
 
 def _datetime(ts: float | None) -> datetime | None:
@@ -182,8 +182,12 @@ class StoryClusterer:
         self._followers: dict[int, list[int]] = {}  # anchor -> articles placed with it
         self._unsettled: list[int] = []  # placed since the last `settle`
         self._merged_into: dict[int, int] = {}
-        self._changed: set[int] = set()  # stories whose articles changed, for the store
-        self._closed: dict[int, StoryChange] = {}  # of those, the ones forgotten since
+        # For a caller that follows the stories (`take_changes`): what changed since it
+        # last asked, and what of it was forgotten since. Off by default: a story forgotten
+        # while changed costs its `related` then.
+        self.tracking = False
+        self._changed: set[int] = set()
+        self._closed: dict[int, StoryChange] = {}
 
     # -- the stream -------------------------------------------------------------------------
 
@@ -245,6 +249,10 @@ class StoryClusterer:
             language=(doc.language or "")[:2].lower() or None,
             dense=pack(dense) if dense is not None else None,
         )
+
+    def dense_encoder(self) -> encoders.Encoder | None:
+        """The dense encoder this clusterer uses (None: words alone)."""
+        return self._encoder()
 
     def _encoder(self) -> encoders.Encoder | None:
         if self._default_encoder:  # loaded on first use: a headline-only caller may not
@@ -591,7 +599,7 @@ class StoryClusterer:
             if not story.resting:
                 self._rest(story)
             if story.last_seen < horizon:
-                if story.id in self._changed:  # the store has not seen its last change
+                if self.tracking and story.id in self._changed:  # not yet taken
                     self._closed[story.id] = self._change(story)
                     self._changed.discard(story.id)
                 self._unindex(story, self.rest_postings)
@@ -768,7 +776,10 @@ class StoryClusterer:
             "swept": self._swept,
             "merged_into": [[a, k] for a, k in self._merged_into.items()],
             "unsettled": self._unsettled,
-            "docs": [asdict(d) for d in self.docs.values()],
+            # Rows in `_Doc`'s field order (dataclasses.asdict deep-copies every vector:
+            # most of the time of a checkpoint).
+            "doc_fields": _DOC_FIELDS,
+            "docs": [[getattr(d, f) for f in _DOC_FIELDS] for d in self.docs.values()],
             "stories": [
                 {
                     "id": s.id,
@@ -782,7 +793,8 @@ class StoryClusterer:
                 for s in self.stories.values()
             ],
         }
-        return zlib.compress(json.dumps(state, separators=(",", ":")).encode(), 6)
+        # Level 1: most of what level 6 saves, at a fraction of its time (a checkpoint a day).
+        return zlib.compress(json.dumps(state, separators=(",", ":")).encode(), 1)
 
     to_bytes = state_to_bytes
 
@@ -802,7 +814,8 @@ class StoryClusterer:
         self._swept = state["swept"]
         self._merged_into = {a: k for a, k in state["merged_into"]}
         self._unsettled = state.get("unsettled", [])
-        self.docs = {d["id"]: _Doc(**d) for d in state["docs"]}
+        names = state["doc_fields"]
+        self.docs = {row[0]: _Doc(**dict(zip(names, row, strict=True))) for row in state["docs"]}
         for doc in self.docs.values():
             if doc.anchor is not None:
                 self._followers.setdefault(doc.anchor, []).append(doc.id)

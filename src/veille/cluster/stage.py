@@ -23,18 +23,24 @@ import json
 import struct
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from veille.cluster.online import StoryChange, StoryClusterer
 from veille.cluster.vectors import ClusterDoc
 from veille.dedup import NearDuplicateIndex
+from veille.encoder import article_text
+from veille.encoder import load as load_encoder
 from veille.model import Article, Copy
+from veille.parallel import map_processes
 from veille.store import Grouping, Store, StoryView
 from veille.store.grouping import GROUP_STATE
 
 # Articles placed per committed chunk: seconds of work, so a stop is quick and a crash
 # loses little.
 CHUNK = 500
+# Texts per batch handed to the dense encoder in a worker.
+_ENCODE_SLICE = 32
 # Syndicated copies appear within days: older signatures are dropped at each day's end.
 COPY_WINDOW = timedelta(days=7)
 _MAGIC = b"VGRP"
@@ -60,6 +66,9 @@ class _State:
     key: str | None = None
     settled: bool = True
     pending: list[Copy] = field(default_factory=list)  # copy links not yet written
+
+    def __post_init__(self) -> None:
+        self.clusterer.tracking = True
 
     @classmethod
     def fresh(cls) -> _State:
@@ -98,6 +107,7 @@ def group(store: Store, stop: threading.Event | None = None) -> GroupOutcome:
         # The store holds the last day as settled by an earlier run: its articles are
         # written again once they settle with what arrives now.
         state.clusterer.touch(state.clusterer.unsettled)
+    wanted = _Checkpoints(store.queue_end())
     while start is not None:
         if stop is not None and stop.is_set():
             outcome.stopped = True
@@ -106,6 +116,7 @@ def group(store: Store, stop: threading.Event | None = None) -> GroupOutcome:
         if not batch:
             break
         checkpoints = []
+        dense = _encode(state.clusterer, [article for _, article in batch])
         for key, article in batch:
             if stop is not None and stop.is_set():
                 # Nothing of this chunk is written: the next run places it again.
@@ -113,8 +124,9 @@ def group(store: Store, stop: threading.Event | None = None) -> GroupOutcome:
                 return outcome
             if state.key is not None and key[:10] > state.key[:10]:
                 _end_day(state, key[:10])
-                checkpoints.append((key[:10], state.to_bytes(settled=True)))
-            outcome.copies += _place(store, state, article)
+                if wanted(key[:10]):
+                    checkpoints.append((key[:10], state.to_bytes(settled=True)))
+            outcome.copies += _place(store, state, article, dense.get(article.id))
             state.key = key
         state.settled = False
         changes = state.clusterer.take_changes()
@@ -129,6 +141,31 @@ def group(store: Store, stop: threading.Event | None = None) -> GroupOutcome:
     if not state.settled:
         _settle_last_day(store, state, outcome)
     return outcome
+
+
+class _Checkpoints:
+    """Which day starts get a checkpoint: those `grouping.thin` would keep once the queue is
+    done (every day of the last four weeks before its newest article, the first day of each
+    week for a year, of each month before), so a long replay does not serialise the state
+    at every day only to drop most of them."""
+
+    def __init__(self, newest: str | None) -> None:
+        self.recent = (date.fromisoformat(newest[:10]) - timedelta(days=28)) if newest else None
+        self.weeks: set[tuple[int, int]] = set()
+        self.months: set[tuple[int, int]] = set()
+
+    def __call__(self, day: str) -> bool:
+        when = date.fromisoformat(day)
+        if self.recent is None or when > self.recent:
+            return True
+        week, month = tuple(when.isocalendar())[:2], (when.year, when.month)
+        if when > self.recent - timedelta(days=365 - 28):
+            new = week not in self.weeks
+        else:
+            new = month not in self.months
+        self.weeks.add(week)
+        self.months.add(month)
+        return new
 
 
 def _rewind(store: Store, day: str, outcome: GroupOutcome) -> _State:
@@ -162,7 +199,26 @@ def _settle_last_day(store: Store, state: _State, outcome: GroupOutcome) -> None
     state.settled = True
 
 
-def _place(store: Store, state: _State, article: Article) -> int:
+def _encode(clusterer: StoryClusterer, articles: list[Article]) -> dict[int, Any]:
+    """The chunk's dense vectors, encoded over the cores in batches (the clusterer would
+    encode one article at a time); empty without an encoder."""
+    encoder = clusterer.dense_encoder()
+    if encoder is None:
+        return {}
+    texts = [article_text(a.title, a.text) for a in articles]
+    slices = [texts[i : i + _ENCODE_SLICE] for i in range(0, len(texts), _ENCODE_SLICE)]
+    rows = [row for part in map_processes(_encode_slice, slices) for row in part]
+    return {a.id: row for a, row in zip(articles, rows, strict=True) if a.id is not None}
+
+
+def _encode_slice(texts: list[str]) -> Any:
+    # The encoder loaded in the main process (cached), shared by the forked workers.
+    encoder = load_encoder()
+    assert encoder is not None
+    return encoder.encode(texts)
+
+
+def _place(store: Store, state: _State, article: Article, dense: Any = None) -> int:
     """Place one article: with the article it copies, if any, else where the clusterer
     says. Returns the number of copy links found."""
     assert article.id is not None
@@ -195,6 +251,7 @@ def _place(store: Store, state: _State, article: Article) -> int:
             article.published,
             article.site_name,
             article.language,
+            dense=dense,
         ),
         into=into,
         copy_of=copy_of,

@@ -11,18 +11,32 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from veille.config import Settings
 from veille.enrich import story as enrich_story
-from veille.enrich.entities import Entity, Mention, find_mentions, link, lookup_keys
+from veille.enrich.entities import (
+    Entity,
+    EntityModelMissing,
+    Mention,
+    find_mentions,
+    link,
+    load,
+    lookup_keys,
+)
 from veille.enrich.story import StoryArticle, entity_text
-from veille.model import EntityUpdate, Failure, Skip
+from veille.model import EntityUpdate, Failure, Skip, StoryBrief
+from veille.parallel import Workers
 from veille.store import Store
 from veille.summarize import llm_options_from_config, options_from_config
 
 # Stories read and understood per round (their articles' mentions found in one batch).
-ROUND = 50
+ROUND = 200
+# Entities are read in an article's first 20,000 characters (a long feature or a dump goes
+# on for pages; the people and organisations it is about are named early).
+NER_CHARACTERS = 20_000
 
 
 @dataclass
@@ -43,14 +57,28 @@ def understand(
     outcome = UnderstandOutcome()
     summary = options_from_config(settings.summary)
     llm = llm_options_from_config(settings.summary.get("llm"))
-    failed: set[int] = set()
-    reasons: set[str] = set()
 
     def note(problem: Failure | Skip) -> None:
         outcome.problems.append(problem)
         if record:
             record(problem)
 
+    with Workers() as pool:
+        return _rounds(store, summary, llm, pool, stop, outcome, note)
+
+
+def _rounds(
+    store: Store,
+    summary: Any,
+    llm: Any,
+    pool: Workers,
+    stop: threading.Event | None,
+    outcome: UnderstandOutcome,
+    note: Callable[[Failure | Skip], None],
+) -> UnderstandOutcome:
+    """Rounds of stories: read, understood over the cores, written as they come back."""
+    failed: set[int] = set()
+    reasons: set[str] = set()
     while True:
         wanted = [
             s
@@ -62,49 +90,118 @@ def understand(
         if stop is not None and stop.is_set():
             outcome.stopped = True
             return outcome
-        members = {sid: _story_articles(store, sid) for sid in wanted}
-        signatures = {sid: _signature(articles) for sid, articles in members.items()}
-        todo = {}
-        for sid, articles in members.items():
-            if articles and store.brief_signature(sid) != signatures[sid]:
-                todo[sid] = articles
-            else:
-                store.brief_done(sid)  # its articles did not change
-        mentions, skipped = _mentions(store, [a for articles in todo.values() for a in articles])
-        for article_id, reason in sorted(skipped.items()):
-            if reason not in reasons:  # once per run and reason, not per article
-                reasons.add(reason)
-                note(Skip("understand", f"article:{article_id}", reason))
-        for story_id, articles in todo.items():
+        jobs, hashes = _jobs(store, wanted, summary, llm)
+        # The biggest stories first: the workers finish together.
+        jobs.sort(key=lambda job: -sum(len(t) for t, _ in job.missing.values()))
+        for language in {lang for job in jobs for _, lang in job.missing.values()}:
+            with suppress(EntityModelMissing):
+                load(language)  # here, before the fork: the workers share it
+        # Each story's result is written as it comes back, while the workers go on.
+        for job, d in zip(jobs, pool.imap(_understand_story, jobs), strict=True):
+            store.save_mentions(
+                [
+                    (i, hashes[i], d.found.get(i, []), d.skipped.get(i))
+                    for i in sorted(set(d.found) | set(d.skipped))
+                ]
+            )
+            for article_id, reason in sorted(d.skipped.items()):
+                if reason not in reasons:  # once per run and reason, not per article
+                    reasons.add(reason)
+                    note(Skip("understand", f"article:{article_id}", reason))
             if stop is not None and stop.is_set():
                 outcome.stopped = True
                 return outcome
             try:
-                found = {a.id: mentions[a.id][0] for a in articles if a.id in mentions}
-                understood = enrich_story.understand(articles, found, summary, llm)
-                skipped = tuple(
-                    (a.id, reason)
-                    for a in articles
-                    if (reason := mentions.get(a.id, ([], None))[1])
-                )
-                brief = replace(enrich_story.brief(story_id, understood, articles), skipped=skipped)
-                updates = _entity_updates(store, understood.entities, articles)
+                if d.error is not None:
+                    raise _Failed(d.error)
+                assert d.brief is not None
+                updates = _entity_updates(store, d.entities, job.articles)
             except Exception as exc:  # one story's failure must not stop the others
-                failed.add(story_id)
-                note(
-                    Failure(
-                        "understand",
-                        f"story:{story_id}",
-                        "understand",
-                        f"{type(exc).__name__}: {exc}",
-                    )
-                )
+                failed.add(job.story_id)
+                reason = str(exc) if isinstance(exc, _Failed) else f"{type(exc).__name__}: {exc}"
+                note(Failure("understand", f"story:{job.story_id}", "understand", reason))
                 continue
             with store.transaction():
-                store.save_brief(brief, signatures[story_id], enrich_story.VERSION)
-                store.save_story_entities(story_id, updates)
-                store.brief_done(story_id)
+                store.save_brief(d.brief, job.signature, enrich_story.VERSION)
+                store.save_story_entities(job.story_id, updates)
+                store.brief_done(job.story_id)
             outcome.understood += 1
+
+
+class _Failed(Exception):
+    """A story's understanding failed in a worker; the message says how."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One story to understand, with everything a worker needs."""
+
+    story_id: int
+    signature: str
+    articles: list[StoryArticle]
+    kept: dict[int, tuple[list[Mention], str | None]]  # mentions found before
+    missing: dict[int, tuple[str, str | None]]  # texts to read: (text, language)
+    summary: Any
+    llm: Any
+
+
+@dataclass(frozen=True)
+class _Done:
+    found: dict[int, list[Mention]]  # mentions found now
+    skipped: dict[int, str]  # why a text could not be read
+    brief: StoryBrief | None = None
+    entities: list[Entity] = field(default_factory=list)
+    error: str | None = None
+
+
+def _jobs(
+    store: Store, story_ids: list[int], summary: Any, llm: Any
+) -> tuple[list[_Job], dict[int, str]]:
+    """The stories whose articles changed since their brief, with the mentions kept for
+    texts read before; a story whose articles did not change is marked done here. Also
+    the hash of each text read, to keep its mentions under."""
+    jobs = []
+    hashes: dict[int, str] = {}
+    for story_id in story_ids:
+        articles = _story_articles(store, story_id)
+        signature = _signature(articles)
+        if not articles or store.brief_signature(story_id) == signature:
+            store.brief_done(story_id)  # its articles did not change
+            continue
+        # An article with no text (a link and its headline) is not read: a headline alone
+        # names too little to be worth the model.
+        texts = {a.id: entity_text(a.title, a.text) for a in articles if a.text.strip()}
+        mine = {i: hashlib.sha256(t.encode()).hexdigest() for i, t in texts.items()}
+        kept = {
+            i: (m, skipped)
+            for i, (h, m, skipped) in store.mentions(sorted(texts)).items()
+            if h == mine[i]
+        }
+        languages = {a.id: a.language for a in articles}
+        missing = {i: (t[:NER_CHARACTERS], languages[i]) for i, t in texts.items() if i not in kept}
+        hashes.update(mine)
+        jobs.append(_Job(story_id, signature, articles, kept, missing, summary, llm))
+    return jobs, hashes
+
+
+def _understand_story(job: _Job) -> _Done:
+    """A story's entities, key facts, disagreements and summary (in a worker process:
+    failures come back as values)."""
+    try:
+        new, skipped = find_mentions(job.missing) if job.missing else ({}, {})
+    except Exception as exc:
+        return _Done({}, {}, error=f"{type(exc).__name__}: {exc}")
+    try:
+        mentions = {i: m for i, (m, _) in job.kept.items()} | new
+        reasons = {i: r for i, (_, r) in job.kept.items() if r} | skipped
+        understood = enrich_story.understand(job.articles, mentions, job.summary, job.llm)
+        brief = replace(
+            enrich_story.brief(job.story_id, understood, job.articles),
+            skipped=tuple((a.id, reasons[a.id]) for a in job.articles if a.id in reasons),
+        )
+    except Exception as exc:  # one story's failure must not stop the others
+        return _Done(new, skipped, error=f"{type(exc).__name__}: {exc}")
+    return _Done(new, skipped, brief, understood.entities)
 
 
 def _story_articles(store: Store, story_id: int) -> list[StoryArticle]:
@@ -134,31 +231,6 @@ def _signature(articles: list[StoryArticle]) -> str:
         digest.update(f"{a.id}|{a.original_id}|{a.title}|{a.published}\n".encode())
         digest.update(hashlib.sha256(a.text.encode()).digest())
     return digest.hexdigest()
-
-
-def _mentions(
-    store: Store, articles: list[StoryArticle]
-) -> tuple[dict[int, tuple[list[Mention], str | None]], dict[int, str]]:
-    """Entity mentions of the articles: kept ones when their text is unchanged, the others
-    found now (all in one spaCy batch) and kept; and why those read now could not be. An
-    article with no text (a link and its headline) is not read: a headline alone names
-    too little to be worth the model."""
-    texts = {a.id: entity_text(a.title, a.text) for a in articles if a.text.strip()}
-    hashes = {i: hashlib.sha256(t.encode()).hexdigest() for i, t in texts.items()}
-    kept = store.mentions(sorted(texts))
-    found = {i: (m, skipped) for i, (h, m, skipped) in kept.items() if h == hashes[i]}
-    missing = {
-        i: (texts[i], a.language) for a in articles if (i := a.id) in texts and i not in found
-    }
-    if not missing:
-        return found, {}
-    new, skipped = find_mentions(missing)
-    for article_id, reason in skipped.items():
-        found[article_id] = ([], reason)
-    for article_id, mentions in new.items():
-        found[article_id] = (mentions, None)
-    store.save_mentions([(i, hashes[i], found[i][0], found[i][1]) for i in sorted(missing)])
-    return found, skipped
 
 
 def _entity_updates(

@@ -24,7 +24,11 @@ from veille.extract.text import find_title, fragment_to_text, paragraphs
 from veille.i18n import _
 from veille.model import Article, RawDocument
 from veille.urls import canonical_url, clean_url, domain, is_web_url
-from veille.when import has_time, to_store
+from veille.when import has_time, plausible, to_store
+
+# Part of every raw input's digest: raise it when extraction gives other articles from the
+# same bytes, so inputs read before are extracted again instead of skipped as unchanged.
+EXTRACTION_VERSION = 1
 
 
 class ExtractError(ValueError):
@@ -167,8 +171,8 @@ def to_article(found: Extracted, raw: RawDocument, source: str) -> Article:
     identity = found.canonical_url or url
     canonical = canonical_url(identity) if is_web_url(identity) else url
     language = detect_language(found.text or found.title or "") or found.language
-    published, time_known = to_store(found.published)
-    modified, _known = to_store(found.modified)
+    published, time_known = to_store(plausible(found.published))
+    modified, _known = to_store(plausible(found.modified))
     return Article(
         url=url,
         canonical_url=canonical,

@@ -44,6 +44,14 @@ class SiteTemplate:
     pages: int = 0  # pages learned
     blocks: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
+    def __reduce__(self) -> tuple[object, tuple[int, dict[str, int]]]:
+        # Sent to the extraction workers: a read-only view does not pickle, its dict does.
+        return (_template, (self.pages, dict(self.blocks)))
+
+
+def _template(pages: int, blocks: dict[str, int]) -> SiteTemplate:
+    return SiteTemplate(pages, MappingProxyType(blocks))
+
 
 @dataclass(frozen=True)
 class PageBlocks:

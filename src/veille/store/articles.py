@@ -17,6 +17,7 @@ from veille.store.schema import (
     group_queue,
     ingest_log,
     pages,
+    raw_inputs,
     sources,
     stories,
     story_articles,
@@ -120,6 +121,32 @@ class ArticleStore(StoreBase):
             if any(name in changed for name in _GROUPING_FIELDS):
                 _queue(conn, row["id"], min(key, row["sort_key"]))
             return "updated", row["id"]
+
+    def raw_digests(self, refs: list[str]) -> dict[str, str]:
+        """The digest each of these raw inputs had when last read."""
+        found: dict[str, str] = {}
+        with self._read() as conn:
+            for start in range(0, len(refs), 500):
+                chunk = refs[start : start + 500]
+                found.update(
+                    conn.execute(
+                        select(raw_inputs.c.ref, raw_inputs.c.digest).where(
+                            raw_inputs.c.ref.in_(chunk)
+                        )
+                    ).all()
+                )
+        return found
+
+    def read_raw(self, ref: str, digest: str) -> None:
+        """Note a raw input as read (in the transaction that stores what it gave)."""
+        with self._write() as conn:
+            updated = conn.execute(
+                raw_inputs.update()
+                .where(raw_inputs.c.ref == ref)
+                .values(digest=digest, read_at=utc_now())
+            )
+            if updated.rowcount == 0:
+                conn.execute(raw_inputs.insert().values(ref=ref, digest=digest, read_at=utc_now()))
 
     def articles_by_id(self, ids: list[int]) -> list[Article]:
         found: list[Article] = []

@@ -48,6 +48,14 @@ class GroupingStore(StoreBase):
         with self._read() as conn:
             return conn.execute(select(func.min(group_queue.c.since))).scalar()
 
+    def queue_end(self) -> str | None:
+        """The key of the last queued article in the processing order."""
+        query = select(func.max(articles.c.sort_key)).join(
+            group_queue, group_queue.c.article_id == articles.c.id
+        )
+        with self._read() as conn:
+            return conn.execute(query).scalar()
+
     def queued(self, limit: int) -> list[tuple[str, Article]]:
         """The next queued articles in processing order, with their keys."""
         query = (

@@ -128,6 +128,16 @@ template_pages = Table(
     Column("page", String(16), primary_key=True),
 )
 
+# Each raw input read (a file, a record of a JSONL file or an archive, a page) with a digest
+# of its bytes and of the extraction code: re-reading it unchanged skips extraction.
+raw_inputs = Table(
+    "raw_inputs",
+    metadata,
+    Column("ref", String(2000), primary_key=True),
+    Column("digest", String(32), nullable=False),
+    Column("read_at", DateTime, nullable=False),
+)
+
 # One row per distinct problem (input, stage, reason): a failure seen again bumps its
 # count instead of adding rows, so re-running a batch leaves the table as it was.
 ingest_log = Table(

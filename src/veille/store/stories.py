@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 
 from veille.model import Article, Copy, Story
 from veille.store.articles import to_article
@@ -107,98 +107,112 @@ class StoryStore(StoreBase):
         went: dict[int, Counter[int]],
         views: dict[int, StoryView],
     ) -> set[int]:
-        live: set[int] = set()
-        now = utc_now()
-        for story_id in sorted(story_ids):
-            members = (
+        """Recount the stories, in a few statements whatever their number."""
+        ids = sorted(set(story_ids))
+        when = func.coalesce(articles.c.published, articles.c.first_seen)
+        counted: dict[int, tuple[Any, ...]] = {}
+        existing: set[int] = set()
+        for chunk in _chunks(ids):
+            rows = conn.execute(
                 select(
-                    articles.c.id,
-                    articles.c.title,
-                    articles.c.published,
-                    articles.c.first_seen,
-                    articles.c.site_name,
-                )
-                .join(story_articles, story_articles.c.article_id == articles.c.id)
-                .where(story_articles.c.story_id == story_id)
-                .subquery()
-            )
-            when = func.coalesce(members.c.published, members.c.first_seen)
-            count, sites, first, last, earliest = conn.execute(
-                select(
+                    story_articles.c.story_id,
                     func.count(),
-                    func.count(func.distinct(members.c.site_name)),
+                    func.count(func.distinct(articles.c.site_name)),
                     func.min(when),
                     func.max(when),
-                    func.min(members.c.id),
+                    func.min(articles.c.id),
                 )
-            ).one()
-            exists = conn.execute(select(stories.c.id).where(stories.c.id == story_id)).first()
-            if not exists:
-                if not count:
-                    continue
-                conn.execute(stories.insert().values(id=story_id, title="", updated_at=now))
-            view = views.get(story_id)
-            if not count:
+                .join(articles, articles.c.id == story_articles.c.article_id)
+                .where(story_articles.c.story_id.in_(chunk))
+                .group_by(story_articles.c.story_id)
+            ).all()
+            counted.update((row[0], tuple(row[1:])) for row in rows)
+            existing.update(
+                conn.execute(select(stories.c.id).where(stories.c.id.in_(chunk))).scalars()
+            )
+        live = [sid for sid in ids if sid in counted]
+        dead = [sid for sid in ids if sid not in counted and sid in existing]
+        # The representative grouping chose, if it is still a member; else the earliest.
+        wanted = {sid: views[sid].representative for sid in live if sid in views}
+        placed = _stories_of(conn, list(wanted.values()))
+        representative = {
+            sid: rep if placed.get(rep) == sid else counted[sid][4] for sid, rep in wanted.items()
+        }
+        for sid in live:
+            representative.setdefault(sid, counted[sid][4])
+        titles: dict[int, str] = {}
+        for chunk in _chunks(sorted(set(representative.values()))):
+            titles.update(
                 conn.execute(
-                    story_related.delete().where(
-                        or_(
-                            story_related.c.story_id == story_id,
-                            story_related.c.related_id == story_id,
-                        )
-                    )
-                )
-                into = went.get(story_id, Counter()).most_common(1)
-                conn.execute(
-                    stories.update()
-                    .where(stories.c.id == story_id)
-                    .values(
-                        merged_into=into[0][0] if into else None,
-                        article_count=0,
-                        source_count=0,
-                        pending_brief=False,
-                        updated_at=now,
-                    )
-                )
-                self.forget_understanding(conn, story_id)  # type: ignore[attr-defined]
-                continue
-            representative = view.representative if view else None
-            title = None
-            if representative is not None:
-                title = conn.execute(
-                    select(members.c.title).where(members.c.id == representative)
-                ).scalar()
-            if title is None:  # not told, or no longer a member: the earliest article
-                representative = earliest
-                title = conn.execute(
-                    select(articles.c.title).where(articles.c.id == earliest)
-                ).scalar()
+                    select(articles.c.id, articles.c.title).where(articles.c.id.in_(chunk))
+                ).all()
+            )
+        for sid in live:
+            if not titles.get(representative[sid]):
+                titles[representative[sid]] = _untitled(conn, sid, representative[sid])
+        now = utc_now()
+        new = [{"id": sid, "title": "", "updated_at": now} for sid in live if sid not in existing]
+        if new:
+            conn.execute(stories.insert(), new)
+        if live:
             conn.execute(
                 stories.update()
-                .where(stories.c.id == story_id)
+                .where(stories.c.id == bindparam("b_id"))
                 .values(
-                    title=title or "",
-                    representative_id=representative,
-                    article_count=count,
-                    source_count=sites,
-                    first_seen=first,
-                    last_seen=last,
+                    title=bindparam("b_title"),
+                    representative_id=bindparam("b_rep"),
+                    article_count=bindparam("b_count"),
+                    source_count=bindparam("b_sites"),
+                    first_seen=bindparam("b_first"),
+                    last_seen=bindparam("b_last"),
                     merged_into=None,
                     pending_brief=True,
                     updated_at=now,
+                ),
+                [
+                    {
+                        "b_id": sid,
+                        "b_title": titles.get(representative[sid]) or "",
+                        "b_rep": representative[sid],
+                        "b_count": counted[sid][0],
+                        "b_sites": counted[sid][1],
+                        "b_first": counted[sid][2],
+                        "b_last": counted[sid][3],
+                    }
+                    for sid in live
+                ],
+            )
+        # What grouping saw of a story's related stories replaces what it saw before.
+        seen = [sid for sid in live if sid in views]
+        for chunk in _chunks(seen):
+            conn.execute(story_related.delete().where(story_related.c.story_id.in_(chunk)))
+        related = [
+            {"story_id": sid, "related_id": other, "score": score}
+            for sid in seen
+            for other, score in views[sid].related
+        ]
+        if related:
+            conn.execute(story_related.insert(), related)
+        for sid in dead:
+            into = went.get(sid, Counter()).most_common(1)
+            conn.execute(
+                stories.update()
+                .where(stories.c.id == sid)
+                .values(
+                    merged_into=into[0][0] if into else None,
+                    article_count=0,
+                    source_count=0,
+                    pending_brief=False,
+                    updated_at=now,
                 )
             )
-            if view is not None:  # what grouping saw replaces what it saw before
-                conn.execute(story_related.delete().where(story_related.c.story_id == story_id))
-            if view and view.related:
-                conn.execute(
-                    story_related.insert(),
-                    [
-                        {"story_id": story_id, "related_id": other, "score": score}
-                        for other, score in view.related
-                    ],
+            conn.execute(
+                story_related.delete().where(
+                    or_(story_related.c.story_id == sid, story_related.c.related_id == sid)
                 )
-            live.add(story_id)
-        return live
+            )
+            self.forget_understanding(conn, sid)  # type: ignore[attr-defined]
+        return set(live)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -283,6 +297,31 @@ class StoryStore(StoreBase):
         with self._read() as conn:
             return [to_article(row) for row in conn.execute(query).mappings()]
 
+    def story_outlets(
+        self, story_ids: list[int]
+    ) -> dict[int, list[tuple[str | None, str, datetime | None, bool]]]:
+        """For each story, its articles' (site name, URL, publication time, whether its time
+        of day is known) in the order of `story_articles`, in one query for all: a page of
+        story cards needs no text."""
+        found: dict[int, list[tuple[str | None, str, datetime | None, bool]]] = defaultdict(list)
+        with self._read() as conn:
+            for chunk in _chunks(story_ids):
+                rows = conn.execute(
+                    select(
+                        story_articles.c.story_id,
+                        articles.c.site_name,
+                        articles.c.url,
+                        articles.c.published,
+                        articles.c.published_time_known,
+                    )
+                    .join(story_articles, story_articles.c.article_id == articles.c.id)
+                    .where(story_articles.c.story_id.in_(chunk))
+                    .order_by(articles.c.published.nulls_last(), articles.c.id)
+                )
+                for story_id, site, url, published, known in rows:
+                    found[story_id].append((site, url, published, known))
+        return found
+
     def copies(self, article_ids: list[int]) -> list[Copy]:
         """Copy links touching any of the articles, as copy or as original."""
         found: list[Copy] = []
@@ -299,6 +338,23 @@ class StoryStore(StoreBase):
                     for r in conn.execute(query).mappings()
                 )
         return list(dict.fromkeys(found))
+
+
+def _untitled(conn: Connection, story_id: int, representative: int) -> str:
+    """A title for a story whose representative article has none: another member's, else
+    the representative's first words."""
+    other = conn.execute(
+        select(articles.c.title)
+        .join(story_articles, story_articles.c.article_id == articles.c.id)
+        .where(story_articles.c.story_id == story_id, articles.c.title != "")
+        .order_by(articles.c.id)
+        .limit(1)
+    ).scalar()
+    if other:
+        return other
+    text = conn.execute(select(articles.c.text).where(articles.c.id == representative)).scalar()
+    words = (text or "").split()
+    return " ".join(words[:12]) + ("…" if len(words) > 12 else "")
 
 
 def _stories_of(conn: Connection, article_ids: list[int]) -> dict[int, int]:

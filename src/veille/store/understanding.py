@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, bindparam, case, func, or_, select
 
 from veille.enrich.entities import Mention
 from veille.model import (
@@ -104,6 +104,21 @@ class UnderstandingStore(StoreBase):
                 stories.update().where(stories.c.id == story_id).values(pending_brief=False)
             )
 
+    def summaries(self, story_ids: list[int], sentences: int = 2) -> dict[int, str]:
+        """The first sentences of each story's summary, in one query for all."""
+        found: dict[int, str] = {}
+        with self._read() as conn:
+            for chunk in _chunks(story_ids):
+                rows = conn.execute(
+                    select(story_briefs.c.story_id, story_briefs.c.data).where(
+                        story_briefs.c.story_id.in_(chunk)
+                    )
+                )
+                for story_id, data in rows:
+                    said = json.loads(data).get("summary") or []
+                    found[story_id] = " ".join(s["text"] for s in said[:sentences])
+        return found
+
     def brief(self, story_id: int) -> StoryBrief | None:
         """The story's brief with its entities, most mentioned first (None: not understood)."""
         with self._read() as conn:
@@ -157,9 +172,15 @@ class UnderstandingStore(StoreBase):
         """A story merged into another: its brief and entity links go (the other's are
         computed again)."""
         conn.execute(story_briefs.delete().where(story_briefs.c.story_id == story_id))
-        old = _story_entity_ids(conn, story_id)
+        before = dict(
+            conn.execute(
+                select(story_entities.c.entity_id, story_entities.c.mentions).where(
+                    story_entities.c.story_id == story_id
+                )
+            ).all()
+        )
         conn.execute(story_entities.delete().where(story_entities.c.story_id == story_id))
-        _recount(conn, old)
+        _move_totals(conn, before, {}, set())
 
     # -- entities ---------------------------------------------------------------------------
 
@@ -177,34 +198,85 @@ class UnderstandingStore(StoreBase):
             return _records(conn, sorted(ids))
 
     def save_story_entities(self, story_id: int, updates: list[EntityUpdate]) -> None:
-        """Replace the story's entities; known entities an update names become one."""
+        """Replace the story's entities; known entities an update names become one.
+
+        In a handful of statements whatever the number of entities, and the entities'
+        totals moved by what changed (a story more or less, mentions added or taken away),
+        not recounted over every story that names them: the cost stays flat as the archive
+        grows. First and last seen only widen."""
         now = utc_now()
         with self._write() as conn:
-            touched = _story_entity_ids(conn, story_id)
+            before = dict(
+                conn.execute(
+                    select(story_entities.c.entity_id, story_entities.c.mentions).where(
+                        story_entities.c.story_id == story_id
+                    )
+                ).all()
+            )
             conn.execute(story_entities.delete().where(story_entities.c.story_id == story_id))
-            rows: dict[int, dict[str, Any]] = {}
+            merged: set[int] = set()
+            targets: list[int | None] = []
             for update in updates:
-                target = _merge_entities(conn, list(update.known)) if update.known else None
-                values = {
-                    "name": update.name,
-                    "kind": update.kind,
-                    "aliases": json.dumps(list(update.aliases), ensure_ascii=False),
-                    "updated_at": now,
-                }
-                if target is None:
-                    target = conn.execute(entities.insert().values(**values)).inserted_primary_key[
-                        0
-                    ]
-                else:
-                    conn.execute(entities.update().where(entities.c.id == target).values(**values))
-                have = set(
-                    conn.execute(
-                        select(entity_keys.c.key).where(entity_keys.c.entity_id == target)
-                    ).scalars()
+                if len(update.known) > 1:
+                    merged.add(_merge_entities(conn, list(update.known)))
+                targets.append(min(update.known) if update.known else None)
+            fresh = [i for i, t in enumerate(targets) if t is None]
+            if fresh:
+                made = conn.execute(
+                    entities.insert().returning(entities.c.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "name": updates[i].name,
+                            "kind": updates[i].kind,
+                            "aliases": "[]",
+                            "updated_at": now,
+                        }
+                        for i in fresh
+                    ],
+                ).scalars()
+                for i, entity_id in zip(fresh, made, strict=True):
+                    targets[i] = entity_id
+            chosen = [t for t in targets if t is not None]
+            if updates:
+                conn.execute(
+                    entities.update()
+                    .where(entities.c.id == bindparam("b_id"))
+                    .values(
+                        name=bindparam("b_name"),
+                        kind=bindparam("b_kind"),
+                        aliases=bindparam("b_aliases"),
+                        updated_at=now,
+                    ),
+                    [
+                        {
+                            "b_id": target,
+                            "b_name": update.name,
+                            "b_kind": update.kind,
+                            "b_aliases": json.dumps(list(update.aliases), ensure_ascii=False),
+                        }
+                        for update, target in zip(updates, chosen, strict=True)
+                    ],
                 )
-                for key in sorted(set(update.keys) - have):
-                    conn.execute(entity_keys.insert().values(key=key, entity_id=target))
-                touched.add(target)
+            have: set[tuple[str, int]] = set()
+            for chunk in _chunks(sorted(set(chosen))):
+                have.update(
+                    conn.execute(
+                        select(entity_keys.c.key, entity_keys.c.entity_id).where(
+                            entity_keys.c.entity_id.in_(chunk)
+                        )
+                    ).all()
+                )
+            keys = {
+                (key, target)
+                for update, target in zip(updates, chosen, strict=True)
+                for key in update.keys
+            } - have
+            if keys:
+                conn.execute(
+                    entity_keys.insert(), [{"key": k, "entity_id": e} for k, e in sorted(keys)]
+                )
+            rows: dict[int, dict[str, Any]] = {}
+            for update, target in zip(updates, chosen, strict=True):
                 row = rows.get(target)
                 if row is None:
                     rows[target] = {
@@ -227,8 +299,9 @@ class UnderstandingStore(StoreBase):
                     row["last_seen"] = _max(row["last_seen"], update.last_seen)
             for row in rows.values():
                 row["aliases"] = json.dumps(row["aliases"], ensure_ascii=False)
-                conn.execute(story_entities.insert().values(**row))
-            _recount(conn, touched)
+            if rows:
+                conn.execute(story_entities.insert(), list(rows.values()))
+            _move_totals(conn, before, rows, merged)
 
     def entities(
         self, story_id: int | None = None, kind: str | None = None, limit: int = 50
@@ -326,14 +399,6 @@ def _max(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else max(a, b)
 
 
-def _story_entity_ids(conn: Connection, story_id: int) -> set[int]:
-    return set(
-        conn.execute(
-            select(story_entities.c.entity_id).where(story_entities.c.story_id == story_id)
-        ).scalars()
-    )
-
-
 def _merge_entities(conn: Connection, ids: list[int]) -> int:
     """Fold the entities into the first (the oldest): their stories and keys move."""
     ids = sorted(ids)
@@ -394,6 +459,62 @@ def _merge_entities(conn: Connection, ids: list[int]) -> int:
         conn.execute(entity_keys.delete().where(entity_keys.c.entity_id == other))
         conn.execute(entities.delete().where(entities.c.id == other))
     return kept
+
+
+def _move_totals(
+    conn: Connection,
+    before: dict[int, int],
+    after: dict[int, dict[str, Any]],
+    recount: set[int],
+) -> None:
+    """Move the entities' totals by what one story's entities were and are now; entities
+    that just absorbed others (`recount`) are counted again whole."""
+    deltas = []
+    for entity_id in sorted((set(before) | set(after)) - recount):
+        row = after.get(entity_id)
+        stories = (row is not None) - (entity_id in before)
+        mentions = (row["mentions"] if row else 0) - before.get(entity_id, 0)
+        deltas.append(
+            {
+                "b_id": entity_id,
+                "b_stories": stories,
+                "b_mentions": mentions,
+                "b_first": row["first_seen"] if row else None,
+                "b_last": row["last_seen"] if row else None,
+            }
+        )
+    if deltas:
+        first, last = bindparam("b_first"), bindparam("b_last")
+        conn.execute(
+            entities.update()
+            .where(entities.c.id == bindparam("b_id"))
+            .values(
+                stories=entities.c.stories + bindparam("b_stories"),
+                mentions=entities.c.mentions + bindparam("b_mentions"),
+                first_seen=case(
+                    (entities.c.first_seen.is_(None), first),
+                    (first < entities.c.first_seen, first),
+                    else_=entities.c.first_seen,
+                ),
+                last_seen=case(
+                    (entities.c.last_seen.is_(None), last),
+                    (last > entities.c.last_seen, last),
+                    else_=entities.c.last_seen,
+                ),
+            ),
+            deltas,
+        )
+        gone = [d["b_id"] for d in deltas if d["b_stories"] < 0]
+        for chunk in _chunks(gone):
+            orphans = list(
+                conn.execute(
+                    select(entities.c.id).where(entities.c.id.in_(chunk), entities.c.stories <= 0)
+                ).scalars()
+            )
+            if orphans:
+                conn.execute(entity_keys.delete().where(entity_keys.c.entity_id.in_(orphans)))
+                conn.execute(entities.delete().where(entities.c.id.in_(orphans)))
+    _recount(conn, recount)
 
 
 def _recount(conn: Connection, ids: Iterable[int]) -> None:

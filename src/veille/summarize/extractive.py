@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from veille.extract.clean import is_chrome_line
 from veille.text import fold, stem, tokens
+from veille.when import epoch_seconds
 
 Vector = dict[str, float]
 
@@ -520,7 +521,7 @@ def _source_key(story: Sequence[SourceText], index: int) -> tuple[Any, ...]:
     published = story[index].published
     if published is None:
         return (1, 0.0, index)
-    return (0, published.timestamp(), index)
+    return (0, epoch_seconds(published), index)
 
 
 def _distinct_source(source: SourceText) -> str:

@@ -116,8 +116,17 @@ def today(request: Request) -> Response:
     who = _reader(request)
     visit = reading.visit(store, who, ids)
     states = reading.read_states(store, who, ids)
+    outlets = store.story_outlets(ids)
+    summaries = store.summaries(ids)
     cards = [
-        _card(store, r.story, when, lang, _zone(request))
+        _card(
+            r.story,
+            outlets.get(r.story.id, []),
+            summaries.get(r.story.id, ""),
+            when,
+            lang,
+            _zone(request),
+        )
         | {
             "new": r.story.id in visit.new,
             "state": states[r.story.id],
@@ -150,16 +159,23 @@ def _parse_day(value: str | None) -> date | None:
         return None
 
 
-def _card(store: Store, story: Story, day: date, lang: str, zone: str) -> dict[str, Any]:
-    articles = store.story_articles(story.id)
-    sites = list(dict.fromkeys(a.site_name or domain(a.url) or "" for a in articles))
-    days = {
-        a.id: local_day(a.published, a.published_time_known, zone) for a in articles if a.published
-    }
-    before = {a.site_name for a in articles if days.get(a.id, day) < day}
-    today_sites = {a.site_name for a in articles if days.get(a.id) == day}
-    brief = store.brief(story.id)
-    summary = " ".join(s.text for s in brief.summary[:2]) if brief else ""
+def _card(
+    story: Story,
+    outlets: list[tuple[str | None, str, datetime | None, bool]],
+    summary: str,
+    day: date,
+    lang: str,
+    zone: str,
+) -> dict[str, Any]:
+    """A story on a page of stories: its outlets (site, URL, time of each article) and the
+    first sentences of its summary, read for all the page's stories at once. `day` is a
+    local day (where `zone` is)."""
+    sites = list(dict.fromkeys(site or domain(url) or "" for site, url, _, _ in outlets))
+    days = [
+        (site, local_day(when, known, zone) if when else None) for site, _, when, known in outlets
+    ]
+    before = {site for site, seen in days if (seen or day) < day}
+    today_sites = {site for site, seen in days if seen == day}
     return {
         "id": story.id,
         "title": story.title,
