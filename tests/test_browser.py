@@ -1,6 +1,8 @@
 """The web UI in a real headless Chromium (Debian's `chromium`, driven by Playwright): open
 today, open the X-office story, see its facts and the disagreement, search, switch to
-English, create a watch with its live preview. No console error (a CSP violation is one)."""
+English, create a watch with its live preview, see why a story is there for a watch (the
+words found marked, the rank broken down, the timeline). No console error (a CSP violation
+is one)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import shutil
 import pytest
 
 from tests.conftest import seed_day_store
+from veille.model import Watch
 from veille.web import create_app, serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -20,6 +23,8 @@ def server(tmp_path_factory):
         pytest.skip("no chromium on this machine (.ci/run installs Debian's package)")
     playwright = pytest.importorskip("playwright.sync_api")
     store, _, _ = seed_day_store(tmp_path_factory.mktemp("browser"))
+    store.save_watch(Watch("raid", "(X OR Musk) AND (perquisition OR perquisitionne)"))
+    store.save_watch(Watch("large", "X OR Musk OR cybersécurité"))
     with serving(create_app(store)) as base, playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield browser, base
@@ -135,3 +140,30 @@ def test_reading_state_from_the_keyboard(page):
         == str(not starred).lower()
     )
     assert ("seen" in (first.get_attribute("class") or "")) is not seen
+
+
+def test_a_story_explained_for_a_watch(page):
+    """From today ranked for a broad watch: the off-topic items marked weak; the X story
+    opened for the watch shows the words found marked in its headline and excerpts, each
+    ranking signal's share of its score, why its articles are together, its timeline."""
+    tab, base, _ = page
+    tab.goto(f"{base}/?date=2026-02-03&watch=large")
+    assert tab.locator(".story-card.weak").count() == 7
+    assert tab.locator(".story-card:not(.weak)").count() == 1
+    tab.click(".story-card:not(.weak) h2 a")
+    tab.wait_for_selector("#why")
+    marked = tab.locator("h1 mark").all_inner_texts()
+    assert "Musk" in marked and "X" in marked
+    assert tab.locator("#why .excerpt mark").count() >= 3
+    rows = tab.locator("#why table.rank tbody tr").all_inner_texts()
+    assert len(rows) == 4
+    assert rows[0].startswith("pertinence") and "15 sources" in rows[1]
+    assert tab.locator("#why table.rank meter").count() == 4
+    assert "noms en commun" in tab.inner_text("#why")
+    assert "copie de Boursorama" in tab.inner_text("ul.timeline")
+    assert tab.locator("svg.timeline-chart rect").count() >= 2
+    # Another watch, chosen on the page: the same story, explained for it.
+    tab.select_option("#explain-for select[name=watch]", "raid")
+    tab.click("#explain-for button")
+    tab.wait_for_url("**watch=raid**")
+    assert "perquisitionnés" in tab.locator("h1 mark").all_inner_texts()

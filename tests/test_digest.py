@@ -320,7 +320,9 @@ def test_cli_watch_and_digest(seeded, tmp_path, monkeypatch):
     listed = runner.invoke(app, ["watch", "list", *db])
     assert "cli" in listed.output and f"file:{tmp_path}" in listed.output
     tested = runner.invoke(app, ["watch", "test", "cli", "--date", "2026-02-04", *db])
-    assert " 1. Cybercriminalité" in tested.output and "trouvé : X, Musk" in tested.output
+    assert " 1. Cybercriminalité" in tested.output
+    # Each term on its line, as the words the articles use.
+    assert "trouvé : X → X ×" in tested.output and "trouvé : Musk → Musk ×" in tested.output
     shown = runner.invoke(app, ["digest", "cli", "--date", "2026-02-03", "--format", "json", *db])
     assert json.loads(shown.output)["entries"][0]["title"].startswith("Cybercriminalité")
     sent = runner.invoke(app, ["digest", "cli", "--date", "2026-02-03", "--send", *db])

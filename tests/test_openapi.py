@@ -88,6 +88,8 @@ LABELS = [
     "PUT /api/v1/watches/{watch_id}",
     "DELETE /api/v1/watches/{watch_id}",
     "GET /api/v1/watches/{watch_id}/deliveries",
+    "GET /api/v1/watches/{watch_id}/alerts",
+    "GET /api/v1/watches/{watch_id}/alerts/feed",
     "GET /api/v1/watches/{watch_id}/digests/{day}",
     "POST /api/v1/watches/{watch_id}/send",
     "GET /api/v1/preview",

@@ -36,6 +36,11 @@ The file is `config.toml` in the data folder, or the one named by `--config` /
     timezone = "Europe/Paris"
     language = "fr"
 
+    [alerts]                     # see AlertSettings
+    min_sources = 3
+    quiet_hours = "22:00-07:00"
+    max_per_hour = 6
+
     [web]
     allowed_hosts = ["veille.example.org"]   # Host names answered beyond the loopback ones
     max_body = 5242880                       # bytes of a request body
@@ -155,6 +160,20 @@ class DigestSettings(_Section):
     language: Literal["fr", "en"] = "fr"
 
 
+class AlertSettings(_Section):
+    """`[alerts]`: when a story breaks (`veille.alerts.detect`), how long an alert may wait
+    for quiet hours or the rate cap to let it go, and what a watch that says nothing gets."""
+
+    window_minutes: int = 60  # a surge is counted over this long ...
+    min_sources: int = 3  # ... and needs at least this many new independent sources ...
+    ratio: float = 3.0  # ... and this many times the story's and the watch's usual pace
+    baseline_hours: float = 24.0  # the story's pace and the watch's are measured over this
+    lookback_hours: float = 24.0  # stories active this recently are watched for alerts
+    expire_hours: float = 12.0  # an alert held longer than this is dropped, not sent
+    max_per_hour: int = 6  # alerts a watch sends per hour at most, unless it says
+    quiet_hours: str | None = None  # "22:00-07:00": watches that say nothing wait then
+
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -178,6 +197,7 @@ class Settings(_Section):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     ranking: dict[str, Any] = Field(default_factory=dict)  # `[ranking]`: digest weights
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     web: WebSettings = Field(default_factory=WebSettings)
     # `[[sources]]` and `[[watches]]`: what the main job follows, added to the store by
@@ -224,7 +244,9 @@ class Settings(_Section):
             "fetch": {**fetch, "max_bytes": max_bytes},
             "archive": archive.get("enabled", True),
             **{k: values[k] for k in ("summary", "ranking", "sources", "watches") if k in values},
-            **{k: values[k] for k in ("smtp", "digest", "delivery", "web") if k in values},
+            **{
+                k: values[k] for k in ("smtp", "digest", "delivery", "web", "alerts") if k in values
+            },
         }
         if "folder" in archive:
             fields["archive_dir"] = Path(archive["folder"]).expanduser()

@@ -266,6 +266,13 @@ class Watch:
     schedule: str | None = None  # "daily 07:00", "hourly", "every 6h" (None: on demand)
     targets: tuple[str, ...] = ()  # "file:DIR", "mailto:ADDRESS", "webhook:URL", ...
     id: int | None = None
+    # Alerts as stories happen: "instant" (a new story matches), "breaking" (a matching
+    # story's sources surge). See `veille.alerts`.
+    alerts: tuple[str, ...] = ()
+    quiet_hours: str | None = None  # "22:00-07:00", local time: alerts wait until after
+    max_alerts: int | None = None  # alerts per hour at most (None: `[alerts] max_per_hour`)
+    relevance_floor: float | None = None  # weaker matches are marked (None: `[ranking]`)
+    alerts_since: datetime | None = None  # when alerts were switched on (kept by the store)
 
 
 @dataclass(frozen=True)

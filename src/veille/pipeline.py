@@ -4,7 +4,8 @@ module.
 `ingest`: local inputs (`sources.local`) -> extract and store (`extract.stage`) -> index
 (`search`) -> group (`cluster.stage`) -> understand (`enrich.stage`).
 `run_once`: due sources polled and their new pages fetched (`sources.polling`) -> extract
-and store -> index -> group -> understand.
+and store -> index -> group -> understand. After it, `veille run` sends the alerts
+(`alerts.stage`), then the digests whose slot has come.
 
 Each stage finds its work in the store and commits each unit with its done mark, so a job
 stopped (Ctrl-C, SIGTERM: `stop`) or killed at any point is finished by the next one. One
@@ -15,12 +16,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from itertools import islice
 from pathlib import Path
 
-from veille import search
+from veille import clock, search
+from veille.alerts.stage import AlertOutcome
 from veille.cluster.stage import group
 from veille.config import Settings
 from veille.digest.deliver import Outcome
@@ -28,6 +30,7 @@ from veille.enrich.stage import understand
 from veille.extract.stage import Document, store_documents
 from veille.fetch import Fetcher
 from veille.model import Failure, IngestReport, RawDocument, RunReport, Skip, Source
+from veille.operations import alerts as operations_alerts
 from veille.operations import config as operations_config
 from veille.operations import digests as operations_digests
 from veille.sources import polling
@@ -40,6 +43,7 @@ __all__ = [
     "ingest",
     "process",
     "run_once",
+    "send_alerts",
     "send_digests",
     "sync_config",
 ]
@@ -97,7 +101,7 @@ async def run_once(
 ) -> RunReport:
     """Poll every due source (with `everything`, every source) once, fetch the pages not
     seen before, store the articles, group and understand them."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or clock.now()
     report = RunReport()
     record = partial(_record, store, report)
     with store.writer(on_wait):
@@ -164,6 +168,13 @@ def sync_config(store: Store, settings: Settings) -> list[Failure]:
 def send_digests(store: Store, settings: Settings, now: datetime | None = None) -> list[Outcome]:
     """Each scheduled watch's digest whose slot has come (see `veille.operations.digests`)."""
     return operations_digests.send_due(store, settings, now)
+
+
+def send_alerts(
+    store: Store, settings: Settings, now: datetime | None = None
+) -> list[AlertOutcome]:
+    """Each watch's alerts: crossings noted, the due ones sent (see `veille.operations.alerts`)."""
+    return operations_alerts.send_alerts(store, settings, now)
 
 
 def _stopped(stop: threading.Event | None, report: IngestReport) -> bool:

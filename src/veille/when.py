@@ -117,6 +117,12 @@ def day_start(day: date, where: str | None = None) -> datetime:
     return begins.replace(tzinfo=None)
 
 
+def earliest_of_day(day: date, where: str | None = None) -> datetime:
+    """The earliest stored time (naive UTC) belonging to a local day: its start, or the
+    day's 00:00 where a day alone is stored, which is later only west of UTC."""
+    return min(day_start(day, where), datetime.combine(day, time()))
+
+
 def day_bounds(day: date, where: str | None = None) -> tuple[datetime, datetime]:
     """[start, end) of a local day in naive UTC."""
     following = day + timedelta(days=1) if day < date.max else day

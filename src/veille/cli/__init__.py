@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager, nullcontext
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -22,6 +22,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from veille import clock
+from veille.alerts.stage import AlertOutcome
 from veille.cli.tables import Col, fit
 from veille.cli.usage import (
     MAX_ID,
@@ -44,6 +46,7 @@ from veille.fetch import ArchiveError, Fetcher, WarcArchive, WarcReplayTransport
 from veille.i18n import _, n_, p_
 from veille.model import EntityRecord, SourceRef, StoryBrief
 from veille.operations import archive, following
+from veille.operations.alerts import send_alerts
 from veille.operations.config import sync_config
 from veille.operations.digests import send_due
 from veille.pipeline import IngestReport, RunReport, run_once
@@ -599,6 +602,9 @@ async def _poll_until_stopped(
         _print_run(report)
         if report.stopped:
             return True
+        # Alerts first: they are sent within the poll that brought their articles.
+        for alert in await asyncio.to_thread(send_alerts, store, settings):
+            _print_alert(alert)
         for outcome in await asyncio.to_thread(send_due, store, settings):
             colour = "green" if outcome.status == "sent" else "red"
             console.print(
@@ -608,13 +614,27 @@ async def _poll_until_stopped(
         if not forever or stop.is_set():
             return False
         due = [s.next_poll_at for s in store.sources() if s.next_poll_at]
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = clock.now()
         wait = min(((when - now).total_seconds() for when in due), default=60.0)
-        deadline = asyncio.get_running_loop().time() + min(max(wait, 1.0), 300.0)
-        while not stop.is_set() and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.2)
+        await clock.pause(min(max(wait, 1.0), 300.0), stop)
         if stop.is_set():
             return False
+
+
+def _print_alert(alert: AlertOutcome) -> None:
+    """A line per alert sent, failed or dropped (one held by quiet hours or the cap is
+    said when it goes)."""
+    if alert.status in ("held", "capped"):
+        return
+    colour = {"sent": "green", "expired": "yellow"}.get(alert.status, "red")
+    errors_said = "; ".join(
+        f"{t.target}: {t.error}" for t in alert.targets if t.status == "failed" and t.error
+    )
+    console.print(
+        f"[{colour}]{_('alert')}[/] {escape(alert.kind)} {escape(alert.watch)} · "
+        f"{alert.story_id} {escape(alert.title)} : {alert.status}"
+        + (f" — {escape(errors_said or alert.reason or '')}" if errors_said or alert.reason else "")
+    )
 
 
 def _print_run(report: RunReport) -> None:
@@ -672,15 +692,22 @@ def stories_command(
         [
             [
                 str(r.story.id),
-                escape(r.story.title),
+                escape(r.story.title) + _weak(r),
                 str(r.story.article_count),
                 str(r.story.source_count),
                 _span(r.story.first_seen, r.story.last_seen),
             ]
-            + ([f"{r.score:.2f}"] if watch else [])
+            + ([f"{r.score or 0:.2f}"] if watch else [])
             for r in found
         ],
     )
+
+
+def _weak(ranked: archive.Ranked) -> str:
+    """A weak match said beside the title, which a narrow terminal keeps (`veille why`
+    says why)."""
+    weak = ranked.entry is not None and ranked.entry.explanation.weak
+    return f" [yellow]({_('weak match')})[/]" if weak else ""
 
 
 def _span(first: datetime | None, last: datetime | None) -> str:

@@ -24,12 +24,12 @@ from veille.cli.usage import (
     parse_day,
 )
 from veille.demo import run_demo
-from veille.digest import Period
+from veille.digest import Entry, Period, why
 from veille.digest.render import FORMATS
-from veille.i18n import _, n_
-from veille.operations import Conflict, archive, digests, following
+from veille.i18n import _, language, n_
+from veille.operations import Conflict, alerts, archive, digests, following
 from veille.search import Filters, SearchUnavailable
-from veille.watch import QueryError, highlights, parse
+from veille.watch import QueryError, parse
 from veille.when import shown
 
 watch_app = typer.Typer(
@@ -56,6 +56,23 @@ def watch_add(
             help=_("Target: file:FOLDER, mailto:ADDRESS, webhook:URL, slack:URL…"),
         ),
     ] = None,
+    alert: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--alert",
+            help=_("Alerts as stories happen: instant (a new story), breaking (a surge)"),
+        ),
+    ] = None,
+    quiet: Annotated[
+        str | None, typer.Option("--quiet", help=_("Quiet hours, local time: “22:00-07:00”"))
+    ] = None,
+    max_alerts: Annotated[
+        int | None, typer.Option("--max-alerts", help=_("Alerts per hour at most (0: no cap)"))
+    ] = None,
+    floor: Annotated[
+        float | None,
+        typer.Option("--floor", help=_("Relevance floor, 0 to 1: weaker matches are weak")),
+    ] = None,
     replace: Annotated[
         bool, typer.Option("--replace", help=_("Change the watch of that name if there is one"))
     ] = False,
@@ -66,7 +83,9 @@ def watch_add(
     --replace."""
     parse(query)  # a query that cannot be read is refused with the position of the fault
     settings = load_settings(config)
-    watch = following.make_watch(name, query, lang, site, schedule, to)
+    watch = following.make_watch(
+        name, query, lang, site, schedule, to, alert, quiet, max_alerts, floor
+    )
     with operating(db) as store:
         try:
             saved, new = following.save_watch(store, settings, watch, replace=replace)
@@ -113,6 +132,8 @@ def watch_show(name: str, db: DbOption = None) -> None:
     with operating(db) as store:
         watch = following.get_watch(store, name)
         sent = following.deliveries(store, watch)
+        recent = alerts.watch_alerts(store, watch, limit=10)
+    zone = local_zone()
     console.print(f"[bold]{escape(watch.name)}[/] ({watch.id})")
     console.print(_("query: {query}", query=escape(watch.query)))
     if watch.languages:
@@ -121,10 +142,23 @@ def watch_show(name: str, db: DbOption = None) -> None:
         console.print(_("sites: {sites}", sites=escape(", ".join(watch.sites))))
     console.print(_("schedule: {schedule}", schedule=escape(watch.schedule or "—")))
     console.print(_("targets: {targets}", targets=escape(", ".join(watch.targets) or "—")))
+    console.print(_("alerts: {alerts}", alerts=escape(", ".join(watch.alerts) or "—")))
+    if watch.quiet_hours:
+        console.print(_("quiet hours: {hours}", hours=escape(watch.quiet_hours)))
+    if watch.max_alerts is not None:
+        console.print(_("alerts per hour at most: {count}", count=watch.max_alerts))
+    if watch.relevance_floor is not None:
+        console.print(_("relevance floor: {floor}", floor=watch.relevance_floor))
+    for record in recent:
+        colour = {"sent": "green", "expired": "yellow"}.get(record.status, "yellow")
+        console.print(
+            f"  {shown(record.crossed_at, True, zone)} {_('alert')} {record.kind} · "
+            f"{record.story_id} [{colour}]{record.status}[/]"
+        )
     for delivery in sent:
         colour = {"sent": "green", "failed": "red"}.get(delivery.status, "yellow")
         console.print(
-            f"  {delivery.updated_at:%Y-%m-%d %H:%M} {escape(delivery.digest_key)} "
+            f"  {shown(delivery.updated_at, True, zone)} {escape(delivery.digest_key)} "
             f"[{colour}]{delivery.status}[/] {escape(delivery.target)}"
             + (f" : {escape(delivery.error)}" if delivery.error else "")
         )
@@ -156,20 +190,91 @@ def watch_test(
     if not digest.entries:
         console.print(_("No story matches."))
         return
-    node = parse(digest.watch.query)
     for rank, entry in enumerate(digest.entries, 1):
-        title = _marked(entry.title, highlights(entry.title, node))
-        sources = n_(
-            "{count} source", "{count} sources", len(entry.sources), count=len(entry.sources)
-        )
+        print_entry(rank, entry)
+
+
+def print_entry(rank: int, entry: Entry) -> None:
+    """A story found for a watch: its headline with the words found marked, and why it
+    is there and there (the words found for each term and where, each ranking signal's
+    share, a weak match said so)."""
+    found = entry.explanation
+    title = _marked(entry.title, list(found.title_spans))
+    sources = n_("{count} source", "{count} sources", len(entry.sources), count=len(entry.sources))
+    style = "dim" if found.weak else "bold"
+    console.print(
+        f"{rank:>2}. [{style}]{title}[/]  [dim]{entry.story_id} · {sources} · "
+        f"{_span(entry.first_seen, entry.last_seen)} · {entry.score:.2f}[/]"
+    )
+    lang = language()
+    if found.weak:
+        console.print("    [yellow]" + escape(why.weak_line(found, lang)) + "[/]")
+    for term in found.terms:
         console.print(
-            f"{rank:>2}. {title}  [dim]{entry.story_id} · {sources} · "
-            f"{_span(entry.first_seen, entry.last_seen)} · {entry.score:.2f}[/]"
+            "    " + _("found: {words}", words=escape(why.term_line(term, found.articles, lang)))
         )
-        if entry.matched:
-            console.print(
-                "    [dim]" + _("found: {words}", words=escape(", ".join(entry.matched))) + "[/]"
+    console.print("    [dim]" + escape(why.rank_line(found, lang)) + "[/]")
+    together = why.grouping_line(entry.grouping, lang)
+    if together:
+        console.print("    [dim]" + escape(_("together: {why}", why=together)) + "[/]")
+
+
+@app.command("why")
+def why_command(
+    story_id: Annotated[int, typer.Argument(help=_("Story id"))],
+    watch: Annotated[str, typer.Argument(help=_("Watch"))],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Pourquoi un sujet pour une veille : mots trouvés, rang, regroupement, chronologie. /
+    Why a story for a watch: words found, rank, grouping, timeline."""
+    settings = load_settings(config)
+    with operating(db) as store:
+        entry = alerts.explain_story(store, settings, story_id, watch)
+        timeline = alerts.story_timeline(store, settings, story_id, watch)
+    if entry is None:
+        raise UserError(_("The watch does not match this story."), code=1)
+    print_entry(1, entry)
+    lang = language()
+    for grouped in entry.grouping:
+        console.print(
+            f"    [dim]{grouped.article_id}[/] {escape(grouped.site)} : "
+            + escape(why.grouped_line(grouped, lang))
+        )
+    busy = [b for b in timeline.bins if b.articles]
+    for counted in busy:
+        console.print(
+            f"    {timeline.step_shown(counted.start)}  "
+            + n_("{count} article", "{count} articles", counted.articles, count=counted.articles)
+            + " · "
+            + n_(
+                "{count} new source",
+                "{count} new sources",
+                counted.sources,
+                count=counted.sources,
             )
+        )
+    for crossing in timeline.crossings:
+        console.print(f"    [bold]{timeline.shown(crossing.at)}[/] " + _crossed(crossing))
+    for record in timeline.alerts:
+        console.print(
+            f"    {timeline.shown(record.crossed_at)} {_('alert')} {record.kind} · {record.status}"
+        )
+
+
+def _crossed(crossing: alerts.Crossing) -> str:
+    """A threshold the story crossed, in the words its alert uses."""
+    if crossing.kind == "new":
+        return _("the story appears")
+    count = int(crossing.details["sources"])
+    return n_(
+        "{count} new source in {minutes} min where {expected} were expected",
+        "{count} new sources in {minutes} min where {expected} were expected",
+        count,
+        count=count,
+        minutes=crossing.details["window_minutes"],
+        expected=f"{float(crossing.details['expected']):.1f}",
+    )
 
 
 def _marked(text: str, spans: list[tuple[int, int]]) -> str:

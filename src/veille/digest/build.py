@@ -1,7 +1,8 @@
 """A watch's digest for a period: the stories active then that match its query, once each,
 ranked, each with its sources (copies folded under their original), summary, key facts,
-disagreements and entities. A story an earlier digest of the watch carried comes back only
-when it has grown since ("+4 sources").
+disagreements, entities and why it is there (`veille.watch.explain`). A story an earlier
+digest of the watch carried comes back only when it has grown since ("+4 sources"). Weak
+matches (relevance under the watch's floor) come last, marked.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from veille.cluster.explain import Grouped, Rarity, why_grouped
 from veille.model import (
     Article,
     BriefDisagreement,
@@ -25,6 +27,7 @@ from veille.model import (
 from veille.store import Store
 from veille.urls import domain, web_link
 from veille.watch import Searchable, matches, parse, searchable
+from veille.watch.explain import MatchExplanation, explain_match
 from veille.watch.rank import Candidate, RankWeights, rank
 from veille.when import day_bounds
 
@@ -41,6 +44,7 @@ class EntrySource:
     title: str
     published: datetime | None  # naive UTC, as stored
     also: tuple[tuple[str, str | None], ...] = ()  # (site, url) of syndicated copies
+    article_id: int | None = None
     published_time_known: bool = False
 
 
@@ -60,6 +64,8 @@ class Entry:
     relevance: float
     matched: tuple[str, ...]
     new_sources: int | None  # None: never carried before; else sources added since
+    explanation: MatchExplanation  # why it matches and ranks where it does
+    grouping: tuple[Grouped, ...] = ()  # why each of its articles is in it
     quotes: tuple[BriefQuote, ...] = ()  # who said what, most carried first
 
 
@@ -115,11 +121,15 @@ def build(
             continue  # carried already and not grown since
         new = len(sources) - before.sources if before is not None else 0
         candidates.append(Candidate(story.id, doc, len(sources), story.last_seen, new))
-    ranked = rank(query, candidates, pool, min(now, end), weights)[:limit]
+    weights = weights or RankWeights()
+    floor = watch.relevance_floor if watch.relevance_floor is not None else weights.floor
+    ranked = rank(query, candidates, pool, min(now, end), weights, floor)[:limit]
+    mentions = _mentions(store, [loaded[r.story_id][0] for r in ranked])
+    rarity = Rarity(a for articles, _, _, _ in loaded.values() for a in articles)
     entries = []
     for found in ranked:
         story = next(s for s in stories if s.id == found.story_id)
-        articles, copies, brief, _ = loaded[story.id]
+        articles, copies, brief, doc = loaded[story.id]
         before = carried.get(story.id)
         sources = _sources(articles, copies)
         entries.append(
@@ -139,6 +149,8 @@ def build(
                 relevance=round(found.relevance, 4),
                 matched=found.matched,
                 new_sources=None if before is None else len(sources) - before.sources,
+                explanation=explain_match(query, story.title, articles, doc, found, floor),
+                grouping=tuple(why_grouped(articles, copies, brief, mentions, rarity)),
             )
         )
     return Digest(watch, period.key, start, end, now, tuple(entries), period.zone)
@@ -160,6 +172,11 @@ def _load(
         entity_names=names,
     )
     return articles, copies, brief, doc
+
+
+def _mentions(store: Store, stories: Sequence[Sequence[Article]]) -> dict[int, list]:
+    ids = [a.id for articles in stories for a in articles if a.id is not None]
+    return {aid: found for aid, (_hash, found, _skipped) in store.mentions(ids).items()}
 
 
 def _passes_filters(watch: Watch, articles: Sequence[Article]) -> bool:
@@ -196,6 +213,7 @@ def _sources(articles: Sequence[Article], copies: Sequence[Copy]) -> list[EntryS
             article.title,
             article.published,
             tuple((s, u) for s, u in also.get(article.id, []) if s not in first or s == site),
+            article_id=article.id,
             published_time_known=article.published_time_known,
         )
         for site, article in first.items()

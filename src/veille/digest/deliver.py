@@ -145,11 +145,15 @@ def payload(digest: Digest, target: str, lang: str, smtp: SmtpSettings) -> bytes
         return _email(digest, address, lang, smtp).as_bytes()
     if kind == "webhook":
         return json.dumps(to_json(digest, lang), ensure_ascii=False).encode()
-    if kind == "slack":
-        text = render(digest, "slack", lang)
-        return json.dumps({"text": text, "mrkdwn": True}, ensure_ascii=False).encode()
-    text = render(digest, "md", lang)
-    return json.dumps({"text": text, "username": "veille"}, ensure_ascii=False).encode()
+    return chat_payload(kind, render(digest, "slack" if kind == "slack" else "md", lang))
+
+
+def chat_payload(kind: str, text: str) -> bytes:
+    """A chat message's body: Slack's mrkdwn, or Markdown for Mattermost's webhook."""
+    body = (
+        {"text": text, "mrkdwn": True} if kind == "slack" else {"text": text, "username": "veille"}
+    )
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 def _email(digest: Digest, recipients: str, lang: str, smtp: SmtpSettings) -> EmailMessage:
@@ -287,21 +291,54 @@ def deliver(
     are remembered when at least one target got it."""
     assert digest.watch.id is not None, "a stored watch"
     smtp = smtp or SmtpSettings()
+    outcomes = deliver_once(
+        store,
+        digest.watch.id,
+        digest.key,
+        targets,
+        lambda target: payload(digest, target, lang, smtp),
+        smtp,
+        delivery,
+        sleep,
+    )
+    if any(o.status == "sent" for o in outcomes):
+        store.mark_carried(
+            digest.watch.id,
+            digest.key,
+            [(e.story_id, len(e.sources), e.articles) for e in digest.entries],
+        )
+    return outcomes
+
+
+def deliver_once(
+    store: Store,
+    watch_id: int,
+    key: str,
+    targets: list[str],
+    render: Callable[[str], bytes],
+    smtp: SmtpSettings | None = None,
+    delivery: DeliverySettings | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Outcome]:
+    """Send what `render` makes for each target, once per (watch, key, target): recorded as
+    pending with its payload before it is sent, marked sent or failed after; a target
+    already sent is skipped, a pending one sends its stored payload."""
+    smtp = smtp or SmtpSettings()
     delivery = delivery or DeliverySettings()
     retries, backoff = max(1, delivery.retries), delivery.backoff
     outcomes = []
     for target in targets:
-        record = store.delivery(digest.watch.id, digest.key, target)
+        record = store.delivery(watch_id, key, target)
         if record is not None and record.status == "sent":
             outcomes.append(Outcome(target, "skipped", record.attempts))
             continue
         if record is None:
             try:
-                body = payload(digest, target, lang, smtp)
+                body = render(target)
             except DeliveryError as error:
                 outcomes.append(Outcome(target, "failed", 0, str(error)))
                 continue
-            record = store.begin_delivery(digest.watch.id, digest.key, target, body)
+            record = store.begin_delivery(watch_id, key, target, body)
         attempts, error = record.attempts, None
         for attempt in range(retries):
             attempts += 1
@@ -315,10 +352,4 @@ def deliver(
                     sleep(backoff * 2**attempt)
         store.finish_delivery(record.id, "failed" if error else "sent", attempts, error)
         outcomes.append(Outcome(target, "failed" if error else "sent", attempts, error))
-    if any(o.status == "sent" for o in outcomes):
-        store.mark_carried(
-            digest.watch.id,
-            digest.key,
-            [(e.story_id, len(e.sources), e.articles) for e in digest.entries],
-        )
     return outcomes

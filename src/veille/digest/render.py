@@ -17,6 +17,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
+from veille.digest import why
 from veille.digest.build import Digest, Entry
 from veille.enrich.conflicts import WeekdayNote
 from veille.enrich.conflicts import about as about_slot
@@ -100,17 +101,18 @@ def _helpers(lang: str, zone: str | None = None) -> dict[str, Any]:
         "cited": cited,
         "about": about,
         "note_text": note_text,
+        **why.helpers(lang),
         "day": lambda when: _day(when, lang),
         "moment": lambda when: f"{_day(when, lang)} {when:%H:%M} UTC",
         "published": lambda source: short_moment(
             source.published, source.published_time_known, lang, zone
         ),
-        "rfc3339": _rfc3339,
+        "rfc3339": rfc3339,
         "lang": lang,
     }
 
 
-def _rfc3339(when: datetime) -> str:
+def rfc3339(when: datetime) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -133,25 +135,32 @@ def render(digest: Digest, fmt: str, lang: str = "fr") -> str:
     lang = "en" if lang.startswith("en") else "fr"
     if fmt == "json":
         return json.dumps(to_json(digest, lang), ensure_ascii=False, indent=2) + "\n"
+    values: dict[str, Any] = {"digest": digest, "count": len(digest.entries)}
+    if fmt == "atom":
+        values["entry_html"] = lambda e: render_template(
+            "entry.html.j2", "html", lang, digest.zone, entry=e
+        )
+        values["feed_id"] = feed_id(digest)
+    return render_template(f"digest.{_SUFFIX[fmt]}.j2", fmt, lang, digest.zone, **values)
+
+
+_SUFFIX = {"md": "md", "slack": "slack", "atom": "atom", "html": "html", "text": "txt"}
+
+
+def render_template(name: str, fmt: str, lang: str, zone: str | None = None, **values: Any) -> str:
+    """One of the digest templates (an alert's too), with the digests' helpers (times shown
+    where `zone` is) and the escaping `fmt` needs: Markdown's or Slack's own, HTML's and
+    Atom's by autoescape."""
     env = _environment()
-    helpers = _helpers(lang, digest.zone)
-    values: dict[str, Any] = {"digest": digest, "count": len(digest.entries), **helpers}
+    values = {**_helpers(lang, zone), **values}
     if fmt == "md":
         env = env.overlay()
         env.filters["md"] = _md
         values["link"] = _md_link
-        return env.get_template("digest.md.j2").render(**values)
-    if fmt == "slack":
+    elif fmt == "slack":
         env = env.overlay()
         env.filters["mrkdwn"] = _mrkdwn
         values["link"] = _slack_link
-        return env.get_template("digest.slack.j2").render(**values)
-    if fmt == "atom":
-        entry = env.get_template("entry.html.j2")
-        values["entry_html"] = lambda e: entry.render(entry=e, **helpers)
-        values["feed_id"] = feed_id(digest)
-        return env.get_template("digest.atom.j2").render(**values)
-    name = {"html": "digest.html.j2", "text": "digest.txt.j2"}[fmt]
     return env.get_template(name).render(**values)
 
 
@@ -187,7 +196,7 @@ def _ref(ref: SourceRef) -> dict[str, Any]:
 
 
 def _when(when: datetime | None) -> str | None:
-    return None if when is None else _rfc3339(when)
+    return None if when is None else rfc3339(when)
 
 
 def brief_json(
@@ -240,7 +249,7 @@ def brief_json(
     }
 
 
-def _entry_json(entry: Entry, rank: int, lang: str) -> dict[str, Any]:
+def entry_json(entry: Entry, rank: int, lang: str) -> dict[str, Any]:
     return {
         "rank": rank,
         "story_id": entry.story_id,
@@ -262,6 +271,7 @@ def _entry_json(entry: Entry, rank: int, lang: str) -> dict[str, Any]:
                 if s.published_time_known or s.published is None
                 else s.published.date().isoformat(),
                 "also": [{"site": site, "url": url} for site, url in s.also],
+                "article_id": s.article_id,
             }
             for s in entry.sources
         ],
@@ -270,6 +280,8 @@ def _entry_json(entry: Entry, rank: int, lang: str) -> dict[str, Any]:
             {"name": e.name, "kind": e.kind, "aliases": list(e.aliases), "mentions": e.mentions}
             for e in entry.entities
         ],
+        "explanation": why.explanation_json(entry.explanation),
+        "grouping": [why.grouped_json(g) for g in entry.grouping],
     }
 
 
@@ -284,7 +296,7 @@ def to_json(digest: Digest, lang: str = "fr") -> dict[str, Any]:
         },
         "key": digest.key,
         "language": lang,
-        "period": {"start": _rfc3339(digest.start), "end": _rfc3339(digest.end)},
-        "generated": _rfc3339(digest.generated),
-        "entries": [_entry_json(e, i, lang) for i, e in enumerate(digest.entries, 1)],
+        "period": {"start": rfc3339(digest.start), "end": rfc3339(digest.end)},
+        "generated": rfc3339(digest.generated),
+        "entries": [entry_json(e, i, lang) for i, e in enumerate(digest.entries, 1)],
     }

@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from veille.config import Settings
-from veille.digest import Period
+from veille.digest import Entry, Period
 from veille.enrich.entities import Entity, lookup_keys, name_key
 from veille.i18n import _
-from veille.model import Article, EntityRecord, Story, StoryBrief, StoryEntity, Watch
+from veille.model import Article, EntityRecord, Story, StoryBrief, StoryEntity
 from veille.operations import NotFound, OperationError
 from veille.operations.digests import build_digest
 from veille.operations.following import get_watch
@@ -38,6 +38,7 @@ class Moved(OperationError):
 class Ranked:
     story: Story
     score: float | None = None  # for a watch: its ranking score
+    entry: Entry | None = None  # for a watch: why it matches and ranks there
 
 
 def latest_day(store: Store, zone: str | None = None) -> date:
@@ -64,11 +65,11 @@ def stories_of(
         store,
         settings,
         # Not its stored self: a look at the day, not a digest (nothing counts as carried).
-        Watch(found.name, found.query, found.languages, found.sites),
+        replace(found, id=None),
         Period.day(day or datetime.now(UTC).date(), settings.timezone),
         limit=limit or 10_000,
     )
-    return [Ranked(s, e.score) for e in digest.entries if (s := store.story(e.story_id))]
+    return [Ranked(s, e.score, e) for e in digest.entries if (s := store.story(e.story_id))]
 
 
 @dataclass(frozen=True)

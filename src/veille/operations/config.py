@@ -41,6 +41,10 @@ def sync_config(store: Store, settings: Settings) -> list[Failure]:
             entry.get("sites"),
             entry.get("schedule"),
             entry.get("targets"),
+            entry.get("alerts"),
+            entry.get("quiet_hours"),
+            entry.get("max_alerts"),
+            entry.get("relevance_floor"),
         )
         try:
             save_watch(store, settings, watch)

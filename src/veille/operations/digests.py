@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from veille import clock
 from veille.config import Settings
 from veille.digest import Digest, Period, build
 from veille.digest.deliver import Outcome, deliver
@@ -84,7 +85,7 @@ def send_digest(
 
 def send_due(store: Store, settings: Settings, now: datetime | None = None) -> list[Outcome]:
     """Send each scheduled watch's digest whose slot has come and is not sent yet."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or clock.now()
     outcomes: list[Outcome] = []
     for watch in store.watches():
         if not watch.schedule or not watch.targets or watch.id is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -166,10 +166,15 @@ def make_watch(
     sites: str | Iterable[str] | None = None,
     schedule: str | None = None,
     targets: str | Iterable[str] | None = None,
+    alerts: str | Iterable[str] | None = None,
+    quiet_hours: str | None = None,
+    max_alerts: int | str | None = None,
+    relevance_floor: float | str | None = None,
 ) -> Watch:
     """The one way a watch is made from what someone typed: names and queries trimmed,
     languages as lower-case primary tags ("FR", "fr-FR" -> "fr"), sites as lower-case
-    hosts without "www.", one target per line (or item), empties dropped."""
+    hosts without "www.", one target per line (or item), alerts as lower-case words, empties
+    dropped. A number that cannot be read stays as typed, for `save_watch` to refuse."""
     langs = [re.split(r"[-_]", x)[0].lower() for x in _items(languages)]
     hosts = [x.lower().removeprefix("www.") for x in _items(sites)]
     return Watch(
@@ -179,7 +184,22 @@ def make_watch(
         sites=tuple(dict.fromkeys(hosts)),
         schedule=(schedule or "").strip() or None,
         targets=tuple(dict.fromkeys(_items(targets, "\n"))),
+        alerts=tuple(dict.fromkeys(x.lower() for x in _items(alerts))),
+        quiet_hours=(quiet_hours or "").strip() or None,
+        max_alerts=_number(max_alerts, int),  # type: ignore[arg-type]
+        relevance_floor=_number(relevance_floor, float),  # type: ignore[arg-type]
     )
+
+
+def _number(value: object, kind: type) -> object:
+    """A number typed as text, read as `kind`; left as typed when it cannot be (refused
+    with the reason by `watch_problems`); None when empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        return value
 
 
 def list_watches(store: Store) -> list[Watch]:
@@ -200,7 +220,16 @@ def save_watch(
     when there is one, and nothing changes); Invalid with every fault found (the query,
     the schedule, a target veille does not know or may not reach)."""
     watch = make_watch(
-        watch.name, watch.query, watch.languages, watch.sites, watch.schedule, watch.targets
+        watch.name,
+        watch.query,
+        watch.languages,
+        watch.sites,
+        watch.schedule,
+        watch.targets,
+        watch.alerts,
+        watch.quiet_hours,
+        watch.max_alerts,
+        watch.relevance_floor,
     )
     problems = watch_problems(watch, settings.delivery)
     if problems:
@@ -251,7 +280,7 @@ def try_watch(
         "test",
     )
     # A test is not a digest: the watch goes without its id, so nothing counts as carried.
-    bare = Watch(watch.name, watch.query, watch.languages, watch.sites)
+    bare = replace(watch, id=None)
     return build(store, bare, period, weights_from_config(settings.ranking), limit=limit)
 
 

@@ -4,7 +4,7 @@ One module per table family, as plain methods over SQLAlchemy Core: `sources`, `
 `articles`, `stories` (and the grouping stage's writes), `grouping` (its queue, state and
 checkpoints), `understanding` (mentions, entities, briefs), `watches` (and deliveries),
 `templates` (each site's page template), `users`, `sessions` (and API tokens), `reading`
-(seen and starred), `log`. `base` holds transactions and the one-writer lock.
+(seen and starred), `alerts`, `log`. `base` holds transactions and the one-writer lock.
 
     with Store(url) as store:
         with store.transaction():   # every call inside commits together, or not at all
@@ -13,6 +13,7 @@ checkpoints), `understanding` (mentions, entities, briefs), `watches` (and deliv
 
 from __future__ import annotations
 
+from veille.store.alerts import AlertRecord, AlertStore
 from veille.store.articles import ArticleStore, Outcome
 from veille.store.base import StoreBase
 from veille.store.grouping import GroupingStore
@@ -27,7 +28,7 @@ from veille.store.understanding import UnderstandingStore
 from veille.store.users import UserStore
 from veille.store.watches import WatchStore
 
-__all__ = ["Grouping", "LogEntry", "Outcome", "Store", "StoryView"]
+__all__ = ["AlertRecord", "Grouping", "LogEntry", "Outcome", "Store", "StoryView"]
 
 
 class Store(
@@ -41,6 +42,7 @@ class Store(
     UserStore,
     SessionStore,
     ReadingStore,
+    AlertStore,
     LogStore,
     TemplateStore,
     StoreBase,

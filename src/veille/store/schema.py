@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
@@ -20,12 +20,14 @@ from sqlalchemy import (
     false,
 )
 
+from veille import clock
+
 metadata = MetaData()
 
 
 def utc_now() -> datetime:
-    """Times are stored naive, in UTC."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Times are stored naive, in UTC (`veille.clock`)."""
+    return clock.now()
 
 
 sources = Table(
@@ -300,6 +302,11 @@ watches = Table(
     Column("targets", Text, nullable=False),  # JSON list of delivery targets
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Column("alerts", Text, nullable=False, server_default="[]"),  # JSON: instant, breaking
+    Column("quiet_hours", String(20)),  # "22:00-07:00", local time
+    Column("max_alerts", Integer),  # per hour (None: the config's)
+    Column("relevance_floor", Float),  # None: the config's
+    Column("alerts_since", DateTime),  # when alerts were switched on
 )
 
 # Each story a digest carried, with its size then: shown again only when it grew.
@@ -330,6 +337,26 @@ deliveries = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("watch_id", "digest_key", "target", name="uq_delivery"),
+)
+
+# One row per watch, story and threshold crossed (instant: a new story matched; breaking:
+# its sources surged), written before anything is sent: due, then sent, or expired when
+# quiet hours or the rate cap held it too long. Each target's sending is a `deliveries`
+# row keyed "alert:KIND:STORY".
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("watch_id", Integer, nullable=False, index=True),
+    Column("story_id", Integer, nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # instant, breaking
+    Column("crossed_at", DateTime, nullable=False),  # when the story crossed the threshold
+    Column("details", Text, nullable=False),  # JSON: the counts that made it cross
+    Column("status", String(16), nullable=False),  # due, sent, expired
+    Column("document", Text),  # JSON of the alert as sent
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    UniqueConstraint("watch_id", "story_id", "kind", name="uq_alert"),
 )
 
 # People who may use the web UI and API when it listens beyond loopback.

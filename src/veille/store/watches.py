@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from veille.model import Watch
 from veille.store.base import StoreBase
-from veille.store.schema import deliveries, digest_entries, utc_now, watches
+from veille.store.schema import alerts, deliveries, digest_entries, utc_now, watches
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,25 @@ class WatchStore(StoreBase):
             "schedule": watch.schedule,
             "targets": json.dumps(list(watch.targets)),
             "updated_at": now,
+            "alerts": json.dumps(list(watch.alerts)),
+            "quiet_hours": watch.quiet_hours,
+            "max_alerts": watch.max_alerts,
+            "relevance_floor": watch.relevance_floor,
         }
         with self._write() as conn:
-            found = conn.execute(select(watches.c.id).where(watches.c.name == watch.name)).scalar()
+            row = conn.execute(
+                select(watches.c.id, watches.c.alerts, watches.c.alerts_since).where(
+                    watches.c.name == watch.name
+                )
+            ).first()
+            found = row.id if row else None
+            # Alerts are for what happens after they were asked for: a watch switching them
+            # on does not alert on the stories it already knew.
+            had = bool(json.loads(row.alerts)) if row else False
+            if watch.alerts and not had:
+                values["alerts_since"] = now
+            elif not watch.alerts:
+                values["alerts_since"] = None
             if found is None:
                 conn.execute(watches.insert().values(name=watch.name, created_at=now, **values))
             else:
@@ -86,6 +102,7 @@ class WatchStore(StoreBase):
             conn.execute(watches.delete().where(watches.c.id == watch.id))
             conn.execute(digest_entries.delete().where(digest_entries.c.watch_id == watch.id))
             conn.execute(deliveries.delete().where(deliveries.c.watch_id == watch.id))
+            conn.execute(alerts.delete().where(alerts.c.watch_id == watch.id))
         return watch
 
     # -- what digests carried --------------------------------------------------------------
@@ -203,6 +220,11 @@ def _to_watch(row: Any) -> Watch:
         schedule=row["schedule"],
         targets=tuple(json.loads(row["targets"])),
         id=row["id"],
+        alerts=tuple(json.loads(row["alerts"] or "[]")),
+        quiet_hours=row["quiet_hours"],
+        max_alerts=row["max_alerts"],
+        relevance_floor=row["relevance_floor"],
+        alerts_since=row["alerts_since"],
     )
 
 

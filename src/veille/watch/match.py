@@ -140,7 +140,16 @@ _WORD = re.compile(r"[^\W_][\w'’-]*")
 def highlights(text: str, node: Node, language: str = "fr") -> list[tuple[int, int]]:
     """Spans of `text` whose words the query's words find (not those under NOT, nor
     site:, lang:, entity:), by the rules of `term_hits`."""
-    wanted = {s for t in terms_of(node) if t.field in (None, "title", "text") for s in t.stems}
+    return word_spans(text, {s for t in terms_of(node) for s in word_stems(t)}, language)
+
+
+def word_stems(term: Term) -> tuple[str, ...]:
+    """The stems a term finds in running text (none for site:, lang:, entity:)."""
+    return term.stems if term.field in (None, "title", "text") else ()
+
+
+def word_spans(text: str, wanted: set[str], language: str = "fr") -> list[tuple[int, int]]:
+    """Spans of `text` whose words belong to the stem family of one of `wanted`."""
     spans = []
     for match in _WORD.finditer(text):
         term = _last_term(match.group(), language)

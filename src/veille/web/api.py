@@ -1,8 +1,9 @@
 """The JSON API, `/api/v1`: everything the pages and the command line do, for scripts.
 
-Stories (ranked for a watch), a story whole and its timeline, reading state, search,
-entities, sources (and OPML), watches (with their targets and schedules, a preview,
-digests by day, deliveries, send now), recorded errors, API tokens. Every handler calls
+Stories (ranked for a watch, each with why), a story whole (explained for a watch) and its
+timeline, reading state, search, entities, sources (and OPML), watches (with their
+targets, schedules and alerts, a preview, digests by day, alerts and their feed,
+deliveries, send now), recorded errors, API tokens. Every handler calls
 `veille.operations`, as the pages and the command line do.
 
 Lists are paged by an opaque cursor where they grow with the archive, and carry an ETag
@@ -24,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from veille.config import Settings
-from veille.digest import Period
+from veille.digest import Period, why
 from veille.digest.render import brief_json, to_json
 from veille.model import EntityRecord, Source, Story, Watch
 from veille.operations import (
@@ -33,6 +34,7 @@ from veille.operations import (
     OperationError,
     SignInNeeded,
     accounts,
+    alerts,
     archive,
     following,
     reading,
@@ -40,12 +42,12 @@ from veille.operations import (
 from veille.operations import digests as digest_ops
 from veille.operations.archive import Moved
 from veille.search import CURSOR_PATTERN, Filters, SearchUnavailable, page_cursor, page_offset
-from veille.store import Store
+from veille.store import AlertRecord, Store
 from veille.store.reading import ReadState
 from veille.urls import web_link
 from veille.watch import QueryError
 from veille.web.auth import credential, reader
-from veille.when import rfc3339
+from veille.when import local, rfc3339
 
 DESCRIPTION = """Everything veille's pages and command line do, for scripts.
 
@@ -54,12 +56,12 @@ Beyond loopback every call needs a user: a session cookie from `/login`, or an A
 token may only read; changing sources, watches or reading state needs `write`.
 """
 TAGS = [
-    {"name": "stories", "description": "Stories of a day, a story whole, its timeline"},
+    {"name": "stories", "description": "Stories of a day, a story whole, its timeline, why"},
     {"name": "reading", "description": "What the reader has seen and starred"},
     {"name": "search", "description": "Full-text search in the watch language"},
     {"name": "entities", "description": "People, organisations and places"},
     {"name": "sources", "description": "Feeds and sitemaps followed, OPML in and out"},
-    {"name": "watches", "description": "Watches, their digests and deliveries"},
+    {"name": "watches", "description": "Watches, their digests, alerts and deliveries"},
     {"name": "errors", "description": "Recorded failures"},
     {"name": "account", "description": "Who is asking, and their API tokens"},
 ]
@@ -137,6 +139,55 @@ ReaderDep = Annotated[str, Depends(reader)]
 # -- shapes ---------------------------------------------------------------------------------
 
 
+class WordCount(BaseModel):
+    word: str = Field(description="As the articles write it")
+    count: int
+
+
+class TermFound(BaseModel):
+    term: str = Field(description="As written in the query")
+    field: Literal["title", "text", "site", "lang", "entity"] | None
+    words: list[WordCount] = Field(
+        description="The words found for it, most frequent first (site:, lang:, entity: "
+        "what was matched)"
+    )
+    headlines: int = Field(description="Articles whose headline has it")
+    texts: int = Field(description="Articles whose text has it")
+
+
+class ExcerptOut(BaseModel):
+    article_id: int
+    site: str
+    text: str
+    spans: list[list[int]] = Field(description="[start, end) of each word found")
+
+
+class Signal(BaseModel):
+    signal: Literal["relevance", "sources", "recency", "growth"]
+    value: float = Field(
+        description="As measured: BM25; independent sources; hours since the last article "
+        "(-1: unknown); sources added since last sent"
+    )
+    scaled: float = Field(description="In [0, 1]")
+    weight: float
+    contribution: float = Field(description="weight x scaled: the contributions add up")
+
+
+class Explanation(BaseModel):
+    """Why a story matches a watch and ranks where it does."""
+
+    score: float
+    relevance: float = Field(description="BM25 over the best the query could give, 0 to 1")
+    floor: float = Field(description="The watch's relevance floor")
+    weak: bool = Field(description="Relevance under the floor: shown last, never alerted")
+    articles: int = Field(description="The articles searched")
+    terms: list[TermFound]
+    missing: list[str] = Field(description="The query's terms not found")
+    title_spans: list[list[int]] = Field(description="Words found in the story's title")
+    excerpts: list[ExcerptOut]
+    rank: list[Signal]
+
+
 class StoryOut(BaseModel):
     id: int
     title: str
@@ -148,6 +199,7 @@ class StoryOut(BaseModel):
     matched: int | None = None  # for a search: its articles the query finds
     seen: bool = False  # by the reader asking
     starred: bool = False
+    explanation: Explanation | None = None  # for a watch: why it is there
 
 
 class Page(BaseModel):
@@ -228,6 +280,20 @@ class Related(BaseModel):
     score: float
 
 
+class Grouped(BaseModel):
+    """Why an article is in its story."""
+
+    article_id: int
+    site: str
+    copy_of: int | None = Field(description="The original article it reprints")
+    copy_site: str | None
+    copy_similarity: float | None
+    shared_names: list[str] = Field(description="Named by other articles of the story too")
+    shared_facts: list[str] = Field(description="Key facts it states with another source")
+    facts: int
+    similarity: float | None = Field(description="Cosine with the rest of the story")
+
+
 class StoryDetail(StoryOut):
     summary: list[SummarySentence]
     facts: list[Fact]
@@ -237,6 +303,7 @@ class StoryDetail(StoryOut):
     articles: list[ArticleOut]  # type: ignore[assignment]
     related: list[Related]
     understood: bool
+    grouping: list[Grouped]
 
 
 class Reprint(BaseModel):
@@ -258,9 +325,39 @@ class TimelineEntry(BaseModel):
     copies: list[Reprint]
 
 
+class TimelineBin(BaseModel):
+    start: datetime = Field(
+        description="With the local offset: steps are hours and days where `[digest] timezone` is"
+    )
+    articles: int
+    sources: int = Field(description="Independent sources first seen in the story then")
+
+
+class CrossingOut(BaseModel):
+    kind: Literal["new", "breaking"]
+    at: datetime
+    details: dict[str, float | int | str]
+
+
+class AlertOut(BaseModel):
+    story_id: int
+    kind: Literal["instant", "breaking"]
+    crossed_at: datetime
+    status: Literal["due", "sent", "expired"]
+    sent_at: datetime | None
+    details: dict[str, float | int | str]
+    title: str | None = Field(description="The story's title when the alert was sent")
+
+
 class Timeline(BaseModel):
     story_id: int
     items: list[TimelineEntry]
+    step_minutes: int = Field(description="60, or a day for a story over three days")
+    bins: list[TimelineBin]
+    crossings: list[CrossingOut] = Field(
+        description="When the story appeared and when its sources surged (alert thresholds)"
+    )
+    alerts: list[AlertOut] = Field(description="With `watch`: its alerts on this story")
 
 
 class ReadStateOut(BaseModel):
@@ -392,6 +489,19 @@ class WatchFields(BaseModel):
         default_factory=list,
         description="file:FOLDER, mailto:ADDRESS, webhook:URL, slack:URL, mattermost:URL",
     )
+    alerts: list[Literal["instant", "breaking"]] = Field(
+        default_factory=list,
+        description="instant: a new story matches; breaking: a matching story's sources surge",
+    )
+    quiet_hours: str | None = Field(
+        None, max_length=20, description="Local time, e.g. 22:00-07:00: alerts wait"
+    )
+    max_alerts: int | None = Field(
+        None, ge=0, le=10_000, description="Alerts per hour at most (0: no cap; null: config)"
+    )
+    relevance_floor: float | None = Field(
+        None, ge=0, le=1, description="Weaker matches are weak (null: the config's)"
+    )
 
 
 class WatchIn(WatchFields):
@@ -445,6 +555,11 @@ class PreviewEntry(BaseModel):
     score: float
     sources: int
     matched: list[str]
+    explanation: Explanation
+
+
+class AlertList(BaseModel):
+    items: list[AlertOut]
 
 
 class Preview(BaseModel):
@@ -525,6 +640,7 @@ def _story_out(
     state: ReadState | None = None,
     score: float | None = None,
     matched: int | None = None,
+    explanation: dict | None = None,
 ) -> StoryOut:
     return StoryOut(
         id=story.id,
@@ -537,12 +653,22 @@ def _story_out(
         matched=matched,
         seen=state.seen if state else False,
         starred=state.starred if state else False,
+        explanation=explanation,
     )
 
 
-def _stories_out(store: Store, who: str, found: list[tuple[Story, float | None, int | None]]):
+def _stories_out(
+    store: Store,
+    who: str,
+    found: list[tuple[Story, float | None, int | None]],
+    explained: dict[int, dict] | None = None,
+):
     states = reading.read_states(store, who, [s.id for s, _, _ in found])
-    return [_story_out(s, states.get(s.id), score, matched) for s, score, matched in found]
+    explained = explained or {}
+    return [
+        _story_out(s, states.get(s.id), score, matched, explained.get(s.id))
+        for s, score, matched in found
+    ]
 
 
 def _paged(items: list[Any], cursor: str | None, limit: int, total: bool = True) -> dict:
@@ -578,7 +704,8 @@ def stories(
     """Stories of a day (all of them without `date`), latest first; with `watch`, those
     matching it that day (today without `date`), ranked for it."""
     found = archive.stories_of(store, settings, day, watch)
-    items = _stories_out(store, who, [(r.story, r.score, None) for r in found])
+    explained = {r.story.id: why.explanation_json(r.entry.explanation) for r in found if r.entry}
+    items = _stories_out(store, who, [(r.story, r.score, None) for r in found], explained)
     return _tagged(request, _paged(items, cursor, limit))
 
 
@@ -591,12 +718,15 @@ def stories(
 def story(
     story_id: Id,
     store: StoreDep,
-    who: ReaderDep,
     settings: SettingsDep,
+    who: ReaderDep,
     lang: Literal["fr", "en"] = "fr",
+    watch: Annotated[str | None, Query(description="Explain the story for this watch")] = None,
 ) -> Any:
     """A story whole: its summary, key facts, disagreements, entities, articles with their
-    copies, related stories. A story merged into another redirects to it."""
+    copies, why each article is in it, related stories; with `watch`, why it matches that
+    watch and ranks where it does over the days it spans (`explanation`, null when the
+    watch does not match it). A story merged into another redirects to it."""
     view = archive.story_view(store, story_id)
     brief = view.brief
     understood = (
@@ -605,7 +735,11 @@ def story(
         else {}
     )
     state = reading.read_states(store, who, [view.story.id])[view.story.id]
-    summary = _story_out(view.story, state).model_dump(exclude={"articles"})
+    entry = alerts.explain_story(store, settings, view.story.id, watch) if watch else None
+    explanation = why.explanation_json(entry.explanation) if entry else None
+    summary = _story_out(view.story, state, explanation=explanation).model_dump(
+        exclude={"articles"}
+    )
     return StoryDetail(
         **summary,
         summary=understood.get("summary", []),
@@ -639,6 +773,12 @@ def story(
             for other, score in view.related
         ],
         understood=brief is not None,
+        grouping=[
+            why.grouped_json(g)
+            for g in (
+                entry.grouping if entry else alerts.story_grouping(store, settings, view.story.id)
+            )
+        ],
     )
 
 
@@ -648,12 +788,34 @@ def story(
     responses=NOT_FOUND | {301: {"description": "Merged into the story at Location"}},
     tags=["stories"],
 )
-def story_timeline(story_id: Id, store: StoreDep, settings: SettingsDep) -> Any:
+def story_timeline(
+    story_id: Id,
+    store: StoreDep,
+    settings: SettingsDep,
+    watch: Annotated[str | None, Query(description="Against this watch's usual pace")] = None,
+) -> Any:
     """The story's original articles in order of publication, each with the copies that
-    reprinted it."""
+    reprinted it; articles and new independent sources per hour (per day past three
+    days); the moments it crossed alert thresholds (and with `watch`, that watch's alerts
+    on it)."""
     view = archive.story_view(store, story_id)
+    counted = alerts.story_timeline(store, settings, view.story.id, watch)
     return Timeline(
         story_id=view.story.id,
+        step_minutes=int(counted.step.total_seconds() // 60),
+        bins=[
+            TimelineBin(
+                start=local(b.start, True, settings.timezone),
+                articles=b.articles,
+                sources=b.sources,
+            )
+            for b in counted.bins
+        ],
+        crossings=[
+            CrossingOut(kind=c.kind, at=_aware(c.at), details=c.details)  # type: ignore[arg-type]
+            for c in counted.crossings
+        ],
+        alerts=[_alert(a) for a in counted.alerts],
         items=[
             TimelineEntry(
                 article_id=e.article_id,
@@ -971,6 +1133,37 @@ def _watch(watch: Watch) -> WatchOut:
         sites=list(watch.sites),
         schedule=watch.schedule,
         targets=list(watch.targets),
+        alerts=list(watch.alerts),  # type: ignore[arg-type]
+        quiet_hours=watch.quiet_hours,
+        max_alerts=watch.max_alerts,
+        relevance_floor=watch.relevance_floor,
+    )
+
+
+def _made(name: str, fields: WatchFields) -> Watch:
+    return following.make_watch(
+        name,
+        fields.query,
+        fields.languages,
+        fields.sites,
+        fields.schedule,
+        fields.targets,
+        fields.alerts,
+        fields.quiet_hours,
+        fields.max_alerts,
+        fields.relevance_floor,
+    )
+
+
+def _alert(record: AlertRecord) -> AlertOut:
+    return AlertOut(
+        story_id=record.story_id,
+        kind=record.kind,  # type: ignore[arg-type]
+        crossed_at=_aware(record.crossed_at),
+        status=record.status,  # type: ignore[arg-type]
+        sent_at=_aware(record.sent_at),
+        details=record.details,
+        title=(record.document or {}).get("entry", {}).get("title"),
     )
 
 
@@ -1001,6 +1194,7 @@ def preview(
                 score=e.score,
                 sources=len(e.sources),
                 matched=list(e.matched),
+                explanation=why.explanation_json(e.explanation),
             )
             for e in digest.entries
         ],
@@ -1016,9 +1210,7 @@ WATCH_REFUSED = REFUSED | {409: {"model": Problem, "description": "A watch of th
 def watch_add(added: WatchIn, store: StoreDep, settings: SettingsDep) -> Any:
     """A new watch; its query, schedule and targets are checked (a target the delivery
     guard refuses, such as a webhook on a private address, is refused here)."""
-    watch = following.make_watch(
-        added.name, added.query, added.languages, added.sites, added.schedule, added.targets
-    )
+    watch = _made(added.name, added)
     try:
         saved, _ = following.save_watch(store, settings, watch, replace=False)
     except Conflict:
@@ -1040,18 +1232,7 @@ def watch(watch_id: Id, store: StoreDep) -> Any:
 def watch_replace(watch_id: Id, fields: WatchFields, store: StoreDep, settings: SettingsDep) -> Any:
     """Replace the watch's query, filters, schedule and targets (its name stays)."""
     found = following.get_watch(store, watch_id)
-    saved, _ = following.save_watch(
-        store,
-        settings,
-        following.make_watch(
-            found.name,
-            fields.query,
-            fields.languages,
-            fields.sites,
-            fields.schedule,
-            fields.targets,
-        ),
-    )
+    saved, _ = following.save_watch(store, settings, _made(found.name, fields))
     return _watch(saved)
 
 
@@ -1085,6 +1266,41 @@ def watch_deliveries(
             for d in sent
         ]
     )
+
+
+@router.get(
+    "/watches/{watch_id}/alerts",
+    response_model=AlertList,
+    responses=NOT_FOUND,
+    tags=["watches"],
+)
+def watch_alerts(
+    watch_id: Id, store: StoreDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> Any:
+    """The watch's alerts, the latest crossed first: which story, which threshold, the
+    counts that made it cross, and whether it was sent (or held past its time)."""
+    found = alerts.watch_alerts(store, following.get_watch(store, watch_id), limit)
+    return AlertList(items=[_alert(a) for a in found])
+
+
+ALERTS_FEED = {
+    200: {
+        "content": {"application/atom+xml": {"schema": {"type": "string"}}},
+        "description": "The watch's alerts as sent, as an Atom feed",
+    }
+}
+
+
+@router.get(
+    "/watches/{watch_id}/alerts/feed",
+    response_class=Response,
+    responses=ALERTS_FEED | NOT_FOUND,
+    tags=["watches"],
+)
+def watch_alerts_feed(watch_id: Id, store: StoreDep, lang: Literal["fr", "en"] = "fr") -> Response:
+    """The watch's alerts as sent, latest first, as an Atom feed (for a feed reader)."""
+    text = alerts.alerts_feed(store, following.get_watch(store, watch_id), lang)
+    return Response(text, media_type="application/atom+xml; charset=utf-8")
 
 
 DigestFormat = Literal["json", "md", "html", "text", "atom", "slack"]

@@ -1,5 +1,6 @@
 """Pages that change things: watches (with a live preview of what they match, past
-digests, send now), sources (health, add, remove, OPML in and out), and signing in and out.
+digests and alerts, send now), sources (health, add, remove, OPML in and out), and
+signing in and out.
 
 Every form carries a CSRF token (see `veille.web.csrf`); a POST without it is refused
 with 403. The work itself (the store, a delivery, reading a source) runs in a worker
@@ -17,11 +18,13 @@ from starlette.concurrency import run_in_threadpool
 
 from veille.digest import Period
 from veille.i18n import _
-from veille.operations import NotFound, OperationError, accounts, digests, following
+from veille.operations import NotFound, OperationError, accounts, alerts, digests, following
+from veille.watch import ALERT_KINDS
 from veille.web.api import Id
 from veille.web.auth import SESSION_COOKIE, LoginLimiter
 from veille.web.csrf import check, csrf_token, form, with_csrf
 from veille.web.pages import language, render
+from veille.when import shown
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,6 +42,7 @@ def watches_page(request: Request) -> Response:
     store = request.app.state.store
     watches = following.list_watches(store)
     sent = {w.name: following.deliveries(store, w, limit=5) for w in watches}
+    alerted = {w.name: alerts.watch_alerts(store, w, limit=5) for w in watches}
     edit = store.watch(request.query_params["edit"]) if request.query_params.get("edit") else None
     return with_csrf(
         request,
@@ -48,6 +52,8 @@ def watches_page(request: Request) -> Response:
             "/watches",
             watches=watches,
             sent=sent,
+            alerted=alerted,
+            when=lambda at: shown(at, True, request.app.state.settings.timezone),
             edit=edit,
             csrf=csrf_token(request),
             message=request.query_params.get("message"),
@@ -88,6 +94,10 @@ async def watch_save(request: Request) -> Response:
         data.get("sites", ""),
         data.get("schedule", ""),
         data.get("targets", ""),
+        [kind for kind in ALERT_KINDS if data.get(f"alert_{kind}")],
+        data.get("quiet_hours", ""),
+        data.get("max_alerts", ""),
+        data.get("relevance_floor", ""),
     )
     try:
         await run_in_threadpool(

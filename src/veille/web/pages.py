@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 
 from veille.config import Settings
@@ -33,6 +32,7 @@ from veille.watch import QueryError
 from veille.web.api import MAX_ID, Id
 from veille.web.auth import reader
 from veille.web.csrf import csrf_token, form, with_csrf
+from veille.web.why import entry_why, marked, story_why
 from veille.when import local_day, shown
 
 router = APIRouter(include_in_schema=False)
@@ -66,17 +66,6 @@ def _span(first: datetime | None, last: datetime | None, lang: str) -> str:
 
 def _sites(refs: tuple[SourceRef, ...]) -> str:
     return ", ".join(dict.fromkeys(r.site or domain(r.url) or r.url for r in refs))
-
-
-def _marked(text: str, spans: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> Markup:
-    """The text escaped, the found words in <mark>."""
-    out, at = [], 0
-    for start, end in spans:
-        out.append(escape(text[at:start]))
-        out.append(Markup("<mark>") + escape(text[start:end]) + Markup("</mark>"))
-        at = end
-    out.append(escape(text[at:]))
-    return Markup("").join(out)
 
 
 def render(request: Request, name: str, page: str, **values: Any) -> Response:
@@ -138,7 +127,11 @@ def today(request: Request) -> Response:
             lang,
             _zone(request),
         )
-        | {"new": r.story.id in visit.new, "state": states[r.story.id]}
+        | {
+            "new": r.story.id in visit.new,
+            "state": states[r.story.id],
+            "why": entry_why(r.entry, lang) if r.entry else None,
+        }
         for r in ranked
     ]
     return with_csrf(
@@ -207,13 +200,20 @@ def story_page(request: Request, story_id: Id) -> Response:
         raise HTTPException(404) from None
     # Opening a story is reading it.
     state = reading.mark(store, _reader(request), [story_id], seen=True)[story_id]
+    explained = story_why(
+        store, _settings(request), view.story.id, request.query_params.get("watch"), lang
+    )
     timeline = [
         {
             "when": shown(entry.published, entry.published_time_known, _zone(request)),
             "site": entry.site,
             "title": entry.title,
             "url": entry.url,
-            "copies": [{"site": c.site, "url": c.url} for c in entry.copies],
+            "copies": [
+                {"site": c.site, "url": c.url, "why": explained["grouped"].get(c.article_id, "")}
+                for c in entry.copies
+            ],
+            "why": explained["grouped"].get(entry.article_id, ""),
         }
         for entry in view.timeline
     ]
@@ -241,6 +241,8 @@ def story_page(request: Request, story_id: Id) -> Response:
             span=_span(story.first_seen, story.last_seen, lang),
             timeline=timeline,
             related=view.related,
+            explained=explained,
+            watches=store.watches(),
             cited=cited,
             sites=_sites,
             about=about,
@@ -309,7 +311,7 @@ def search_page(request: Request) -> Response:
             when=lambda h: shown(h.published, h.published_time_known, _zone(request)),
             error=error,
             next_url=next_url,
-            marked=_marked,
+            marked=marked,
             csrf=csrf_token(request),
         ),
     )
