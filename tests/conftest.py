@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 from veille.config import Settings
 from veille.enrich.entities import EntityModelMissing, load
@@ -65,9 +67,22 @@ def postgres_database() -> Iterator[str]:
     try:
         yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop(admin, name)
         admin.dispose()
+
+
+def _drop(admin: Engine, name: str) -> None:
+    """Drop a test database. An autovacuum worker may be on it (a superuser's process the
+    test role may not end): it is done within seconds, so the drop is tried again."""
+    for attempt in range(30):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError:
+            if attempt == 29:
+                raise
+            time.sleep(1)
 
 
 def seed_day_store(folder: Path, url: str | None = None) -> tuple[Store, str, IngestReport]:
