@@ -24,7 +24,7 @@ from tests.conftest import POSTGRES, REPO, postgres_database, require_french_mod
 from tests.helpers import article_html, warc_records, write
 from veille.config import Settings
 from veille.pipeline import ingest
-from veille.reprocess import environment_ready, reprocess
+from veille.reprocess import environment_ready, job, reprocess
 from veille.reprocess.work import plan, read_split
 from veille.sources.local import read_path
 from veille.sources.warc import read_warc, splittable
@@ -120,6 +120,26 @@ def spark_case(tmp_path_factory):
         report = ingest([archive], store, settings)
     assert report.new > 120 and report.failed
     return archive, written, settings, bench.snapshot(reference)
+
+
+def test_the_stages_work_after_storing_runs_on_the_executors_in_order():
+    """What the stages after storing fork out on one machine (sentence vectors, stories'
+    understanding) is a Spark job in `veille reprocess`: same results, same order, computed
+    in the executors' processes."""
+    missing = environment_ready()
+    if missing:
+        pytest.skip(missing)
+    context = job._context("local[2]", {})
+    watcher = job._Watcher(context, job.ReprocessReport(), None, None)
+    try:
+        for count in (1, 3, 37):
+            items = list(range(count))
+            found = job._on_cluster(context, watcher, lambda n: (n * n, os.getpid()), items)
+            assert [square for square, _pid in found] == [n * n for n in items]
+            assert os.getpid() not in {pid for _square, pid in found}
+    finally:
+        watcher.close()
+        context.stop()
 
 
 def _same(reference: dict, database: Path | str) -> dict:

@@ -8,6 +8,10 @@ compute, and the main process writes what came back while they go on.
 
 `VEILLE_WORKERS` sets the number of workers (default: the cores this process may use; 1
 runs everything in this process, as do batches too small to be worth a fork).
+
+A job that has a cluster (`veille reprocess` on Spark) hands the same work to the cluster
+instead, through `spread_over`: the stages call `Workers` and `map_processes` as on one
+machine and need not know where their work runs.
 """
 
 from __future__ import annotations
@@ -15,12 +19,29 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from multiprocessing.pool import Pool
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# `mapper(function, items)`: the results in the items' order, computed elsewhere.
+Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
+_mapper: ContextVar[Mapper | None] = ContextVar("veille_mapper", default=None)
+
+
+@contextmanager
+def spread_over(mapper: Mapper) -> Iterator[None]:
+    """Within this block, the work `Workers` would fork out goes to `mapper` (a cluster's
+    executors, say) whatever its size: the forks' cores are then not the job's."""
+    token = _mapper.set(mapper)
+    try:
+        yield
+    finally:
+        _mapper.reset(token)
 
 
 def workers() -> int:
@@ -53,6 +74,9 @@ class Workers:
             self._pool = None
 
     def imap(self, function: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        mapper = _mapper.get()
+        if mapper is not None and items:
+            return iter(mapper(function, items))
         if self.count <= 1 or len(items) < self.count * self.minimum:
             return map(function, items)
         if self._pool is None:

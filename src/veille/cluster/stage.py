@@ -212,7 +212,8 @@ def _encode(clusterer: StoryClusterer, articles: list[Article]) -> dict[int, Any
 
 
 def _encode_slice(texts: list[str]) -> Any:
-    # The encoder loaded in the main process (cached), shared by the forked workers.
+    # The encoder loaded in the main process (cached), shared by the forked workers; loaded
+    # once per process on a cluster's executors.
     encoder = load_encoder()
     assert encoder is not None
     return encoder.encode(texts)

@@ -16,7 +16,10 @@ store written and the stories built as on one machine.
    one transaction (`save_extracted`); then the pipeline's
    own stages after storing run over the store's queue (`pipeline.process`): the copies
    and stories are built in their one canonical order, and the understanding reuses the
-   mentions kept, so the stories are those of `veille ingest` on the same inputs.
+   mentions kept, so the stories are those of `veille ingest` on the same inputs. The
+   work these stages would fork out on one machine (sentence vectors, each story's
+   understanding) goes to the executors (`parallel.spread_over`); the driver groups and
+   writes.
 
 Idempotent and resumable: the store is only written in step 4, by the same calls as
 `veille ingest`, so a job run again (after a crash of the driver, say) skips the batches
@@ -31,7 +34,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import groupby
@@ -47,6 +50,7 @@ from veille.extract.stage import learn_templates, save_extracted, unchanged
 from veille.extract.template import PageBlocks, SiteTemplate
 from veille.i18n import _
 from veille.model import Article, Failure, IngestReport, RawDocument, Skip, Source
+from veille.parallel import spread_over
 from veille.pipeline import BATCH_SIZE, process
 from veille.reprocess import work
 from veille.sources.local import files_under
@@ -57,6 +61,8 @@ from veille.store import Outcome, Store
 _MIN_SPLIT = 1 << 20
 _MAX_SPLIT = 128 << 20
 _SPLITS_PER_CORE = 4
+# Slices per core of the stages' work after storing (sentence vectors, understanding).
+_SLICES_PER_CORE = 2
 # Batches per partition of the final stage: a few thousand articles each.
 _BATCHES_PER_PARTITION = 20
 # A task that fails (a worker killed, a node lost) is tried again this many times.
@@ -119,7 +125,15 @@ def reprocess(
             report.store_cpu = time.process_time() - cpu
             began, cpu = time.perf_counter(), time.process_time()
             watcher.phase(_("grouping and understanding"))
-            process(store, settings, report, stop)
+            try:
+                # The sentence vectors and the stories' understanding, the costly part of
+                # the stages after storing, run on the executors: the driver only groups
+                # and writes.
+                with spread_over(partial(_on_cluster, context, watcher)):
+                    process(store, settings, report, stop)
+            except _Cancelled:
+                report.stopped = True
+                return report
             report.process_seconds = time.perf_counter() - began
             report.process_cpu = time.process_time() - cpu
     finally:
@@ -156,6 +170,12 @@ def _context(master: str, conf: dict[str, str]) -> Any:
             else {}
         ),
         "spark.task.maxFailures": str(_TASK_TRIES),
+        # The executors encode sentences with the driver's encoder, or the stories differ.
+        **(
+            {"spark.executorEnv.VEILLE_ENCODER": os.environ["VEILLE_ENCODER"]}
+            if os.environ.get("VEILLE_ENCODER")
+            else {}
+        ),
         **conf,
     }
     spark_conf = SparkConf().setMaster(_with_retries(master)).setAll(list(settings.items()))
@@ -254,6 +274,30 @@ def _map(
         return None
     items.unpersist()
     return results, pages
+
+
+class _Cancelled(Exception):
+    """A Spark job of the stages after storing was cancelled: the job was asked to stop."""
+
+
+def _on_cluster(context: Any, watcher: _Watcher, function: Callable, items: Sequence) -> list:
+    """`[function(item) for item in items]` as a Spark job, for the stages after storing.
+    The items are dealt round-robin into a few slices per core: the stages hand their
+    work biggest first, so each slice gets its share of the big items."""
+    count = max(1, min(len(items), context.defaultParallelism * _SLICES_PER_CORE))
+    slices = [list(items[k::count]) for k in range(count)]
+    done: list[list] = []
+    if not watcher.run(
+        lambda: done.extend(
+            context.parallelize(slices, count).map(partial(_apply, function)).collect()
+        )
+    ):
+        raise _Cancelled
+    return [done[i % count][i // count] for i in range(len(items))]
+
+
+def _apply(function: Callable, items: list) -> list:
+    return [function(item) for item in items]
 
 
 class _Rollback(Exception):
