@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from veille import clock
+
 DEFAULT_ZONE = "Europe/Paris"
 
 
@@ -105,6 +107,11 @@ def shown(value: datetime | None, time_known: bool, where: str | None = None) ->
 def local_day(value: datetime, time_known: bool, where: str | None = None) -> date:
     """The day a reader there would say it was published."""
     return local(value, time_known, where).date()
+
+
+def today(where: str | None = None) -> date:
+    """The day it is now for a reader there."""
+    return local_day(clock.now(), True, where)
 
 
 def day_start(day: date, where: str | None = None) -> datetime:
