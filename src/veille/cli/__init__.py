@@ -54,7 +54,7 @@ from veille.pipeline import ingest as run_ingest
 from veille.sources.local import count_files
 from veille.store import Store
 from veille.urls import web_link
-from veille.when import local_day, rfc3339, shown
+from veille.when import days_span, rfc3339, shown
 
 app = typer.Typer(
     help=_("veille: news monitoring, one entry per story."),
@@ -697,7 +697,7 @@ def stories_command(
                 escape(r.story.title) + _weak(r),
                 str(r.story.article_count),
                 str(r.story.source_count),
-                _span(r.story.first_seen, r.story.last_seen, settings.timezone),
+                days_span(r.story.first_seen, r.story.last_seen, settings.timezone),
             ]
             + ([f"{r.score or 0:.2f}"] if watch else [])
             for r in found
@@ -710,15 +710,6 @@ def _weak(ranked: archive.Ranked) -> str:
     says why)."""
     weak = ranked.entry is not None and ranked.entry.explanation.weak
     return f" [yellow]({_('weak match')})[/]" if weak else ""
-
-
-def _span(first: datetime | None, last: datetime | None, zone: str) -> str:
-    """The local days between two stored times (a story's or an entity's first and last)."""
-    if not first:
-        return "—"
-    start = local_day(first, True, zone)
-    end = local_day(last, True, zone) if last else start
-    return start.isoformat() if start == end else f"{start.isoformat()} → {end.isoformat()}"
 
 
 @app.command("story")
@@ -747,7 +738,7 @@ def story_command(
                     story.source_count,
                     count=story.source_count,
                 ),
-                _span(story.first_seen, story.last_seen, zone),
+                days_span(story.first_seen, story.last_seen, zone),
             )
         )
     )
@@ -890,7 +881,7 @@ def entities_command(
                 entity.kind,
                 str(entity.mentions),
                 str(entity.stories),
-                _span(entity.first_seen, entity.last_seen, zone),
+                days_span(entity.first_seen, entity.last_seen, zone),
                 escape(", ".join(a for a in entity.aliases if a != entity.name)),
             ]
             for entity in found
@@ -919,7 +910,7 @@ def entity_command(
         ],
         [
             [
-                _span(story.first_seen, story.last_seen, zone),
+                days_span(story.first_seen, story.last_seen, zone),
                 str(story.id),
                 escape(story.title),
                 str(named.mentions),
@@ -947,7 +938,7 @@ def _print_entity(entity: EntityRecord, zone: str) -> None:
         n_("{count} mention", "{count} mentions", entity.mentions, count=entity.mentions)
         + " "
         + n_("in {count} story", "in {count} stories", entity.stories, count=entity.stories)
-        + f" · {_span(entity.first_seen, entity.last_seen, zone)}"
+        + f" · {days_span(entity.first_seen, entity.last_seen, zone)}"
     )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from veille.cli import ConfigOption, DbOption, LimitOption, _print, _span, app, console
+from veille.cli import ConfigOption, DbOption, LimitOption, _print, app, console
 from veille.cli.tables import Col
 from veille.cli.usage import (
     MAX_PAGE,
@@ -30,7 +30,7 @@ from veille.i18n import _, language, n_
 from veille.operations import Conflict, alerts, archive, digests, following
 from veille.search import Filters, SearchUnavailable
 from veille.watch import QueryError, parse
-from veille.when import shown, today
+from veille.when import days_span, shown, today
 
 watch_app = typer.Typer(
     help=_("Watches: followed queries, their filters, schedule and delivery targets."),
@@ -205,7 +205,7 @@ def print_entry(rank: int, entry: Entry, zone: str) -> None:
     style = "dim" if found.weak else "bold"
     console.print(
         f"{rank:>2}. [{style}]{title}[/]  [dim]{entry.story_id} · {sources} · "
-        f"{_span(entry.first_seen, entry.last_seen, zone)} · {entry.score:.2f}[/]"
+        f"{days_span(entry.first_seen, entry.last_seen, zone)} · {entry.score:.2f}[/]"
     )
     lang = language()
     if found.weak:

@@ -49,7 +49,7 @@ from veille.store.reading import ReadState
 from veille.urls import web_link
 from veille.watch import QueryError
 from veille.web.auth import credential, reader
-from veille.when import local, rfc3339
+from veille.when import local, rfc3339, today
 
 DESCRIPTION = """Everything veille's pages and command line do, for scripts.
 
@@ -1373,7 +1373,7 @@ async def watch_send(
 
     def deliver() -> Any:
         watch = following.get_watch(store, watch_id)
-        period = Period.day(send.day or digest_ops.today(), settings.timezone)
+        period = Period.day(send.day or today(settings.timezone), settings.timezone)
         return digest_ops.send_digest(store, settings, watch, period, send.lang)
 
     outcomes = await run_in_threadpool(deliver)
