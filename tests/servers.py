@@ -235,6 +235,7 @@ class _BaseHandler(BaseHTTPRequestHandler):
             self.route()
         except OSError:
             self.close_connection = True  # the client went away mid-response
+            self.server.owner._client_left(self.path)
 
     do_HEAD = do_GET
 
@@ -295,6 +296,8 @@ class _LoopbackServer:
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self._log_lock = threading.Lock()
+        self._left: list[str] = []  # paths whose client hung up mid-response
+        self._left_changed = threading.Condition(self._log_lock)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._port = 0
@@ -387,9 +390,23 @@ class _LoopbackServer:
         """time.monotonic() arrival times of the matching requests, oldest first."""
         return sorted(r.time for r in self._matching(host, path, None))
 
+    def _client_left(self, path: str) -> None:
+        with self._left_changed:
+            self._left.append(path)
+            self._left_changed.notify_all()
+
+    def client_left(self, path: str, wait: float) -> bool:
+        """Whether a client hung up on `path` (with or without its query string) in the
+        middle of a response, waiting at most `wait` seconds for one to."""
+        with self._left_changed:
+            return self._left_changed.wait_for(
+                lambda: any(path in (p, p.split("?", 1)[0]) for p in self._left), wait
+            )
+
     def clear(self) -> None:
         with self._log_lock:
             self.requests.clear()
+            self._left.clear()
 
     # - httpx routing -
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from tests.helpers import write
 from veille.cli import app
+from veille.when import DEFAULT_ZONE, zone
 
 DEEP = "(" * 300 + "grève" + ")" * 300
 
@@ -147,13 +148,14 @@ def test_a_query_nested_to_the_limit_still_searches(run, tmp_path):
     [("today", 0), ("aujourd'hui", 0), ("yesterday", 1), ("hier", 1), ("Hier", 1)],
 )
 def test_dates_may_be_today_or_yesterday(run, tmp_path, word, days_ago):
-    now = datetime.now(UTC)
+    # Today where the (default) configuration says days are: Paris.
+    now = datetime.now(zone(DEFAULT_ZONE))
     records = [
         {
             "url": f"https://ex.fr/{n}",
             "title": title,
             "text": f"{title}. " * 30,
-            "date": (now - timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%S"),
+            "date": (now - timedelta(days=n)).isoformat(timespec="seconds"),
         }
         for n, title in enumerate(("Aujourdhui au port", "Hier au port"))
     ]

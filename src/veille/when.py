@@ -10,8 +10,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from veille import clock
 
 DEFAULT_ZONE = "Europe/Paris"
 
@@ -105,6 +108,26 @@ def shown(value: datetime | None, time_known: bool, where: str | None = None) ->
 def local_day(value: datetime, time_known: bool, where: str | None = None) -> date:
     """The day a reader there would say it was published."""
     return local(value, time_known, where).date()
+
+
+def days_span(
+    first: datetime | None,
+    last: datetime | None,
+    where: str | None = None,
+    written: Callable[[date], str] = date.isoformat,
+) -> str:
+    """The local days between two stored times, a story's or an entity's first and last:
+    '2026-02-03 → 2026-02-05', one day once, '—' without a first (`written` writes a day)."""
+    if first is None:
+        return "—"
+    start = local_day(first, True, where)
+    end = local_day(last, True, where) if last else start
+    return written(start) if start == end else f"{written(start)} → {written(end)}"
+
+
+def today(where: str | None = None) -> date:
+    """The day it is now for a reader there."""
+    return local_day(clock.now(), True, where)
 
 
 def day_start(day: date, where: str | None = None) -> datetime:

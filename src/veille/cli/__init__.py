@@ -54,7 +54,7 @@ from veille.pipeline import ingest as run_ingest
 from veille.sources.local import count_files
 from veille.store import Store
 from veille.urls import web_link
-from veille.when import rfc3339, shown
+from veille.when import days_span, rfc3339, shown
 
 app = typer.Typer(
     help=_("veille: news monitoring, one entry per story."),
@@ -201,11 +201,12 @@ def articles(
     db: DbOption = None,
 ) -> None:
     """Lister les articles stockés. / List stored articles."""
+    zone = local_zone()
     if day:
-        start = end = parse_day(day)
+        start = end = parse_day(day, zone)
     else:
-        start, end = parse_day(since, "--since"), parse_day(until, "--until")
-    store, zone = open_store(db), local_zone()
+        start, end = parse_day(since, zone, "--since"), parse_day(until, zone, "--until")
+    store = open_store(db)
     rows = [
         [
             str(article.id),
@@ -677,7 +678,8 @@ def stories_command(
     config: ConfigOption = None,
 ) -> None:
     """Les sujets, les plus récents d'abord. / Stories, latest first."""
-    settings, when = load_settings(config), parse_day(day)
+    settings = load_settings(config)
+    when = parse_day(day, settings.timezone)
     with operating(db) as store:
         found = archive.stories_of(store, settings, when, watch, limit)
     _print(
@@ -695,7 +697,7 @@ def stories_command(
                 escape(r.story.title) + _weak(r),
                 str(r.story.article_count),
                 str(r.story.source_count),
-                _span(r.story.first_seen, r.story.last_seen),
+                days_span(r.story.first_seen, r.story.last_seen, settings.timezone),
             ]
             + ([f"{r.score or 0:.2f}"] if watch else [])
             for r in found
@@ -710,14 +712,6 @@ def _weak(ranked: archive.Ranked) -> str:
     return f" [yellow]({_('weak match')})[/]" if weak else ""
 
 
-def _span(first: datetime | None, last: datetime | None) -> str:
-    if not first:
-        return "—"
-    if not last or first.date() == last.date():
-        return first.date().isoformat()
-    return f"{first.date().isoformat()} → {last.date().isoformat()}"
-
-
 @app.command("story")
 def story_command(
     story_id: Annotated[int, typer.Argument(help=_("Story id"), callback=bounded(1, MAX_ID))],
@@ -727,7 +721,7 @@ def story_command(
     copies."""
     with operating(db) as store:
         view = archive.story_view(store, story_id, follow=True)
-    story = view.story
+    story, zone = view.story, local_zone()
     console.print(f"[bold]{escape(story.title)}[/]")
     console.print(
         " · ".join(
@@ -744,7 +738,7 @@ def story_command(
                     story.source_count,
                     count=story.source_count,
                 ),
-                _span(story.first_seen, story.last_seen),
+                days_span(story.first_seen, story.last_seen, zone),
             )
         )
     )
@@ -755,7 +749,6 @@ def story_command(
     else:
         _print_brief(view.brief)
     console.print("\n[bold]" + _("Articles") + "[/]")
-    zone = local_zone()
     for entry in view.timeline:
         when = shown(entry.published, entry.published_time_known, zone)
         console.print(f"{when}  [bold]{escape(entry.site)}[/]  {escape(entry.title)}")
@@ -870,6 +863,7 @@ def entities_command(
         raise UserError(_("Unknown kind: {kind} (PER, ORG, LOC).", kind=kind))
     with operating(db) as store:
         found = archive.list_entities(store, story, kind.upper() if kind else None, limit)
+    zone = local_zone()
     _print(
         [
             Col("id", justify="right"),
@@ -887,7 +881,7 @@ def entities_command(
                 entity.kind,
                 str(entity.mentions),
                 str(entity.stories),
-                _span(entity.first_seen, entity.last_seen),
+                days_span(entity.first_seen, entity.last_seen, zone),
                 escape(", ".join(a for a in entity.aliases if a != entity.name)),
             ]
             for entity in found
@@ -902,9 +896,10 @@ def entity_command(
 ) -> None:
     """Une entité : ses graphies et ses sujets dans le temps. / One entity: its spellings
     and its stories over time."""
+    zone = local_zone()
     with operating(db) as store:
-        view = archive.entity_view(store, name, local_zone())
-    _print_entity(view.entity)
+        view = archive.entity_view(store, name, zone)
+    _print_entity(view.entity, zone)
     _print(
         [
             Col(_("span")),
@@ -915,7 +910,7 @@ def entity_command(
         ],
         [
             [
-                _span(story.first_seen, story.last_seen),
+                days_span(story.first_seen, story.last_seen, zone),
                 str(story.id),
                 escape(story.title),
                 str(named.mentions),
@@ -934,7 +929,7 @@ def entity_command(
         )
 
 
-def _print_entity(entity: EntityRecord) -> None:
+def _print_entity(entity: EntityRecord, zone: str) -> None:
     console.print(f"[bold]{escape(entity.name)}[/] · {_kind_label(entity.kind)} · id {entity.id}")
     others = [a for a in entity.aliases if a != entity.name]
     if others:
@@ -943,7 +938,7 @@ def _print_entity(entity: EntityRecord) -> None:
         n_("{count} mention", "{count} mentions", entity.mentions, count=entity.mentions)
         + " "
         + n_("in {count} story", "in {count} stories", entity.stories, count=entity.stories)
-        + f" · {_span(entity.first_seen, entity.last_seen)}"
+        + f" · {days_span(entity.first_seen, entity.last_seen, zone)}"
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,7 +33,7 @@ from veille.operations import Conflict, NotFound, OperationError
 from veille.sources.local import path_problem
 from veille.store import Store
 from veille.watch import QueryError
-from veille.when import DEFAULT_ZONE
+from veille.when import DEFAULT_ZONE, today
 
 errors = Console(stderr=True)
 
@@ -84,19 +84,15 @@ def _said(message: str, code: int) -> typer.Exit:
 # -- parsers -------------------------------------------------------------------------------
 
 
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def parse_day(value: str | None, option: str = "--date") -> date | None:
-    """YYYY-MM-DD, or today / yesterday (aujourd'hui / hier)."""
+def parse_day(value: str | None, zone: str, option: str = "--date") -> date | None:
+    """YYYY-MM-DD, or today / yesterday (aujourd'hui / hier) where `zone` is."""
     if value is None:
         return None
     word = value.strip().lower()
     if word in _TODAY:
-        return today()
+        return today(zone)
     if word in _YESTERDAY:
-        return today() - timedelta(days=1)
+        return today(zone) - timedelta(days=1)
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from veille.cli import ConfigOption, DbOption, LimitOption, _print, _span, app, console
+from veille.cli import ConfigOption, DbOption, LimitOption, _print, app, console
 from veille.cli.tables import Col
 from veille.cli.usage import (
     MAX_PAGE,
@@ -30,7 +30,7 @@ from veille.i18n import _, language, n_
 from veille.operations import Conflict, alerts, archive, digests, following
 from veille.search import Filters, SearchUnavailable
 from veille.watch import QueryError, parse
-from veille.when import shown
+from veille.when import days_span, shown, today
 
 watch_app = typer.Typer(
     help=_("Watches: followed queries, their filters, schedule and delivery targets."),
@@ -183,7 +183,8 @@ def watch_test(
 ) -> None:
     """Ce que la veille trouverait dans l'archive, mots trouvés en évidence. / What the watch
     would find in the archive, matched words highlighted."""
-    settings, end = load_settings(config), parse_day(day)
+    settings = load_settings(config)
+    end = parse_day(day, settings.timezone)
     with operating(db) as store:
         watch = store.watch(name_or_query)
         digest = following.try_watch(store, settings, watch or name_or_query, end, days, limit)
@@ -191,10 +192,10 @@ def watch_test(
         console.print(_("No story matches."))
         return
     for rank, entry in enumerate(digest.entries, 1):
-        print_entry(rank, entry)
+        print_entry(rank, entry, settings.timezone)
 
 
-def print_entry(rank: int, entry: Entry) -> None:
+def print_entry(rank: int, entry: Entry, zone: str) -> None:
     """A story found for a watch: its headline with the words found marked, and why it
     is there and there (the words found for each term and where, each ranking signal's
     share, a weak match said so)."""
@@ -204,7 +205,7 @@ def print_entry(rank: int, entry: Entry) -> None:
     style = "dim" if found.weak else "bold"
     console.print(
         f"{rank:>2}. [{style}]{title}[/]  [dim]{entry.story_id} · {sources} · "
-        f"{_span(entry.first_seen, entry.last_seen)} · {entry.score:.2f}[/]"
+        f"{days_span(entry.first_seen, entry.last_seen, zone)} · {entry.score:.2f}[/]"
     )
     lang = language()
     if found.weak:
@@ -234,7 +235,7 @@ def why_command(
         timeline = alerts.story_timeline(store, settings, story_id, watch)
     if entry is None:
         raise UserError(_("The watch does not match this story."), code=1)
-    print_entry(1, entry)
+    print_entry(1, entry, settings.timezone)
     lang = language()
     for grouped in entry.grouping:
         console.print(
@@ -300,10 +301,11 @@ def digest_command(
 ) -> None:
     """Le résumé d'une veille pour un jour : écrit, affiché ou envoyé. / A watch's digest
     for a day: written, printed or sent."""
-    settings, day_asked = load_settings(config), parse_day(day)
+    settings = load_settings(config)
+    day_asked = parse_day(day, settings.timezone)
     with operating(db) as store:
         watch = following.get_watch(store, name)
-        when = day_asked or digests.today()
+        when = day_asked or today(settings.timezone)
         if send:
             outcomes = digests.send_digest(
                 store, settings, watch, Period.day(when, settings.timezone), lang
@@ -384,8 +386,8 @@ def search_command(
     the archive, matched words highlighted."""
     zone = local_zone()
     filters = Filters(
-        start=parse_day(since, "--from"),
-        end=parse_day(until, "--to"),
+        start=parse_day(since, zone, "--from"),
+        end=parse_day(until, zone, "--to"),
         site=site,
         language=lang,
         zone=zone,

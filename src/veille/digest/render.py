@@ -32,6 +32,7 @@ from veille.model import (
 )
 from veille.text import strip_accents
 from veille.urls import web_link
+from veille.when import days_span, local_day
 
 FORMATS = ("md", "html", "text", "atom", "json", "slack")
 SCHEMA_VERSION = 1
@@ -53,17 +54,9 @@ def _environment() -> Environment:
     return environment
 
 
-def _day(when: datetime | None, lang: str) -> str:
-    return "—" if when is None else long_date(when, lang)
-
-
 def _helpers(lang: str, zone: str | None = None) -> dict[str, Any]:
     def span(first: datetime | None, last: datetime | None) -> str:
-        if first is None:
-            return "—"
-        if last is None or first.date() == last.date():
-            return _day(first, lang)
-        return f"{_day(first, lang)} → {_day(last, lang)}"
+        return days_span(first, last, zone, lambda day: long_date(day, lang))
 
     def sites(refs: tuple[SourceRef, ...]) -> str:
         return ", ".join(dict.fromkeys(r.site or r.url for r in refs))
@@ -102,8 +95,9 @@ def _helpers(lang: str, zone: str | None = None) -> dict[str, Any]:
         "about": about,
         "note_text": note_text,
         **why.helpers(lang),
-        "day": lambda when: _day(when, lang),
-        "moment": lambda when: f"{_day(when, lang)} {when:%H:%M} UTC",
+        # The local day a stored time is in (a digest's start is its day's 00:00 there).
+        "day": lambda when: long_date(local_day(when, True, zone), lang),
+        "moment": lambda when: f"{long_date(when, lang)} {when:%H:%M} UTC",
         "published": lambda source: short_moment(
             source.published, source.published_time_known, lang, zone
         ),

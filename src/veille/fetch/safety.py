@@ -33,6 +33,7 @@ import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
 
@@ -478,6 +479,44 @@ def _parse_resolve(resolve: Mapping[str, Sequence[str]] | None) -> dict[str, lis
     return parsed
 
 
+class _Attempts:
+    """A host's judged addresses tried one after another, by the async and the blocking
+    connections alike: each try runs in `with attempts:`, which keeps a failure of the
+    kinds given and lets the next address be tried; `failure()`, the last one kept, is
+    raised when no address connected."""
+
+    def __init__(self, *kinds: type[Exception]) -> None:
+        self.kinds = kinds
+        self.last: Exception | None = None
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if isinstance(error, self.kinds):
+            self.last = error
+            return True
+        return False
+
+    def failure(self) -> Exception:
+        assert self.last is not None  # the judged addresses are never an empty list
+        return self.last
+
+
+def _tcp_options(
+    timeout: float | None, local_address: str | None, socket_options: Iterable[Any] | None
+) -> dict[str, Any]:
+    """httpcore's connect_tcp keyword arguments, the same for each address tried (socket
+    options may come as a one-pass iterable, so they are listed once)."""
+    options = list(socket_options) if socket_options is not None else None
+    return {"timeout": timeout, "local_address": local_address, "socket_options": options}
+
+
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """httpcore network backend that only opens TCP connections to permitted addresses.
 
@@ -535,21 +574,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         # Each attempt gets the full connect timeout, as httpcore gives one connect_tcp call.
-        options = list(socket_options) if socket_options is not None else None
-        failure: Exception | None = None
+        options = _tcp_options(timeout, local_address, socket_options)
+        attempts = _Attempts(httpcore.ConnectError, httpcore.ConnectTimeout)
         for address in await self.addresses(host, port, timeout):
-            try:
-                return await self.inner.connect_tcp(
-                    address,
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        assert failure is not None  # addresses() never returns an empty list
-        raise failure
+            with attempts:
+                return await self.inner.connect_tcp(address, port, **options)
+        raise attempts.failure()
 
     async def connect_unix_socket(
         self,
@@ -701,14 +731,11 @@ def connect_checked(
     host: str, port: int, allow: Allowlist, timeout: float | None = None
 ) -> socket.socket:
     """A TCP connection to host:port through `checked_addresses`, trying each in turn."""
-    failure: OSError | None = None
+    attempts = _Attempts(OSError)
     for address in checked_addresses(host, port, allow, timeout):
-        try:
+        with attempts:
             return socket.create_connection((address, port), timeout)
-        except OSError as exc:
-            failure = exc
-    assert failure is not None
-    raise failure
+    raise attempts.failure()
 
 
 class GuardedSyncBackend(httpcore.NetworkBackend):
@@ -727,21 +754,12 @@ class GuardedSyncBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        options = list(socket_options) if socket_options is not None else None
-        failure: Exception | None = None
+        options = _tcp_options(timeout, local_address, socket_options)
+        attempts = _Attempts(httpcore.ConnectError, httpcore.ConnectTimeout)
         for address in checked_addresses(host, port, self.allow, timeout):
-            try:
-                return self.inner.connect_tcp(
-                    address,
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        assert failure is not None
-        raise failure
+            with attempts:
+                return self.inner.connect_tcp(address, port, **options)
+        raise attempts.failure()
 
     def connect_unix_socket(
         self,

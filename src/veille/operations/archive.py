@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from veille.config import Settings
 from veille.digest import Entry, Period
@@ -18,7 +18,7 @@ from veille.operations.following import get_watch
 from veille.search import Filters, Results, search
 from veille.store import LogEntry, Store
 from veille.urls import domain, web_link
-from veille.when import local_day
+from veille.when import local_day, today
 
 
 class Moved(OperationError):
@@ -46,7 +46,7 @@ def latest_day(store: Store, zone: str | None = None) -> date:
     latest = store.stories(limit=1)
     if latest and latest[0].last_seen:
         return local_day(latest[0].last_seen, True, zone)
-    return datetime.now(UTC).date()
+    return today(zone)
 
 
 def stories_of(
@@ -66,7 +66,7 @@ def stories_of(
         settings,
         # Not its stored self: a look at the day, not a digest (nothing counts as carried).
         replace(found, id=None),
-        Period.day(day or datetime.now(UTC).date(), settings.timezone),
+        Period.day(day or today(settings.timezone), settings.timezone),
         limit=limit or 10_000,
     )
     return [Ranked(s, e.score, e) for e in digest.entries if (s := store.story(e.story_id))]

@@ -6,7 +6,7 @@ digest --send` and the scheduled sending of `veille run` all go through it.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from veille import clock
 from veille.config import Settings
@@ -19,10 +19,7 @@ from veille.model import Failure, Watch
 from veille.operations import Invalid
 from veille.store import Store
 from veille.watch.rank import weights_from_config
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
+from veille.when import today
 
 
 def build_digest(
@@ -41,7 +38,11 @@ def digest_of_day(
     store: Store, settings: Settings, watch: Watch, day: date | None = None, limit: int = 30
 ) -> Digest:
     return build_digest(
-        store, settings, watch, Period.day(day or today(), settings.timezone), limit
+        store,
+        settings,
+        watch,
+        Period.day(day or today(settings.timezone), settings.timezone),
+        limit,
     )
 
 

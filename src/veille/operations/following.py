@@ -11,7 +11,7 @@ import asyncio
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,6 +28,7 @@ from veille.store import Store
 from veille.store.watches import Delivery
 from veille.watch import QueryError, parse, watch_problems
 from veille.watch.rank import weights_from_config
+from veille.when import day_bounds, local_day, today
 
 SOURCE_KINDS = ("feed", "sitemap")
 
@@ -265,20 +266,16 @@ def try_watch(
     last days instead. QueryError when the query cannot be read."""
     watch = watch_or_query if isinstance(watch_or_query, Watch) else Watch("test", watch_or_query)
     parse(watch.query)
-    last = end or datetime.now(UTC).date()
+    zone = settings.timezone
+    last = end or today(zone)
     if end is None:
         latest = store.stories(limit=1)
-        if (
-            latest
-            and latest[0].last_seen
-            and latest[0].last_seen.date() < last - timedelta(days=days - 1)
-        ):
-            last = latest[0].last_seen.date()
-    period = Period(
-        datetime.combine(last - timedelta(days=days - 1), datetime.min.time()),
-        datetime.combine(last + timedelta(days=1), datetime.min.time()),
-        "test",
-    )
+        if latest and latest[0].last_seen:
+            latest_day = local_day(latest[0].last_seen, True, zone)
+            if latest_day < last - timedelta(days=days - 1):
+                last = latest_day
+    first = last - timedelta(days=days - 1)
+    period = Period(day_bounds(first, zone)[0], day_bounds(last, zone)[1], "test", zone)
     # A test is not a digest: the watch goes without its id, so nothing counts as carried.
     bare = replace(watch, id=None)
     return build(store, bare, period, weights_from_config(settings.ranking), limit=limit)

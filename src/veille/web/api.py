@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -47,7 +49,7 @@ from veille.store.reading import ReadState
 from veille.urls import web_link
 from veille.watch import QueryError
 from veille.web.auth import credential, reader
-from veille.when import local, rfc3339
+from veille.when import local, rfc3339, today
 
 DESCRIPTION = """Everything veille's pages and command line do, for scripts.
 
@@ -685,6 +687,15 @@ def _paged(items: list[Any], cursor: str | None, limit: int, total: bool = True)
 # -- stories --------------------------------------------------------------------------------
 
 
+def _story_route(
+    path: str, model: type[BaseModel]
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A GET of one story: 404 when there is no such story, 301 to the story it was merged
+    into (see operation_problem)."""
+    merged = {301: {"description": "Merged into the story at Location"}}
+    return router.get(path, response_model=model, responses=NOT_FOUND | merged, tags=["stories"])
+
+
 @router.get(
     "/stories",
     response_model=StoriesPage,
@@ -709,12 +720,7 @@ def stories(
     return _tagged(request, _paged(items, cursor, limit))
 
 
-@router.get(
-    "/stories/{story_id}",
-    response_model=StoryDetail,
-    responses=NOT_FOUND | {301: {"description": "Merged into the story at Location"}},
-    tags=["stories"],
-)
+@_story_route("/stories/{story_id}", StoryDetail)
 def story(
     story_id: Id,
     store: StoreDep,
@@ -782,12 +788,7 @@ def story(
     )
 
 
-@router.get(
-    "/stories/{story_id}/timeline",
-    response_model=Timeline,
-    responses=NOT_FOUND | {301: {"description": "Merged into the story at Location"}},
-    tags=["stories"],
-)
+@_story_route("/stories/{story_id}/timeline", Timeline)
 def story_timeline(
     story_id: Id,
     store: StoreDep,
@@ -1372,7 +1373,7 @@ async def watch_send(
 
     def deliver() -> Any:
         watch = following.get_watch(store, watch_id)
-        period = Period.day(send.day or digest_ops.today(), settings.timezone)
+        period = Period.day(send.day or today(settings.timezone), settings.timezone)
         return digest_ops.send_digest(store, settings, watch, period, send.lang)
 
     outcomes = await run_in_threadpool(deliver)

@@ -24,7 +24,7 @@ from veille.web.api import Id
 from veille.web.auth import SESSION_COOKIE, LoginLimiter
 from veille.web.csrf import check, csrf_token, form, with_csrf
 from veille.web.pages import language, render
-from veille.when import shown
+from veille.when import shown, today
 
 router = APIRouter(include_in_schema=False)
 
@@ -125,7 +125,7 @@ async def watch_send(request: Request, name: str) -> Response:
     data = await form(request)
     store, settings = request.app.state.store, request.app.state.settings
     try:
-        day = date.fromisoformat(data["date"]) if data.get("date") else digests.today()
+        day = date.fromisoformat(data["date"]) if data.get("date") else today(settings.timezone)
     except ValueError:
         return _back("/watches", request, error=_("Unreadable date: {date}", date=data["date"]))
 

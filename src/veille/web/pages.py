@@ -33,7 +33,7 @@ from veille.web.api import MAX_ID, Id
 from veille.web.auth import reader
 from veille.web.csrf import csrf_token, form, with_csrf
 from veille.web.why import entry_why, marked, story_why
-from veille.when import local_day, shown
+from veille.when import days_span, local_day, shown
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -56,12 +56,8 @@ def language(request: Request) -> str:
     return "fr"
 
 
-def _span(first: datetime | None, last: datetime | None, lang: str) -> str:
-    if first is None:
-        return "—"
-    if last is None or first.date() == last.date():
-        return long_date(first, lang)
-    return f"{long_date(first, lang)} → {long_date(last, lang)}"
+def _span(first: datetime | None, last: datetime | None, lang: str, zone: str) -> str:
+    return days_span(first, last, zone, lambda day: long_date(day, lang))
 
 
 def _sites(refs: tuple[SourceRef, ...]) -> str:
@@ -179,7 +175,7 @@ def _card(
     return {
         "id": story.id,
         "title": story.title,
-        "span": _span(story.first_seen, story.last_seen, lang),
+        "span": _span(story.first_seen, story.last_seen, lang, zone),
         "sources": story.source_count,
         "sites": sites[:6] + (["…"] if len(sites) > 6 else []),
         # Outlets that joined the story on this day, when it had begun before.
@@ -238,7 +234,7 @@ def story_page(request: Request, story_id: Id) -> Response:
             brief=view.brief,
             state=state,
             csrf=csrf_token(request),
-            span=_span(story.first_seen, story.last_seen, lang),
+            span=_span(story.first_seen, story.last_seen, lang, _zone(request)),
             timeline=timeline,
             related=view.related,
             explained=explained,
@@ -307,7 +303,7 @@ def search_page(request: Request) -> Response:
             watches=store.watches(),
             results=results,
             story_hits=story_hits,
-            span=lambda s: _span(s.first_seen, s.last_seen, language(request)),
+            span=lambda s: _span(s.first_seen, s.last_seen, language(request), _zone(request)),
             when=lambda h: shown(h.published, h.published_time_known, _zone(request)),
             error=error,
             next_url=next_url,
@@ -360,7 +356,7 @@ def entity_page(request: Request, entity_id: Id) -> Response:
         peak=max((c for _, c in per_day), default=1) or 1,
         together=view.together,
         kind=_kind(lang),
-        span=lambda s: _span(s.first_seen, s.last_seen, lang),
+        span=lambda s: _span(s.first_seen, s.last_seen, lang, _zone(request)),
     )
 
 
