@@ -91,41 +91,65 @@ def _rounds(
             outcome.stopped = True
             return outcome
         jobs, hashes = _jobs(store, wanted, summary, llm)
-        # The biggest stories first: the workers finish together.
-        jobs.sort(key=lambda job: -sum(len(t) for t, _ in job.missing.values()))
         for language in {lang for job in jobs for _, lang in job.missing.values()}:
             with suppress(EntityModelMissing):
                 load(language)  # here, before the fork: the workers share it
-        # Each story's result is written as it comes back, while the workers go on.
-        for job, d in zip(jobs, pool.imap(_understand_story, jobs), strict=True):
-            store.save_mentions(
-                [
-                    (i, hashes[i], d.found.get(i, []), d.skipped.get(i))
-                    for i in sorted(set(d.found) | set(d.skipped))
-                ]
-            )
-            for article_id, reason in sorted(d.skipped.items()):
-                if reason not in reasons:  # once per run and reason, not per article
-                    reasons.add(reason)
-                    note(Skip("understand", f"article:{article_id}", reason))
-            if stop is not None and stop.is_set():
-                outcome.stopped = True
-                return outcome
-            try:
-                if d.error is not None:
-                    raise _Failed(d.error)
-                assert d.brief is not None
-                updates = _entity_updates(store, d.entities, job.articles)
-            except Exception as exc:  # one story's failure must not stop the others
-                failed.add(job.story_id)
-                reason = str(exc) if isinstance(exc, _Failed) else f"{type(exc).__name__}: {exc}"
-                note(Failure("understand", f"story:{job.story_id}", "understand", reason))
-                continue
-            with store.transaction():
-                store.save_brief(d.brief, job.signature, enrich_story.VERSION)
-                store.save_story_entities(job.story_id, updates)
-                store.brief_done(job.story_id)
-            outcome.understood += 1
+        # Computed biggest first, so the workers finish together; written in story order
+        # as soon as a story's turn comes, while the workers go on. Entities are linked to
+        # those of the stories written before, so the order of writing is the order of
+        # the stories, whatever the order of computing (which depends on the mentions
+        # kept from an earlier reading): the same stories give the same entities.
+        by_size = sorted(jobs, key=lambda job: -sum(len(t) for t, _ in job.missing.values()))
+        turns = iter(sorted(job.story_id for job in jobs))
+        turn = next(turns, None)
+        ready: dict[int, tuple[_Job, _Done]] = {}
+        for job, done in zip(by_size, pool.imap(_understand_story, by_size), strict=True):
+            ready[job.story_id] = (job, done)
+            while turn in ready:
+                _write(store, *ready.pop(turn), hashes, failed, reasons, outcome, note)
+                if stop is not None and stop.is_set():
+                    outcome.stopped = True
+                    return outcome
+                turn = next(turns, None)
+
+
+def _write(
+    store: Store,
+    job: _Job,
+    d: _Done,
+    hashes: dict[int, str],
+    failed: set[int],
+    reasons: set[str],
+    outcome: UnderstandOutcome,
+    note: Callable[[Failure | Skip], None],
+) -> None:
+    """One story's result written: the mentions found, then its brief and entities with
+    its done mark in one transaction, or its failure recorded (tried again next run)."""
+    store.save_mentions(
+        [
+            (i, hashes[i], d.found.get(i, []), d.skipped.get(i))
+            for i in sorted(set(d.found) | set(d.skipped))
+        ]
+    )
+    for article_id, reason in sorted(d.skipped.items()):
+        if reason not in reasons:  # once per run and reason, not per article
+            reasons.add(reason)
+            note(Skip("understand", f"article:{article_id}", reason))
+    try:
+        if d.error is not None:
+            raise _Failed(d.error)
+        assert d.brief is not None
+        updates = _entity_updates(store, d.entities, job.articles)
+    except Exception as exc:  # one story's failure must not stop the others
+        failed.add(job.story_id)
+        reason = str(exc) if isinstance(exc, _Failed) else f"{type(exc).__name__}: {exc}"
+        note(Failure("understand", f"story:{job.story_id}", "understand", reason))
+        return
+    with store.transaction():
+        store.save_brief(d.brief, job.signature, enrich_story.VERSION)
+        store.save_story_entities(job.story_id, updates)
+        store.brief_done(job.story_id)
+    outcome.understood += 1
 
 
 class _Failed(Exception):
