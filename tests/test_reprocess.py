@@ -193,8 +193,10 @@ def _memory(database: Path) -> dict[str, list]:
 
 
 def _workers() -> list[int]:
-    """Spark's Python workers on this machine: the processes forked by pyspark's daemon."""
-    daemons, children = set(), []
+    """This test's Spark Python workers: the processes forked by a pyspark daemon that
+    descends from this process (another job's workers on the machine are not ours)."""
+    parents: dict[int, int] = {}
+    daemons = set()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -203,10 +205,18 @@ def _workers() -> list[int]:
             parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError):
             continue
+        parents[int(entry)] = parent
         if b"pyspark.daemon" in command:
             daemons.add(int(entry))
-            children.append((int(entry), parent))
-    return [pid for pid, parent in children if parent in daemons]
+
+    def ours(pid: int) -> bool:
+        while pid > 1:
+            if pid == os.getpid():
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    return [pid for pid, parent in parents.items() if parent in daemons and ours(parent)]
 
 
 def _server_or_file(tmp_path: Path) -> contextlib.AbstractContextManager[str]:
