@@ -10,6 +10,10 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from veille.extract import content_hash
+from veille.model import Article
+from veille.store import Store
+
 PARAGRAPHS = [
     "Le conseil municipal de Rennes a voté mardi soir un budget de 412 millions d'euros "
     "pour l'année 2026, en hausse de 3 % par rapport à l'an dernier.",
@@ -129,3 +133,22 @@ def story_partition(store) -> set[frozenset[str]]:
 # The address the web tests call the app at: a loopback name, as `veille serve` answers
 # only to those (and configured ones); TestClient's default "testserver" is refused.
 LOCAL = "http://127.0.0.1"
+
+
+def stored_article(store: Store, n: int, site: str, published: datetime) -> int:
+    """The id of article `n` of `site`, saved straight into the store (no grouping)."""
+    text = f"Texte numéro {n} sur un sujet."
+    _, article_id = store.save_article(
+        Article(
+            url=f"https://{site}/a{n}",
+            canonical_url=f"https://{site}/a{n}",
+            title=f"Titre {n}",
+            text=text,
+            content_hash=content_hash(text),
+            raw_ref="test",
+            source="test",
+            published=published,
+            site_name=site,
+        )
+    )
+    return article_id

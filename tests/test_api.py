@@ -3,12 +3,15 @@ entities; cursor pages and ETags."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import seed_day_store
-from tests.helpers import LOCAL
+from tests.helpers import LOCAL, stored_article
 from veille.model import Watch
+from veille.store import Grouping, StoryView
 from veille.web import create_app
 
 RAID_QUERY = "(X OR Musk) AND (perquisition OR perquisitionne)"
@@ -65,6 +68,27 @@ def test_a_story_whole(client):
     english = client.get(f"/api/v1/stories/{story['id']}", params={"lang": "en"}).json()
     assert english["disagreements"][0]["about"].startswith("date of")
     assert client.get("/api/v1/stories/99999").status_code == 404
+
+
+def test_a_merged_story_redirects_to_the_same_resource_of_the_survivor(store):
+    a = stored_article(store, 1, "un.fr", datetime(2026, 2, 3, 10))
+    b = stored_article(store, 2, "deux.fr", datetime(2026, 2, 3, 11))
+    store.apply_grouping(Grouping({a: a, b: b}, views={a: StoryView(a), b: StoryView(b)}))
+    store.apply_grouping(Grouping({a: a, b: a}, views={a: StoryView(a)}))
+    assert store.story(b).merged_into == a
+    with TestClient(create_app(store), base_url=LOCAL) as client:
+        for path in ("/timeline", ""):
+            moved = client.get(f"/api/v1/stories/{b}{path}", follow_redirects=False)
+            assert moved.status_code == 301, path
+            assert moved.headers["location"] == f"/api/v1/stories/{a}{path}"
+            # The query goes along: the same watch's view of the survivor.
+            asked = client.get(
+                f"/api/v1/stories/{b}{path}", params={"watch": "x"}, follow_redirects=False
+            )
+            assert asked.headers["location"] == f"/api/v1/stories/{a}{path}?watch=x"
+        timeline = client.get(f"/api/v1/stories/{b}/timeline").json()
+        assert timeline["story_id"] == a
+        assert [item["article_id"] for item in timeline["items"]] == [a, b]
 
 
 def test_search(client):

@@ -7,11 +7,13 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from tests.conftest import postgres_database
@@ -120,35 +122,58 @@ def test_two_years_in_any_order_and_any_batches_give_the_stories_of_date_order(t
     assert story_partition(run("backfill", backwards)) == expected
 
 
+def _count(db: Path, table: str) -> int:
+    """Rows in `table` of the store a job is writing, 0 until the table is there."""
+    if not db.exists():  # connecting would create it under the job
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=1) as conn:
+            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
 def test_a_killed_ingest_is_finished_by_the_next_one(tmp_path):
     records = synthetic_records(120, seed=11, days=60)
     source = _jsonl(tmp_path / "in" / "all.jsonl", records)
     env = {**os.environ, "VEILLE_HOME": str(tmp_path / "home"), "VEILLE_LANG": "en"}
 
-    def veille(db: Path, *args: str) -> subprocess.Popen:
+    def veille(db: Path) -> subprocess.Popen:
         return subprocess.Popen(
-            [VEILLE, "ingest", str(source), "--db", str(db), *args],
+            [VEILLE, "ingest", str(source), "--db", str(db)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
 
     clean_db = tmp_path / "clean.db"
-    started = time.monotonic()
     assert veille(clean_db).wait(timeout=600) == 0
-    took = time.monotonic() - started
     clean = _snapshot(Store(f"sqlite:///{clean_db}"))
-    rng = random.Random(5)
-    for attempt in range(3):
-        db = tmp_path / f"killed-{attempt}.db"
+    total = len(clean[0])
+    # Killed in each stage, told by what the store holds rather than by a clock: while
+    # articles are stored, once all are (indexing and grouping), and while stories are
+    # understood.
+    stages = {
+        "storing": lambda db: _count(db, "articles") > 0,
+        "grouping": lambda db: _count(db, "articles") == total,
+        "understanding": lambda db: _count(db, "story_briefs") > 0,
+    }
+    for stage, reached in stages.items():
+        db = tmp_path / f"killed-{stage}.db"
         job = veille(db)
-        time.sleep(rng.uniform(0.3, took))
+        deadline = time.monotonic() + 600  # a hang guard, not a timing
+        while job.poll() is None and not reached(db):
+            if time.monotonic() > deadline:
+                job.kill()
+                pytest.fail(f"hung: the ingest never got to {stage}")
+            time.sleep(0.02)
         job.send_signal(signal.SIGKILL)
-        job.wait(timeout=60)
+        # Killed mid-way, not after it had finished (or failed) on its own.
+        assert job.wait(timeout=60) == -signal.SIGKILL, (stage, job.stderr.read())
         assert veille(db).wait(timeout=600) == 0
         store = Store(f"sqlite:///{db}")
         _check_consistent(store)
-        assert _snapshot(store) == clean
+        assert _snapshot(store) == clean, stage
         store.close()
 
 

@@ -6,6 +6,7 @@ and in the day "today" names there."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from tests.conftest import require_french_model
 from tests.helpers import LOCAL, write
 from veille import cli, clock
 from veille.cli import app
@@ -49,12 +51,15 @@ def late_store(store, tmp_path):
     return store
 
 
+def _config(tmp_path: Path, zone: str) -> Path:
+    return write(tmp_path / f"{zone.replace('/', '-')}.toml", f'[digest]\ntimezone = "{zone}"\n')
+
+
 def _veille(tmp_path: Path, zone: str, *args: str) -> str:
-    config = write(tmp_path / "config.toml", f'[digest]\ntimezone = "{zone}"\n')
     result = CliRunner().invoke(
         app,
         [*args, "--db", str(tmp_path / "test.db")],
-        env={"VEILLE_CONFIG": str(config)},
+        env={"VEILLE_CONFIG": str(_config(tmp_path, zone))},
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
@@ -86,6 +91,62 @@ def test_a_story_spans_its_local_days_on_the_command_line(
     ):
         assert there in listing
         assert elsewhere not in listing
+
+
+def _with_config_option(
+    tmp_path: Path, zone: str, commands: list[list[str]]
+) -> Iterator[tuple[list[str], str]]:
+    """Each command's output with `--config` naming a file in `zone`, VEILLE_CONFIG one in
+    the other zone: the option, not the variable or the default file, must decide."""
+    other = next(z for z, *_ in ZONES if z != zone)
+    env = {"VEILLE_CONFIG": str(_config(tmp_path / "env", other))}
+    option = ["--config", str(_config(tmp_path, zone)), "--db", str(tmp_path / "test.db")]
+    for command in commands:
+        result = CliRunner().invoke(app, [*command, *option], env=env, catch_exceptions=False)
+        assert result.exit_code == 0, (command, result.output)
+        yield command, result.output
+
+
+@pytest.mark.parametrize(("zone", "there", "elsewhere"), ZONES)
+def test_the_config_option_decides_the_local_days_of_every_command(
+    late_store, tmp_path, monkeypatch, zone, there, elsewhere
+):
+    monkeypatch.setattr(cli.console, "width", 250)  # every column shown
+    (story,) = late_store.stories()
+    (article,) = late_store.articles()
+    commands = [
+        ["articles"],
+        ["articles", "--date", there],
+        ["show", str(article.id)],
+        ["export"],
+        ["search", "grève"],
+        ["search", "grève", "--from", there, "--to", there],
+        ["stories"],
+        ["story", str(story.id)],
+        ["watch", "test", "grève", "--date", there, "--days", "1"],
+    ]
+    for command, output in _with_config_option(tmp_path, zone, commands):
+        assert there in output and "Grève tardive" in output, command
+        assert elsewhere not in output, command
+    # The other day holds nothing.
+    elsewhere_only = [
+        ["articles", "--date", elsewhere],
+        ["search", "grève", "--from", elsewhere, "--to", elsewhere],
+    ]
+    for command, output in _with_config_option(tmp_path, zone, elsewhere_only):
+        assert "Grève tardive" not in output, command
+
+
+@pytest.mark.parametrize(("zone", "there", "elsewhere"), ZONES)
+def test_the_config_option_decides_the_local_days_of_entities(
+    late_store, tmp_path, monkeypatch, zone, there, elsewhere
+):
+    require_french_model()  # the story's place, Le Havre, is found by the French model
+    monkeypatch.setattr(cli.console, "width", 250)
+    commands = [["entities"], ["entity", "Havre"]]
+    for command, output in _with_config_option(tmp_path, zone, commands):
+        assert there in output and "Havre" in output, command
+        assert elsewhere not in output, command
 
 
 @pytest.mark.parametrize(

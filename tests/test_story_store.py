@@ -7,27 +7,13 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from veille.extract import content_hash
-from veille.model import Article, Copy, EntityUpdate
+from tests.helpers import stored_article
+from veille.model import Copy, EntityUpdate
 from veille.store import Grouping, StoryView
 
 
 def _article(store, n: int, site: str, day: int) -> int:
-    text = f"Texte numéro {n} sur un sujet."
-    _, article_id = store.save_article(
-        Article(
-            url=f"https://{site}/a{n}",
-            canonical_url=f"https://{site}/a{n}",
-            title=f"Titre {n}",
-            text=text,
-            content_hash=content_hash(text),
-            raw_ref="test",
-            source="test",
-            published=datetime(2026, 2, day, 9),
-            site_name=site,
-        )
-    )
-    return article_id
+    return stored_article(store, n, site, datetime(2026, 2, day, 9))
 
 
 def test_stories_count_articles_sites_and_span(store):

@@ -34,7 +34,6 @@ from veille.cli.usage import (
     errors,
     input_paths,
     load_settings,
-    local_zone,
     open_store,
     operating,
     output_file,
@@ -73,6 +72,15 @@ DbOption = Annotated[
     ),
 ]
 LimitOption = Annotated[int, typer.Option(help=_("Maximum rows"), callback=bounded(1, MAX_LIMIT))]
+# Every command showing a time or taking a day reads `[digest] timezone` from this file.
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        envvar="VEILLE_CONFIG",
+        help=_("TOML configuration file."),
+    ),
+]
 
 
 def _waiting() -> None:
@@ -199,9 +207,10 @@ def articles(
     language: Annotated[str | None, typer.Option("--lang", help="fr, en...")] = None,
     limit: LimitOption = 100,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Lister les articles stockés. / List stored articles."""
-    zone = local_zone()
+    zone = load_settings(config).timezone
     if day:
         start = end = parse_day(day, zone)
     else:
@@ -236,8 +245,10 @@ def articles(
 def show(
     key: Annotated[str, typer.Argument(help=_("Id or URL"))],
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Afficher un article, nettoyé. / Show one article, clean."""
+    zone = load_settings(config).timezone
     # A number is an id, and ids are bounded: a larger one names nothing.
     named = not key.isdigit() or (key.isascii() and 1 <= int(key) <= MAX_ID)
     with operating(db) as store:
@@ -245,7 +256,7 @@ def show(
     if article is None:
         raise UserError(_("No article for '{key}'.", key=key), code=1)
     console.print(f"[bold]{escape(article.title)}[/]")
-    when = shown(article.published, article.published_time_known, local_zone())
+    when = shown(article.published, article.published_time_known, zone)
     details = [article.site_name, when if article.published else None, article.author]
     details.append(article.language)
     console.print(" · ".join(escape(d) for d in details if d))
@@ -284,12 +295,13 @@ def export(
         ),
     ] = None,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Exporter les articles en JSONL ou CSV. / Export articles as JSONL or CSV."""
     if fmt not in ("jsonl", "csv"):
         raise UserError(_("Unknown format: jsonl or csv."))
+    zone = load_settings(config).timezone
     target = output_file(output) if output else nullcontext(sys.stdout)
-    zone = local_zone()
     with operating(db) as store, target as stream:
         writer = csv.DictWriter(stream, EXPORT_FIELDS) if fmt == "csv" else None
         if writer:
@@ -352,15 +364,6 @@ source_app = typer.Typer(
 opml_app = typer.Typer(help=_("OPML import and export."), no_args_is_help=True)
 app.add_typer(source_app, name="source")
 app.add_typer(opml_app, name="opml")
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        envvar="VEILLE_CONFIG",
-        help=_("TOML configuration file."),
-    ),
-]
 
 
 @asynccontextmanager
@@ -716,12 +719,14 @@ def _weak(ranked: archive.Ranked) -> str:
 def story_command(
     story_id: Annotated[int, typer.Argument(help=_("Story id"), callback=bounded(1, MAX_ID))],
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Un sujet : ses articles, ses sources, ses copies. / One story: articles, sources,
     copies."""
+    zone = load_settings(config).timezone
     with operating(db) as store:
         view = archive.story_view(store, story_id, follow=True)
-    story, zone = view.story, local_zone()
+    story = view.story
     console.print(f"[bold]{escape(story.title)}[/]")
     console.print(
         " · ".join(
@@ -856,14 +861,15 @@ def entities_command(
     kind: Annotated[str | None, typer.Option(help=_("PER, ORG or LOC"))] = None,
     limit: LimitOption = 50,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Personnes, organisations et lieux, les plus cités d'abord. / People, organisations
     and places, most mentioned first."""
     if kind and kind.upper() not in _KINDS:
         raise UserError(_("Unknown kind: {kind} (PER, ORG, LOC).", kind=kind))
+    zone = load_settings(config).timezone
     with operating(db) as store:
         found = archive.list_entities(store, story, kind.upper() if kind else None, limit)
-    zone = local_zone()
     _print(
         [
             Col("id", justify="right"),
@@ -893,10 +899,11 @@ def entities_command(
 def entity_command(
     name: Annotated[str, typer.Argument(help=_("Name or id"))],
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Une entité : ses graphies et ses sujets dans le temps. / One entity: its spellings
     and its stories over time."""
-    zone = local_zone()
+    zone = load_settings(config).timezone
     with operating(db) as store:
         view = archive.entity_view(store, name, zone)
     _print_entity(view.entity, zone)

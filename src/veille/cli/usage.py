@@ -33,7 +33,7 @@ from veille.operations import Conflict, NotFound, OperationError
 from veille.sources.local import path_problem
 from veille.store import Store
 from veille.watch import QueryError
-from veille.when import DEFAULT_ZONE, today
+from veille.when import today
 
 errors = Console(stderr=True)
 
@@ -178,15 +178,6 @@ def output_folder(path: Path) -> Path:
 def _cannot_write(path: Path, exc: OSError) -> UserError:
     reason = _("no such folder") if exc.errno == errno.ENOENT else exc.strerror or str(exc)
     return UserError(_("cannot write {path}: {error}", path=path, error=reason))
-
-
-def local_zone() -> str:
-    """Where times are shown (`[digest] timezone`); a listing still works, in Europe/Paris,
-    when the configuration cannot be read (commands that need it say why)."""
-    try:
-        return Settings.from_env().timezone
-    except (ConfigError, ValueError):
-        return DEFAULT_ZONE
 
 
 def load_settings(config: Path | None) -> Settings:

@@ -17,7 +17,6 @@ from veille.cli.usage import (
     bounded,
     errors,
     load_settings,
-    local_zone,
     operating,
     output_file,
     output_folder,
@@ -127,13 +126,13 @@ def watch_list(db: DbOption = None) -> None:
 
 
 @watch_app.command("show")
-def watch_show(name: str, db: DbOption = None) -> None:
+def watch_show(name: str, db: DbOption = None, config: ConfigOption = None) -> None:
     """Une veille et ses derniers envois. / One watch and its last deliveries."""
+    zone = load_settings(config).timezone
     with operating(db) as store:
         watch = following.get_watch(store, name)
         sent = following.deliveries(store, watch)
         recent = alerts.watch_alerts(store, watch, limit=10)
-    zone = local_zone()
     console.print(f"[bold]{escape(watch.name)}[/] ({watch.id})")
     console.print(_("query: {query}", query=escape(watch.query)))
     if watch.languages:
@@ -381,10 +380,11 @@ def search_command(
     ] = 20,
     cursor: Annotated[str | None, typer.Option(help=_("Next page"))] = None,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Recherche plein texte dans l'archive, mots trouvés en évidence. / Full-text search of
     the archive, matched words highlighted."""
-    zone = local_zone()
+    zone = load_settings(config).timezone
     filters = Filters(
         start=parse_day(since, zone, "--from"),
         end=parse_day(until, zone, "--to"),

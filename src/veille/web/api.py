@@ -103,18 +103,25 @@ def problem(status: int, detail: str, **more: Any) -> JSONResponse:
 def answer_refusals(app: FastAPI) -> None:
     """Refusals raised by the operations become this API's problems: handlers call the
     operations and let them raise."""
-    app.add_exception_handler(OperationError, lambda _request, error: operation_problem(error))
+    app.add_exception_handler(OperationError, operation_problem)
     app.add_exception_handler(QueryError, lambda _request, error: query_problem(error))
     app.add_exception_handler(SearchUnavailable, lambda _request, error: search_problem(error))
 
 
-def operation_problem(error: OperationError) -> Response:
+def operation_problem(request: Request, error: OperationError) -> Response:
     """An operation's refusal as this API says it."""
     if isinstance(error, Moved):
-        return RedirectResponse(f"/api/v1/stories/{error.story_id}", status_code=301)
+        return RedirectResponse(_moved(request, error.story_id), status_code=301)
     if isinstance(error, Invalid):
         return problem(error.status, error.reason, problems=error.problems)
     return problem(error.status, error.reason)
+
+
+def _moved(request: Request, story_id: int) -> str:
+    """What was asked (a story, its timeline...) of the story `story_id`, same query."""
+    route = request.scope["route"]
+    path = route.url_path_for(route.name, **{**request.path_params, "story_id": story_id})
+    return f"{path}?{request.url.query}" if request.url.query else path
 
 
 def query_problem(error: QueryError) -> Response:
@@ -690,9 +697,9 @@ def _paged(items: list[Any], cursor: str | None, limit: int, total: bool = True)
 def _story_route(
     path: str, model: type[BaseModel]
 ) -> Callable[[DecoratedCallable], DecoratedCallable]:
-    """A GET of one story: 404 when there is no such story, 301 to the story it was merged
-    into (see operation_problem)."""
-    merged = {301: {"description": "Merged into the story at Location"}}
+    """A GET of one story: 404 when there is no such story, 301 to the same resource of the
+    story it was merged into (see operation_problem)."""
+    merged = {301: {"description": "Merged into another story: the same resource of it"}}
     return router.get(path, response_model=model, responses=NOT_FOUND | merged, tags=["stories"])
 
 
