@@ -193,20 +193,7 @@ def test_a_failing_story_is_recorded_and_the_others_go_on(store, monkeypatch):
         "b": "La tempête Ciara a privé d'électricité 40 000 foyers en Bretagne lundi soir.",
     }
     for n, (key, text) in enumerate(texts.items()):
-        store.save_article(
-            Article(
-                url=f"https://{key}.example/{n}",
-                canonical_url=f"https://{key}.example/{n}",
-                title=text[:40],
-                text=text,
-                content_hash=key,
-                raw_ref=key,
-                source="test",
-                published=datetime(2026, 2, 3, 9),
-                site_name=f"{key}.example",
-                language="xx",  # no model: entities skipped with the reason
-            )
-        )
+        _save_unread(store, key, n, text[:40], text)  # entities skipped with the reason
     real = enrich_stage.enrich_story.understand
 
     def flaky(articles, *args, **kwargs):
@@ -245,20 +232,7 @@ def test_stories_are_written_in_story_order_whatever_the_order_of_computing(stor
     }
     for n, (town, sentence) in enumerate(topics.items()):
         text = f"{town} : {sentence} " * (n + 1) * 3  # the later, the longer
-        store.save_article(
-            Article(
-                url=f"https://{town.lower()}.example/{n}",
-                canonical_url=f"https://{town.lower()}.example/{n}",
-                title=sentence[:40],
-                text=text,
-                content_hash=town,
-                raw_ref=town,
-                source="test",
-                published=datetime(2026, 2, 3, 9),
-                site_name=f"{town.lower()}.example",
-                language="xx",  # no model: no entities to read, the order alone matters
-            )
-        )
+        _save_unread(store, town.lower(), n, sentence[:40], text)  # the order alone matters
     written: list[int] = []
     real = Store.save_brief
 
@@ -270,3 +244,21 @@ def test_stories_are_written_in_story_order_whatever_the_order_of_computing(stor
     report = pipeline.process(store, Settings())
     assert report.understood == len(written) >= 3
     assert written == sorted(written)
+
+
+def _save_unread(store: Store, key: str, n: int, title: str, text: str) -> None:
+    """An article in a language no model reads ("xx"): understood without entities."""
+    store.save_article(
+        Article(
+            url=f"https://{key}.example/{n}",
+            canonical_url=f"https://{key}.example/{n}",
+            title=title,
+            text=text,
+            content_hash=key,
+            raw_ref=key,
+            source="test",
+            published=datetime(2026, 2, 3, 9),
+            site_name=f"{key}.example",
+            language="xx",
+        )
+    )
