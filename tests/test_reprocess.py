@@ -219,6 +219,15 @@ def _workers() -> list[int]:
     return [pid for pid, parent in parents.items() if parent in daemons and ours(parent)]
 
 
+def _cpu_ticks(pid: int) -> int:
+    """A process's CPU time so far (user + system, in clock ticks); -1 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1
+    return int(fields[11]) + int(fields[12])
+
+
 def _server_or_file(tmp_path: Path) -> contextlib.AbstractContextManager[str]:
     """A PostgreSQL database when a server is named (as in CI: a cluster's store), else a
     SQLite file."""
@@ -233,19 +242,19 @@ def test_a_worker_killed_mid_job_leaves_the_same_store(spark_case, tmp_path):
     done = threading.Event()
 
     def kill_one() -> None:
-        # Wait until workers are busy (the model loaded, pages being read), kill one.
+        # Kill a worker while it runs a task (its CPU time moving), not an idle one
+        # waiting for the next task: that one's death would fail nothing.
         while not done.is_set():
-            workers = _workers()
-            if workers:
-                time.sleep(3)
-                for pid in _workers():
+            before = {pid: _cpu_ticks(pid) for pid in _workers()}
+            time.sleep(0.3)
+            for pid, ticks in before.items():
+                if _cpu_ticks(pid) > ticks + 5:
                     try:
                         os.kill(pid, signal.SIGKILL)
                         killed.append(pid)
                         return
                     except ProcessLookupError:
                         continue
-            time.sleep(0.2)
 
     killer = threading.Thread(target=kill_one)
     killer.start()

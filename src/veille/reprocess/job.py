@@ -548,7 +548,14 @@ class _Watcher:
                 continue
             done += info.numCompletedTasks
             total += info.numTasks
-            self.failed[stage_id] = max(self.failed.get(stage_id, 0), info.numFailedTasks)
+        # Failed tasks of every stage run so far, ended ones included: a short job (the
+        # stages after storing run many) may start and end between two looks.
+        for job_id in tracker.getJobIdsForGroup():
+            job = tracker.getJobInfo(job_id)
+            for stage_id in job.stageIds if job is not None else ():
+                info = tracker.getStageInfo(stage_id)
+                if info is not None:
+                    self.failed[stage_id] = max(self.failed.get(stage_id, 0), info.numFailedTasks)
         if not total:
             return ""
         return _("{phase}: {done}/{total} tasks", phase=self.label, done=done, total=total)
