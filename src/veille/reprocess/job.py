@@ -9,17 +9,19 @@ store written and the stories built as on one machine.
    inputs read before unchanged (not extracted again) and each other batch's site
    template memory (`unchanged`, `learn_templates`, in a transaction rolled back).
 3. Workers extract each batch's documents with that memory, clean the batch across its
-   sites' pages and find its articles' entity mentions, the costliest step, with the model
-   loaded once per worker process (`work.extract_item`, `work.finish_batch`).
+   sites' pages, find its articles' entity mentions, the costliest step, and their
+   sentence vectors, with the models loaded once per worker process
+   (`work.extract_item`, `work.finish_batch`).
 4. The driver takes the batches in order and stores them as `veille ingest` does: the
    batch's new pages learned, then each article with its raw digest and its mentions in
-   one transaction (`save_extracted`); then the pipeline's
+   one transaction (`save_extracted`), its vector with its place in the grouping queue;
+   then the pipeline's
    own stages after storing run over the store's queue (`pipeline.process`): the copies
    and stories are built in their one canonical order, and the understanding reuses the
-   mentions kept, so the stories are those of `veille ingest` on the same inputs. The
-   work these stages would fork out on one machine (sentence vectors, each story's
-   understanding) goes to the executors (`parallel.spread_over`); the driver groups and
-   writes.
+   mentions and vectors kept, so the stories are those of `veille ingest` on the same
+   inputs. The work these stages would fork out on one machine (each story's
+   understanding, the vectors not kept) goes to the executors (`parallel.spread_over`);
+   the driver groups and writes.
 
 Idempotent and resumable: the store is only written in step 4, by the same calls as
 `veille ingest`, so a job run again (after a crash of the driver, say) skips the batches
@@ -404,14 +406,16 @@ def _finish(plan: Any, items: Iterable[tuple[tuple[int, int], _Read]]) -> Iterat
         reads = [read for _key, read in batch]
         memory = memories.get(ordinal)
         if memory is None:
-            problems = [(item, None, None) for _s, item, digest, _p in reads if digest is None]
+            problems = [
+                (item, None, None, None) for _s, item, digest, _p in reads if digest is None
+            ]
             yield ordinal, problems, len(reads) - len(problems)
             continue
         outcomes = [work.extract_item(i, source, page, memory) for source, i, _d, page in reads]
         finished = work.finish_batch(outcomes)
         yield (
             ordinal,
-            [(o, m, d) for (o, m), (_s, _i, d, _p) in zip(finished, reads, strict=True)],
+            [(o, m, v, d) for (o, m, v), (_s, _i, d, _p) in zip(finished, reads, strict=True)],
             0,
         )
 
@@ -422,7 +426,7 @@ def _record(store: Store, report: IngestReport, problem: Failure | Skip) -> None
 
 
 def _store_batch(
-    batch: list[tuple[work.Outcome, list[Mention] | None, str | None]],
+    batch: list[tuple[work.Outcome, list[Mention] | None, work.Vector | None, str | None]],
     same: int,
     pages: list[PageBlocks | None],
     store: Store,
@@ -432,47 +436,53 @@ def _store_batch(
     """One batch stored as `veille ingest` stores it: the read problems recorded; then,
     when its inputs were all read before unchanged (`same` of them), only counted; else
     its new pages learned into the template memory, each document counted and its
-    extraction failure recorded, the articles saved, each with its raw digest and its
-    mentions."""
+    extraction failure recorded, the articles saved, each with its raw digest, its
+    mentions and its sentence vector."""
     documents = []
-    for outcome, mentions, digest in batch:
+    for outcome, mentions, vector, digest in batch:
         if digest is None:
             record(outcome)
         else:
-            documents.append((outcome, mentions, digest))
+            documents.append((outcome, mentions, vector, digest))
     if same:
         report.read += same
         report.unchanged += same
         return
     learn_templates(pages, store)
-    found: dict[str, list[Mention] | None] = {}
-    for outcome, mentions, _digest in documents:
+    found: dict[str, tuple[list[Mention] | None, work.Vector | None]] = {}
+    for outcome, mentions, vector, _digest in documents:
         report.read += 1
         if isinstance(outcome, Failure):
             record(outcome)
         elif isinstance(outcome, Article):
-            found[outcome.raw_ref] = mentions
+            found[outcome.raw_ref] = (mentions, vector)
     save_extracted(
-        [(a.source, a.raw_ref, d, None, a) for a, _m, d in documents if isinstance(a, Article)],
+        [(a.source, a.raw_ref, d, None, a) for a, *_f, d in documents if isinstance(a, Article)],
         store,
         report,
         record,
-        on_saved=partial(_keep_mentions, store, found),
+        on_saved=partial(_keep_found, store, found),
     )
 
 
-def _keep_mentions(
+def _keep_found(
     store: Store,
-    found: dict[str, list[Mention] | None],
+    found: dict[str, tuple[list[Mention] | None, work.Vector | None]],
     article_id: int,
     outcome: Outcome,
     article: Article,
 ) -> None:
-    """Keep the mentions found for `article` if the store holds that text as read (an
-    update may keep the stored language, say): the understanding stage then reads them
-    instead of running the model."""
-    mentions = found.get(article.raw_ref)
-    if mentions is None or outcome == "kept":
+    """Keep what the workers found for `article`: its sentence vector with its place in
+    the grouping queue (under the key of its text: the grouping uses it only for the text
+    it stores), and its mentions if the store holds that text as read (an update may keep
+    the stored language, say): the stages after storing then read them instead of running
+    the models."""
+    mentions, vector = found.get(article.raw_ref, (None, None))
+    if outcome == "kept":
+        return
+    if vector is not None:
+        store.keep_vectors([(article_id, *vector)])
+    if mentions is None:
         return
     if outcome != "new":
         stored = store.articles_by_id([article_id])[0]

@@ -21,6 +21,8 @@ from itertools import pairwise
 from pathlib import Path
 
 from veille.config import Settings
+from veille.encoder import article_text, vector_key
+from veille.encoder import load as load_encoder
 from veille.enrich.entities import Mention, find_mentions
 from veille.enrich.stage import NER_CHARACTERS
 from veille.enrich.story import entity_text
@@ -151,10 +153,17 @@ def extract_item(
     return Failure(source, item.ref, "extract", found) if isinstance(found, str) else found
 
 
-def finish_batch(outcomes: list[Outcome]) -> list[tuple[Outcome, list[Mention] | None]]:
+# An article's sentence vector for its grouping: (vector key, float32 bytes).
+Vector = tuple[str, bytes]
+
+
+def finish_batch(
+    outcomes: list[Outcome],
+) -> list[tuple[Outcome, list[Mention] | None, Vector | None]]:
     """One `veille ingest` batch made final: lines repeated across a site's pages dropped,
     then each article's entity mentions (None when it has no text, or no model reads its
-    language: the understanding stage finds those itself)."""
+    language: the understanding stage finds those itself) and its sentence vector (None
+    without an encoder: the grouping then goes without, as it would)."""
     cleaned = iter(drop_site_furniture([o for o in outcomes if isinstance(o, Article)]))
     final = [next(cleaned) if isinstance(o, Article) else o for o in outcomes]
     texts = {
@@ -163,4 +172,19 @@ def finish_batch(outcomes: list[Outcome]) -> list[tuple[Outcome, list[Mention] |
         if isinstance(o, Article) and o.text.strip()
     }
     found, _skipped = find_mentions(texts)
-    return [(o, found.get(i)) for i, o in enumerate(final)]
+    vectors = _vectors({i: o for i, o in enumerate(final) if isinstance(o, Article)})
+    return [(o, found.get(i), vectors.get(i)) for i, o in enumerate(final)]
+
+
+def _vectors(articles: dict[int, Article]) -> dict[int, Vector]:
+    """The vectors the grouping stage would compute for these articles, each under the
+    key of its encoder and text (the grouping checks it against the article stored)."""
+    encoder = load_encoder()
+    if encoder is None or not articles:
+        return {}
+    texts = {i: article_text(a.title, a.text) for i, a in articles.items()}
+    rows = encoder.encode(list(texts.values()))
+    return {
+        i: (vector_key(encoder, text), row.astype("<f4").tobytes())
+        for (i, text), row in zip(texts.items(), rows, strict=True)
+    }

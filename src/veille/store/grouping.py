@@ -67,6 +67,30 @@ class GroupingStore(StoreBase):
         with self._read() as conn:
             return [(row["sort_key"], to_article(row)) for row in conn.execute(query).mappings()]
 
+    def keep_vectors(self, rows: list[tuple[int, str, bytes]]) -> None:
+        """(article id, vector key, vector) for queued articles, for their grouping."""
+        with self._write() as conn:
+            for article_id, key, vector in rows:
+                conn.execute(
+                    group_queue.update()
+                    .where(group_queue.c.article_id == article_id)
+                    .values(vector_key=key, vector=vector)
+                )
+
+    def queued_vectors(self, article_ids: list[int]) -> dict[int, tuple[str, bytes]]:
+        """The vectors kept for these queued articles: (vector key, vector) by article."""
+        found: dict[int, tuple[str, bytes]] = {}
+        with self._read() as conn:
+            for start in range(0, len(article_ids), 500):
+                query = select(
+                    group_queue.c.article_id, group_queue.c.vector_key, group_queue.c.vector
+                ).where(
+                    group_queue.c.article_id.in_(article_ids[start : start + 500]),
+                    group_queue.c.vector.is_not(None),
+                )
+                found.update((row[0], (row[1], row[2])) for row in conn.execute(query))
+        return found
+
     def dequeue(self, article_ids: list[int]) -> None:
         with self._write() as conn:
             for start in range(0, len(article_ids), 500):

@@ -182,6 +182,11 @@ group_queue = Table(
     metadata,
     Column("article_id", Integer, primary_key=True),
     Column("since", String(64), nullable=False),
+    # The article's sentence vector when it was computed before grouping (by `veille
+    # reprocess`'s executors), under the key of the encoder and text it was computed from;
+    # it goes with the queue row once the article is placed.
+    Column("vector_key", String(40)),
+    Column("vector", LargeBinary),
 )
 
 # The grouping state at the start of a day (YYYY-MM-DD): what a rewind restarts from.
