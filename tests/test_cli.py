@@ -65,6 +65,14 @@ def test_ingest_prints_a_summary_and_reports_failures(run, inputs):
     assert _row(again.output) == ["2", "0", "0", "2", "0", "1"]
 
 
+def test_ingest_reads_the_configuration_given(run, inputs, tmp_path):
+    # The file's size limit applies: both pages are over 100 bytes.
+    config = write(tmp_path / "small.toml", "[fetch]\nmax_bytes = 100\n")
+    result = run("ingest", str(inputs), "--config", str(config))
+    assert result.exit_code == 0
+    assert _row(result.output) == ["0", "0", "0", "0", "0", "3"]
+
+
 def test_errors_lists_what_failed(run, inputs):
     run("ingest", str(inputs))
     result = run("errors")

@@ -118,10 +118,11 @@ def ingest(
         typer.Argument(help=_("Files or folders: HTML, text, JSONL, feeds, WARC.")),
     ],
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Lire des fichiers locaux et stocker leurs articles. / Read local files, store articles."""
     input_paths(paths)
-    settings = load_settings(None)
+    settings = load_settings(config)
     store = open_store(db)
     with Progress(
         TextColumn("{task.description}"),

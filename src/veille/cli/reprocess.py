@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from veille.cli import (
+    ConfigOption,
     DbOption,
     _exit_if_stopped,
     _print,
@@ -55,6 +56,7 @@ def reprocess_command(
         typer.Option(help=_("Bytes of archive per task (default: from the cores and sizes).")),
     ] = None,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Retraiter des archives sur Apache Spark. / Reprocess archives on Apache Spark."""
     settings = {}
@@ -68,7 +70,7 @@ def reprocess_command(
     missing = environment_ready()
     if missing:
         raise UserError(missing)
-    configuration = load_settings(None)
+    configuration = load_settings(config)
     store = open_store(db)
     try:
         with _stop_on_signals() as stop:
