@@ -5,6 +5,7 @@ failed logins are rate-limited; passwords are kept as argon2id hashes."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -165,3 +166,19 @@ def test_cli_users_and_serve_beyond_loopback(tmp_path, monkeypatch):
     assert served["host"] == "0.0.0.0" and served["app"].state.require_login
     assert runner.invoke(app, ["user", "remove", "ana", *db]).exit_code == 0
     assert runner.invoke(app, ["user", "remove", "ana", *db]).exit_code == 1
+
+
+def test_cli_account_times_are_the_reader_s_clock(tmp_path, monkeypatch):
+    # Stored in UTC, shown where the reader is (`[digest] timezone`), as pages and digests.
+    db = ["--db", str(tmp_path / "cli.db")]
+    config = tmp_path / "config.toml"
+    config.write_text('[digest]\ntimezone = "Pacific/Kiritimati"\n', encoding="utf-8")
+    monkeypatch.setattr("veille.cli.console.width", 120)
+    monkeypatch.setattr("veille.clock.now", lambda: datetime(2026, 2, 3, 20, 5))
+    runner = CliRunner()
+    added = runner.invoke(app, ["user", "add", "ana", *db], input="s3cret-pass\ns3cret-pass\n")
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["user", "list", *db, "--config", str(config)])
+    assert "2026-02-04 10:05" in listed.output  # UTC+14
+    tokens = runner.invoke(app, ["user", "token", "ana", *db, "--config", str(config)])
+    assert "2026-02-04 10:05" in tokens.output

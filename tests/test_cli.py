@@ -6,12 +6,14 @@ import csv
 import io
 import json
 import re
+from datetime import datetime
 
 import pytest
 from typer.testing import CliRunner
 
 from tests.helpers import article_html, write
 from veille.cli import app
+from veille.store import Store
 
 
 @pytest.fixture
@@ -77,6 +79,18 @@ def test_errors_lists_what_failed(run, inputs):
     run("ingest", str(inputs))
     result = run("errors")
     assert "fichier vide" in result.output and "vide.txt" in result.output
+
+
+def test_errors_and_sources_show_the_reader_s_clock(run, inputs, tmp_path, monkeypatch):
+    monkeypatch.setattr("veille.clock.now", lambda: datetime(2026, 2, 3, 20, 5))
+    config = write(tmp_path / "zone.toml", '[digest]\ntimezone = "Pacific/Kiritimati"\n')
+    run("ingest", str(inputs))
+    assert "2026-02-04 10:05" in run("errors", "--config", str(config)).output  # UTC+14
+    run("source", "add", "https://www.ouest.example/feed.xml", "--name", "Ouest")
+    with Store(f"sqlite:///{tmp_path / 'cli.db'}") as store:
+        (source,) = store.sources()
+        store.update_source(source.id, last_success_at=datetime(2026, 2, 3, 20, 5))
+    assert "04/02 10:05" in run("source", "list", "--config", str(config)).output
 
 
 def test_articles_filters_by_date_and_show_finds_by_url(run, inputs):

@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager, nullcontext
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -31,6 +30,7 @@ from veille.cli.usage import (
     Commands,
     UserError,
     bounded,
+    clock_time,
     errors,
     input_paths,
     load_settings,
@@ -327,8 +327,10 @@ def show_errors(
     ] = False,
     limit: LimitOption = 200,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Les échecs enregistrés, les plus récents d'abord. / Recorded failures, newest first."""
+    zone = load_settings(config).timezone
     with operating(db) as store:
         entries = archive.recorded_errors(store, all_levels, limit)
     if not entries:
@@ -345,7 +347,7 @@ def show_errors(
         ],
         [
             [
-                entry.last_seen.strftime("%Y-%m-%d %H:%M"),
+                clock_time(entry.last_seen, zone),
                 entry.stage,
                 escape(entry.ref),
                 escape(entry.reason),
@@ -415,8 +417,9 @@ def source_add(
 
 
 @source_app.command("list")
-def source_list(db: DbOption = None) -> None:
+def source_list(db: DbOption = None, config: ConfigOption = None) -> None:
     """Les sources et leur santé, en échec d'abord. / Sources and health, failing first."""
+    zone = load_settings(config).timezone
     with operating(db) as store:
         found = following.list_sources(store)
     rows = []
@@ -431,11 +434,11 @@ def source_list(db: DbOption = None) -> None:
                 str(source.id),
                 style.format(escape(source.name)),
                 source.kind,
-                _when(source.last_success_at),
+                clock_time(source.last_success_at, zone, _SHORT),
                 str(source.failures),
                 str(source.items_seen),
                 escape(error),
-                _when(source.next_poll_at),
+                clock_time(source.next_poll_at, zone, _SHORT),
             ]
         )
     _print(
@@ -453,8 +456,8 @@ def source_list(db: DbOption = None) -> None:
     )
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%d/%m %H:%M") if value else "—"
+# Sources are polled every few minutes to hours: the day and month suffice.
+_SHORT = "%d/%m %H:%M"
 
 
 @source_app.command("remove")

@@ -10,7 +10,15 @@ from rich.markup import escape
 
 from veille.cli import ConfigOption, DbOption, _print, app, console
 from veille.cli.tables import Col
-from veille.cli.usage import MAX_ID, UserError, bounded, load_settings, open_store, operating
+from veille.cli.usage import (
+    MAX_ID,
+    UserError,
+    bounded,
+    clock_time,
+    load_settings,
+    open_store,
+    operating,
+)
 from veille.config import LOOPBACK_HOSTS
 from veille.i18n import _
 from veille.operations import accounts
@@ -25,10 +33,6 @@ PasswordOption = Annotated[
 ScopeOption = Annotated[
     str, typer.Option(help=_("read: look only; write: also change sources, watches, state"))
 ]
-
-
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
 @user_app.command("add")
@@ -47,8 +51,9 @@ def user_add(
 
 
 @user_app.command("list")
-def user_list(db: DbOption = None) -> None:
+def user_list(db: DbOption = None, config: ConfigOption = None) -> None:
     """Les comptes. / The accounts."""
+    zone = load_settings(config).timezone
     with operating(db) as store:
         found = accounts.list_users(store)
     _print(
@@ -58,7 +63,10 @@ def user_list(db: DbOption = None) -> None:
             Col(_("API tokens"), justify="right", drop=1),
             Col(_("open sessions"), justify="right", drop=2),
         ],
-        [[escape(u.name), _when(u.created_at), str(u.tokens), str(u.sessions)] for u in found],
+        [
+            [escape(u.name), clock_time(u.created_at, zone), str(u.tokens), str(u.sessions)]
+            for u in found
+        ],
     )
 
 
@@ -97,9 +105,11 @@ def user_token(
         typer.Option(help=_("Revoke the token of this id"), callback=bounded(1, MAX_ID)),
     ] = None,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Un jeton d'API de plus (ou --remove ID), puis la liste. / One more API token (or
     --remove ID), then the list."""
+    zone = load_settings(config).timezone
     with operating(db) as store:
         if remove is not None:
             accounts.remove_token(store, name, remove)
@@ -117,7 +127,13 @@ def user_token(
             Col(_("last used"), drop=1),
         ],
         [
-            [str(t.id), escape(t.name), t.scope, _when(t.created_at), _when(t.last_used_at)]
+            [
+                str(t.id),
+                escape(t.name),
+                t.scope,
+                clock_time(t.created_at, zone),
+                clock_time(t.last_used_at, zone),
+            ]
             for t in tokens
         ],
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,7 +33,7 @@ from veille.operations import Conflict, NotFound, OperationError
 from veille.sources.local import path_problem
 from veille.store import Store
 from veille.watch import QueryError
-from veille.when import today
+from veille.when import local, today
 
 errors = Console(stderr=True)
 
@@ -213,3 +213,9 @@ def _shown(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return url
+
+
+def clock_time(value: datetime | None, zone: str, form: str = "%Y-%m-%d %H:%M") -> str:
+    """A time the store keeps (naive UTC) as the reader's clock shows it (`[digest]
+    timezone`); "—" for none."""
+    return local(value, True, zone).strftime(form) if value else "—"
