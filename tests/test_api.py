@@ -86,6 +86,9 @@ def test_a_merged_story_redirects_to_the_same_resource_of_the_survivor(store):
                 f"/api/v1/stories/{b}{path}", params={"watch": "x"}, follow_redirects=False
             )
             assert asked.headers["location"] == f"/api/v1/stories/{a}{path}?watch=x"
+        page = client.get(f"/stories/{b}", params={"watch": "x"}, follow_redirects=False)
+        assert page.status_code == 301
+        assert page.headers["location"] == f"/stories/{a}?watch=x&lang=fr"
         timeline = client.get(f"/api/v1/stories/{b}/timeline").json()
         assert timeline["story_id"] == a
         assert [item["article_id"] for item in timeline["items"]] == [a, b]

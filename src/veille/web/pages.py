@@ -191,7 +191,9 @@ def story_page(request: Request, story_id: Id) -> Response:
     try:
         view = archive.story_view(store, story_id)
     except Moved as moved:
-        return RedirectResponse(f"/stories/{moved.story_id}?lang={lang}", status_code=301)
+        # The reader's query goes along (the watch whose match is explained, say).
+        query = urlencode({**request.query_params, "lang": lang})
+        return RedirectResponse(f"/stories/{moved.story_id}?{query}", status_code=301)
     except NotFound:
         raise HTTPException(404) from None
     # Opening a story is reading it.
