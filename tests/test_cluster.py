@@ -93,6 +93,22 @@ def test_adding_again_changes_nothing() -> None:
     assert clusterer.state_to_bytes() == before
 
 
+def test_a_state_saved_by_an_earlier_version_still_loads() -> None:
+    # Stores hold states written as zlib-compressed JSON before the state was zstd.
+    import json
+    import zlib
+
+    import zstandard
+
+    today = StoryClusterer()
+    for doc in _stream():
+        today.add(doc)
+    saved = today.state_to_bytes()
+    text = zstandard.ZstdDecompressor().decompress(saved)
+    earlier = zlib.compress(json.dumps(json.loads(text), separators=(",", ":")).encode(), 1)
+    assert StoryClusterer.from_bytes(earlier).state_to_bytes() == saved
+
+
 def test_state_round_trip_continues_the_stories() -> None:
     docs = _stream()
     today = StoryClusterer()
