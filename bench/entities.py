@@ -20,12 +20,12 @@ per second over the 24 pages, then merging.
 
 ``--own dev|test``: the project's own set instead (``bench/data/entities-fr.jsonl``: 88
 short French news paragraphs written for this bench, not taken from any fixture or corpus,
-split 44 dev / 44 test (ids 1-44 half and half; from id 45, odd ids dev and even ids test,
-a rule fixed before anything was measured on them), with their gold people, organisations and places, page chrome and
-capitalised common words among them). Each paragraph's mentions are merged alone; a
-predicted entity is right when one of its spellings equals a gold name of its kind (folded,
-articles and titles dropped). Precision and recall per kind, and the errors. Rules are
-tuned on dev; test is reported.
+split 44 dev / 44 test (ids 1-44 half and half; from id 45, odd ids dev and even ids
+test, a rule fixed before anything was measured on them), with their gold people,
+organisations and places, page chrome and capitalised common words among them). Each
+paragraph's mentions are merged alone; a predicted entity is right when one of its
+spellings equals a gold name of its kind (folded, articles and titles dropped). Precision
+and recall per kind, and the errors. Rules are tuned on dev; test is reported.
 
 Data are read from ``<repo>/../shared/fixtures/seed-day`` (``$VEILLE_SHARED`` or
 ``--shared`` override the ``shared`` folder). Usage: ``python bench/entities.py``.
