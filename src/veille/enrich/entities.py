@@ -213,8 +213,26 @@ _INSTITUTION_LINKS = _words(
     """de d du des la l judiciaire administratif administrative correctionnel
     correctionnelle municipal municipale regional regionale departemental departementale
     general generale national nationale appel cassation police commerce instance grande
-    haute"""
+    haute assises prud'hommes"""
 )
+# Nouns that say what kind of organisation the name after them is: "la société Keolis",
+# "la start-up grenobloise Lynred", "le fabricant de pneus Michelin", folded.
+_ORG_KINDS = _words(
+    """societe groupe entreprise firme compagnie constructeur fabricant equipementier
+    marque enseigne maison start-up startup banque assureur operateur laboratoire syndicat
+    association club equipe chaine journal quotidien hebdomadaire magazine radio
+    plateforme editeur distributeur chantiers chantier geant ong parti mouvement agence
+    cabinet fonds transporteur armateur groupement cooperative mutuelle fondation"""
+)
+_ORG_KIND_BEFORE = re.compile(
+    r"(?:^|\s)(?:(?:le|la|les|un|une|du|au|aux|des|ce|cet|cette)\s+|l['’]\s*)"
+    r"(?P<kind>[a-zà-ÿ]+(?:-[a-zà-ÿ]+)?)"
+    r"(?P<rest>(?:\s+d(?:e\s+|['’]\s*)[a-zà-ÿ]+)?(?:\s+[a-zà-ÿ]+(?:-[a-zà-ÿ]+)?){0,2})\s+$",
+    re.IGNORECASE,
+)
+_POSSESSIVES = _words("son sa ses leur leurs")
+# Name particles that stay lower-case inside a person's name: "Luca de Meo".
+_PARTICLES = _words("de da del della di do dos du van von der den al el ben bin ibn")
 _PREPOSITIONS = frozenset({"de", "d", "du", "des"})
 _NOT_PROPER = frozenset({"NOUN", "ADJ", "VERB", "ADV", "ADP", "AUX", "PRON", "CCONJ", "SCONJ"})
 _ITEM_STARTS = frozenset({"-", "–", "—", "*", "•", "(", "«", '"', ":", ";"})
@@ -369,8 +387,8 @@ def _is_junk(doc: Doc, text: str, draft: _Draft, language: str) -> bool:
     # noun, and the word is in its vocabulary (a brand opening a title, "Infinigate
     # face aux ...", is not); a later capital makes a name ("Ensemble pour la République").
     first = doc[draft.first]
-    if _after_portfolio(doc, draft):
-        return True  # "ministre des Affaires étrangères": a portfolio, not an organisation
+    if draft.label != "LOC" and _is_rubric(doc, draft):
+        return True
     # A place too: "Espace : la fusée…", "Maritime, le salon…", "Abonnez-vous" (a verb).
     return (
         first.pos_ in _NOT_PROPER
@@ -383,21 +401,51 @@ def _is_junk(doc: Doc, text: str, draft: _Draft, language: str) -> bool:
     )
 
 
-_PORTFOLIO_HEADS = frozenset({"ministre", "ministres", "secretaire", "ministere"})
+def _is_rubric(doc: Doc, draft: _Draft) -> bool:
+    """A section label standing as a sentence of its own before the text: "Basket. Victor
+    Wembanyama a inscrit…", "Faits divers. Un adolescent…". An organisation is named in a
+    sentence, not as one (places are spared: a dateline "Washington. Le président…")."""
+    first, end = doc[draft.first], draft.last
+    return (
+        _starts_item(first)
+        and not _is_acronym(first.text)
+        and all(t.text.islower() for t in doc[draft.first + 1 : end])
+        and end + 1 < len(doc)
+        and doc[end].text == "."
+        and "\n" not in doc[end].whitespace_
+        and not doc[end + 1].is_space
+    )
 
 
-def _after_portfolio(doc: Doc, draft: _Draft) -> bool:
-    """An organisation-like name right after "ministre de/du/des (la/l')": a portfolio."""
-    if draft.label not in {"ORG", "MISC"}:
-        return False
+_PORTFOLIO_HEADS = frozenset({"ministre", "ministres", "secretaire"})
+_MINISTRY_HEADS = frozenset({"ministere", "ministeres", "secretariat"})
+
+
+def _portfolios(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
+    """An organisation-like name right after "ministre de/du/des (la/l')" is a portfolio,
+    dropped ("ministre des Affaires étrangères"); after "ministère", the ministry, whose
+    name starts there ("ministère des Armées")."""
+    result = []
+    for draft in drafts:
+        head = _portfolio_head(doc, draft) if draft.label in {"ORG", "MISC"} else None
+        if head is not None:
+            if _fold_token(doc[head].text) not in _MINISTRY_HEADS:
+                continue
+            draft = replace(draft, first=head, start=doc[head].idx, label="ORG", title=None)
+        result.append(draft)
+    return result
+
+
+def _portfolio_head(doc: Doc, draft: _Draft) -> int | None:
     k = draft.first - 1
     while k >= 0 and _fold_token(doc[k].text).rstrip("'") in {"de", "du", "des", "la", "l", "d"}:
         k -= 1
     if k == draft.first - 1:
-        return False
+        return None
     while k > 0 and doc[k].pos_ == "ADJ" and doc[k].text.islower() and draft.first - k < 5:
         k -= 1  # "le ministre qatari des Affaires étrangères"
-    return k >= 0 and _fold_token(doc[k].text) in _PORTFOLIO_HEADS
+    heads = _PORTFOLIO_HEADS | _MINISTRY_HEADS
+    return k if k >= 0 and _fold_token(doc[k].text) in heads else None
 
 
 def _extend_institutions(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Draft]:
@@ -421,6 +469,139 @@ def _extend_institutions(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Dra
             if j > draft.last:
                 end = doc[j - 1].idx + len(doc[j - 1].text)
                 draft = replace(draft, last=j, end=end, label="ORG")
+        result.append(draft)
+    return result
+
+
+def _coordinated(doc: Doc, draft: _Draft) -> int:
+    """Where an institution's descriptive name ends once its coordinated complements are
+    added back: the model often stops at "et" ("Service départemental d'incendie" of
+    "… d'incendie et de secours", "Institut national de géophysique et de volcanologie").
+    Only a name already built as head + "de" + lower-case complement is extended, and
+    only over "et de/d'/des/du (la/l') <lower-case words>"."""
+    words = [_fold_token(t.text).rstrip("'") for t in doc[draft.first : draft.last]]
+    if not (set(words[1:]) & _PREPOSITIONS) or not doc[draft.last - 1].text.islower():
+        return draft.last
+    j = draft.last
+    while j + 2 < len(doc) and doc[j].lower_ == "et":
+        k = j + 1
+        if _fold_token(doc[k].text).rstrip("'") not in _PREPOSITIONS:
+            break
+        k += 1
+        if _fold_token(doc[k].text).rstrip("'") in {"la", "l"}:
+            k += 1
+        if not (doc[k].is_alpha and doc[k].text.islower() and doc[k].pos_ == "NOUN"):
+            break
+        k += 1
+        while k < len(doc) and doc[k].text.islower() and doc[k].pos_ == "ADJ":
+            k += 1
+        j = k
+    return j
+
+
+def _descriptive_head(doc: Doc, draft: _Draft) -> bool:
+    """An organisation named by what it is (a head word, then lower-case words), which a
+    place after it completes: "Service départemental d'incendie et de secours du Rhône"."""
+    head = _fold_token(doc[draft.first].text)
+    return (head in _ORG_WORDS or head in _INSTITUTIONS or head == "service") and any(
+        t.is_alpha and t.text.islower() for t in doc[draft.first + 1 : draft.last]
+    )
+
+
+def _complete_institutions(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
+    """Descriptive organisation names extended over the complements the model left out:
+    coordinated ones ("… d'incendie et de secours") and the place the institution serves
+    ("… de sécurité publique du Gard"), the place then being part of the name."""
+    result: list[_Draft] = []
+    skip: set[int] = set()
+    for n, draft in enumerate(drafts):
+        if n in skip:
+            continue
+        if draft.label == "ORG" and _descriptive_head(doc, draft):
+            j = _coordinated(doc, draft)
+            if j > draft.last and all(not (draft.last <= d.first < j) for d in drafts):
+                draft = replace(draft, last=j, end=doc[j - 1].idx + len(doc[j - 1].text))
+            place = drafts[n + 1] if n + 1 < len(drafts) else None
+            if (
+                place is not None
+                and place.label == "LOC"
+                and place.first == draft.last + 1
+                and _fold_token(doc[draft.last].text).rstrip("'") in _PREPOSITIONS
+            ):
+                draft = replace(draft, last=place.last, end=place.end)
+                skip.add(n + 1)
+        result.append(draft)
+    return result
+
+
+def _person_shaped(doc: Doc, draft: _Draft) -> bool:
+    """Two or more capitalised words (name particles aside), none an organisation word or
+    an acronym, and not a known organisation: "Tedros Adhanom Ghebreyesus"."""
+    tokens = doc[draft.first : draft.last]
+    if len(tokens) < 2 or not tokens[0].text[:1].isupper():
+        return False
+    for token in tokens:
+        folded = _fold_token(token.text)
+        if folded in _PARTICLES or token.text == "-":
+            continue
+        if not re.fullmatch(r"[A-ZÀ-Þ][\w'’-]*", token.text) or _is_acronym(token.text):
+            return False
+        if folded in _ORG_WORDS or folded in _INSTITUTIONS:
+            return False
+    return name_key(tokens.text) not in KNOWN_ORGANISATIONS
+
+
+def _role_around(doc: Doc, draft: _Draft) -> str | None:
+    """The role a name stands in apposition to: "Son directeur, X," or "X, sa présidente"."""
+    if draft.first >= 2 and doc[draft.first - 1].text == ",":
+        for k in range(draft.first - 2, max(-1, draft.first - 5), -1):
+            if _fold_token(doc[k].text) in _ROLES:
+                return doc[k].text
+            if not doc[k].text.islower():
+                break
+    after = draft.last
+    if (
+        after + 2 < len(doc)
+        and doc[after].text == ","
+        and _fold_token(doc[after + 1].text) in _POSSESSIVES
+        and _fold_token(doc[after + 2].text) in _ROLES
+    ):
+        return doc[after + 2].text
+    return None
+
+
+def _appositions(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
+    """A full name in apposition to a person's role is a person's, whatever the model says
+    ("Son directeur, Tedros Adhanom Ghebreyesus,"/ORG)."""
+    result = []
+    for draft in drafts:
+        if draft.label in {"ORG", "MISC"} and _person_shaped(doc, draft):
+            role = _role_around(doc, draft)
+            if role is not None:
+                draft = replace(draft, label="PER", title=role)
+        result.append(draft)
+    return result
+
+
+def _org_kinds(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Draft]:
+    """A name right after a noun saying what kind of organisation it is ("la société
+    Keolis", "la start-up grenobloise Lynred", "le fabricant de pneus Michelin") is an
+    organisation's, whatever the model says."""
+    result = []
+    for draft in drafts:
+        if draft.label != "ORG" and not draft.title:
+            before = _ORG_KIND_BEFORE.search(text, max(0, draft.start - 80), draft.start)
+            if before and _fold_token(before.group("kind")) in _ORG_KINDS:
+                between = doc.char_span(
+                    before.start("rest"), draft.start, alignment_mode="expand"
+                )
+                words = [t for t in between or () if not t.is_space]
+                if all(
+                    t.pos_ not in {"VERB", "AUX", "ADV", "PRON", "DET", "CCONJ", "SCONJ"}
+                    and (t.pos_ != "ADP" or _fold_token(t.text).rstrip("'") == "de")
+                    for t in words
+                ):
+                    draft = replace(draft, label="ORG")
         result.append(draft)
     return result
 
@@ -527,7 +708,11 @@ def _resolve_misc(text: str, drafts: list[_Draft]) -> list[_Draft]:
     for draft in drafts:
         if draft.label == "MISC":
             name = text[draft.start : draft.end]
-            if fold(name) not in orgs and not _org_like(name):
+            if (
+                fold(name) not in orgs
+                and not _org_like(name)
+                and name_key(name) not in KNOWN_ORGANISATIONS
+            ):
                 continue
             draft = replace(draft, label="ORG")
         result.append(draft)
@@ -542,9 +727,12 @@ def _doc_mentions(doc: Doc, language: str) -> list[Mention]:
         if label is not None:
             found = _clean(doc, text, span, label)
             drafts.extend(d for d in found if not _is_junk(doc, text, d, language))
+    drafts = _portfolios(doc, drafts)
     drafts = _institutions(doc, _credits(doc, text, _bylines(text, drafts)))
     drafts = _extend_institutions(doc, text, drafts)
+    drafts = _org_kinds(doc, text, _appositions(doc, drafts))
     drafts = _resolve_misc(text, _parentheses(doc, text, drafts))
+    drafts = _complete_institutions(doc, drafts)
     starts = [t.i for t in doc if t.is_sent_start]
     return [
         Mention(
