@@ -231,6 +231,12 @@ _ORG_KIND_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _POSSESSIVES = _words("son sa ses leur leurs")
+# Heads of a body's descriptive name, never of a place's ("Institut national de…"), folded.
+_BODY_HEADS = _words(
+    """institut agence office direction service conseil commission autorite observatoire
+    federation fondation association comite ministere parquet tribunal cour prefecture
+    gendarmerie police banque caisse syndicat confederation"""
+)
 # Name particles that stay lower-case inside a person's name: "Luca de Meo".
 _PARTICLES = _words("de da del della di do dos du van von der den al el ben bin ibn")
 _PREPOSITIONS = frozenset({"de", "d", "du", "des"})
@@ -517,16 +523,26 @@ def _complete_institutions(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
     for n, draft in enumerate(drafts):
         if n in skip:
             continue
+        if draft.label == "LOC" and _fold_token(doc[draft.first].text) in _BODY_HEADS:
+            # "Institut national de la statistique…"/LOC: a body named by what it is.
+            draft = replace(draft, label="ORG") if _descriptive_head(doc, draft) else draft
         if draft.label == "ORG" and _descriptive_head(doc, draft):
             j = _coordinated(doc, draft)
             if j > draft.last and all(not (draft.last <= d.first < j) for d in drafts):
                 draft = replace(draft, last=j, end=doc[j - 1].idx + len(doc[j - 1].text))
             place = drafts[n + 1] if n + 1 < len(drafts) else None
+            between = (
+                [_fold_token(t.text).rstrip("'") for t in doc[draft.last : place.first]]
+                if place
+                else []
+            )
             if (
                 place is not None
                 and place.label == "LOC"
-                and place.first == draft.last + 1
-                and _fold_token(doc[draft.last].text).rstrip("'") in _PREPOSITIONS
+                and between[:1]
+                and between[0] in _PREPOSITIONS
+                and set(between[1:]) <= {"la", "l"}
+                and len(between) <= 2
             ):
                 draft = replace(draft, last=place.last, end=place.end)
                 skip.add(n + 1)
@@ -575,7 +591,7 @@ def _appositions(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
     ("Son directeur, Tedros Adhanom Ghebreyesus,"/ORG)."""
     result = []
     for draft in drafts:
-        if draft.label in {"ORG", "MISC"} and _person_shaped(doc, draft):
+        if draft.label != "PER" and _person_shaped(doc, draft):
             role = _role_around(doc, draft)
             if role is not None:
                 draft = replace(draft, label="PER", title=role)
@@ -592,9 +608,7 @@ def _org_kinds(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Draft]:
         if draft.label != "ORG" and not draft.title:
             before = _ORG_KIND_BEFORE.search(text, max(0, draft.start - 80), draft.start)
             if before and _fold_token(before.group("kind")) in _ORG_KINDS:
-                between = doc.char_span(
-                    before.start("rest"), draft.start, alignment_mode="expand"
-                )
+                between = doc.char_span(before.start("rest"), draft.start, alignment_mode="expand")
                 words = [t for t in between or () if not t.is_space]
                 if all(
                     t.pos_ not in {"VERB", "AUX", "ADV", "PRON", "DET", "CCONJ", "SCONJ"}
