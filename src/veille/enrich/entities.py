@@ -224,11 +224,12 @@ _ORG_KINDS = _words(
     plateforme editeur distributeur chantiers chantier geant ong parti mouvement agence
     cabinet fonds transporteur armateur groupement cooperative mutuelle fondation"""
 )
+# A determiner, the kind (capitalised only at a sentence start), then at most a lower-case
+# "de <noun>" and two lower-case words ("grenobloise") before the name.
 _ORG_KIND_BEFORE = re.compile(
-    r"(?:^|\s)(?:(?:le|la|les|un|une|du|au|aux|des|ce|cet|cette)\s+|l['’]\s*)"
-    r"(?P<kind>[a-zà-ÿ]+(?:-[a-zà-ÿ]+)?)"
-    r"(?P<rest>(?:\s+d(?:e\s+|['’]\s*)[a-zà-ÿ]+)?(?:\s+[a-zà-ÿ]+(?:-[a-zà-ÿ]+)?){0,2})\s+$",
-    re.IGNORECASE,
+    r"(?:^|\s)(?i:(?:le|la|les|un|une|du|au|aux|des|ce|cet|cette)\s+|l['’]\s*)"
+    r"(?P<kind>[A-ZÀ-Þa-zà-ÿ][a-zà-ÿ]+(?:-[a-zà-ÿ]+)?)"
+    r"(?P<rest>(?:\s+d(?:e\s+|['’]\s*)[a-zà-ÿ]+)?(?:\s+[a-zà-ÿ]+(?:-[a-zà-ÿ]+)?){0,2})\s+$"
 )
 _POSSESSIVES = _words("son sa ses leur leurs")
 # Heads of a body's descriptive name, never of a place's ("Institut national de…"), folded.
@@ -388,13 +389,13 @@ def _is_junk(doc: Doc, text: str, draft: _Draft, language: str) -> bool:
         return True  # "Il", "Elle" (but "US" is a country)
     if len(name) == 1 and not (name.isupper() and draft.label in {"ORG", "MISC"}):
         return True  # one letter names an organisation at most (X, the network)
+    if draft.label != "LOC" and _is_rubric(doc, draft):
+        return True
     # A capitalised common word opening a sentence or list item ("Identité, gouvernance
     # et ...", "Coup de tonnerre"): the model's part of speech says noun, not proper
     # noun, and the word is in its vocabulary (a brand opening a title, "Infinigate
     # face aux ...", is not); a later capital makes a name ("Ensemble pour la République").
     first = doc[draft.first]
-    if draft.label != "LOC" and _is_rubric(doc, draft):
-        return True
     # A place too: "Espace : la fusée…", "Maritime, le salon…", "Abonnez-vous" (a verb).
     return (
         first.pos_ in _NOT_PROPER
@@ -496,7 +497,9 @@ def _coordinated(doc: Doc, draft: _Draft) -> int:
         k += 1
         if _fold_token(doc[k].text).rstrip("'") in {"la", "l"}:
             k += 1
-        if not (doc[k].is_alpha and doc[k].text.islower() and doc[k].pos_ == "NOUN"):
+        if k >= len(doc) or not (
+            doc[k].is_alpha and doc[k].text.islower() and doc[k].pos_ == "NOUN"
+        ):
             break
         k += 1
         while k < len(doc) and doc[k].text.islower() and doc[k].pos_ == "ADJ":
@@ -509,7 +512,7 @@ def _descriptive_head(doc: Doc, draft: _Draft) -> bool:
     """An organisation named by what it is (a head word, then lower-case words), which a
     place after it completes: "Service départemental d'incendie et de secours du Rhône"."""
     head = _fold_token(doc[draft.first].text)
-    return (head in _ORG_WORDS or head in _INSTITUTIONS or head == "service") and any(
+    return (head in _ORG_WORDS or head in _INSTITUTIONS or head in _BODY_HEADS) and any(
         t.is_alpha and t.text.islower() for t in doc[draft.first + 1 : draft.last]
     )
 
@@ -610,7 +613,8 @@ def _org_kinds(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Draft]:
             if before and _fold_token(before.group("kind")) in _ORG_KINDS:
                 between = doc.char_span(before.start("rest"), draft.start, alignment_mode="expand")
                 words = [t for t in between or () if not t.is_space]
-                if all(
+                # "le groupe de Marine Le Pen": a name after "de" is the kind's owner.
+                if not (words and words[-1].pos_ == "ADP") and all(
                     t.pos_ not in {"VERB", "AUX", "ADV", "PRON", "DET", "CCONJ", "SCONJ"}
                     and (t.pos_ != "ADP" or _fold_token(t.text).rstrip("'") == "de")
                     for t in words
