@@ -18,9 +18,9 @@ The truth lists are not exhaustive (media outlets, event names and acronyms a re
 would not track are absent), so precision is a floor. Timing: model load, then mentions
 per second over the 24 pages, then merging.
 
-``--own dev|test``: the project's own set instead (``bench/data/entities-fr.jsonl``: 88
+``--own dev|test``: the project's own set instead (``bench/data/entities-fr.jsonl``: 128
 short French news paragraphs written for this bench, not taken from any fixture or corpus,
-split 44 dev / 44 test (ids 1-44 half and half; from id 45, odd ids dev and even ids
+split 64 dev / 64 test (ids 1-44 half and half; from id 45, odd ids dev and even ids
 test, a rule fixed before anything was measured on them), with their gold people,
 organisations and places, page chrome and capitalised common words among them). Each
 paragraph's mentions are merged alone; a predicted entity is right when one of its
