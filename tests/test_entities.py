@@ -287,3 +287,34 @@ def test_institution_names_take_back_their_complements() -> None:
         ("Service départemental d'incendie et de secours de l'Isère", "ORG"),
         ("Institut national de la statistique et des études économiques", "ORG"),
     }
+
+
+def test_a_role_phrase_is_no_organisation() -> None:
+    text = "La Première ministre lituanienne Inga Ruginienė a rencontré le président polonais."
+    assert by_label(entities_of(text)) == {("Inga Ruginienė", "PER")}
+
+
+def test_the_organisation_after_a_general_secretary_is_kept() -> None:
+    # "secrétaire général de l'Otan" is an employer, not a portfolio.
+    text = "Mark Rutte, secrétaire général de l'Otan, a parlé à Bruxelles."
+    assert ("Otan", "ORG") in by_label(entities_of(text))
+
+
+def test_events_and_share_buttons_are_no_organisations() -> None:
+    text = "Suivez-nous sur Instagram et sur TikTok\nLe Salon du livre de Paris ouvre vendredi."
+    assert by_label(entities_of(text)) == set()
+
+
+def test_truncated_and_run_on_body_names_are_mended() -> None:
+    # The model stops at "français", runs on into the verb "menace" (a noun too), and
+    # calls the farmers' union a place.
+    text = (
+        "L'Observatoire français des conjonctures économiques a revu sa prévision. La "
+        "Fédération nationale des transports routiers menace de bloquer les dépôts. La "
+        "Confédération paysanne dénonce les accords de libre-échange."
+    )
+    assert by_label(entities_of(text)) == {
+        ("Observatoire français des conjonctures économiques", "ORG"),
+        ("Fédération nationale des transports routiers", "ORG"),
+        ("Confédération paysanne", "ORG"),
+    }

@@ -236,7 +236,23 @@ _POSSESSIVES = _words("son sa ses leur leurs")
 _BODY_HEADS = _words(
     """institut agence office direction service conseil commission autorite observatoire
     federation fondation association comite ministere parquet tribunal cour prefecture
-    gendarmerie police banque caisse syndicat confederation"""
+    gendarmerie police banque caisse syndicat confederation metropole communaute"""
+)
+# Heads of an event's name, which is no organisation's: "Salon international de
+# l'agriculture", "Festival de Cannes", "Coupe du monde", folded.
+_EVENT_HEADS = _words(
+    """salon festival sommet tournoi championnat championnats coupe open jeux biennale
+    exposition foire marathon rallye grand-prix"""
+)
+# Words that make a name a venue's, a place: "Accor Arena".
+_VENUE_WORDS = _words("arena stadium")
+# Words of a role phrase the model takes for an organisation: "Première ministre".
+_ROLE_PHRASE = _ROLES | _words("premier premiere vice vice-president vice-presidente")
+# Calls to share or follow a page: the names on such a line are buttons, not mentions.
+_SHARE_LINE = re.compile(
+    r"^[ \t]*(?:partager|partagez|suivez-nous|share|follow(?: us)?)\b"
+    r"[^\n]*\b(?:sur|on|via)[ \t]+[^\n]*$",
+    re.IGNORECASE | re.MULTILINE,
 )
 # Name particles that stay lower-case inside a person's name: "Luca de Meo".
 _PARTICLES = _words("de da del della di do dos du van von der den al el ben bin ibn")
@@ -391,6 +407,19 @@ def _is_junk(doc: Doc, text: str, draft: _Draft, language: str) -> bool:
         return True  # one letter names an organisation at most (X, the network)
     if draft.label != "LOC" and _is_rubric(doc, draft):
         return True
+    line = _SHARE_LINE.match(text, text.rfind("\n", 0, draft.start) + 1)
+    if line and line.end() >= draft.end:
+        return True  # "Partager sur LinkedIn"
+    words = [_fold_token(t.text) for t in doc[draft.first : draft.last]]
+    if draft.label in {"ORG", "MISC"}:
+        head = next((w for w in words if w.rstrip("'") not in _DETERMINERS), "")
+        if head in _EVENT_HEADS:
+            return True  # an event, none of the kinds kept
+        if words[0] in _ROLE_PHRASE and all(
+            w in _ROLE_PHRASE or t.text.islower()
+            for w, t in zip(words, doc[draft.first : draft.last], strict=True)
+        ):
+            return True  # "Première ministre italienne": a role, named by the person after
     # A capitalised common word opening a sentence or list item ("Identité, gouvernance
     # et ...", "Coup de tonnerre"): the model's part of speech says noun, not proper
     # noun, and the word is in its vocabulary (a brand opening a title, "Infinigate
@@ -424,7 +453,8 @@ def _is_rubric(doc: Doc, draft: _Draft) -> bool:
     )
 
 
-_PORTFOLIO_HEADS = frozenset({"ministre", "ministres", "secretaire"})
+# "secrétaire" is no portfolio head: "secrétaire général de l'Otan" names an employer.
+_PORTFOLIO_HEADS = frozenset({"ministre", "ministres"})
 _MINISTRY_HEADS = frozenset({"ministere", "ministeres", "secretariat"})
 
 
@@ -462,7 +492,11 @@ def _extend_institutions(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Dra
     taken = {d.first for d in drafts}
     for draft in drafts:
         last = doc[draft.last - 1]
-        if draft.label in {"ORG", "MISC"} and _fold_token(last.text) in _ORG_WORDS:
+        # A place too when its word names a body: "Confédération"/LOC of "Confédération
+        # paysanne".
+        if (draft.label in {"ORG", "MISC"} and _fold_token(last.text) in _ORG_WORDS) or (
+            draft.label == "LOC" and _fold_token(last.text) in _BODY_HEADS
+        ):
             j = draft.last
             while (
                 j < len(doc)
@@ -487,25 +521,40 @@ def _coordinated(doc: Doc, draft: _Draft) -> int:
     Only a name already built as head + "de" + lower-case complement is extended, and
     only over "et de/d'/des/du (la/l') <lower-case words>"."""
     words = [_fold_token(t.text).rstrip("'") for t in doc[draft.first : draft.last]]
-    if not (set(words[1:]) & _PREPOSITIONS) or not doc[draft.last - 1].text.islower():
+    if not doc[draft.last - 1].text.islower():
         return draft.last
     j = draft.last
+    if not set(words[1:]) & _PREPOSITIONS:
+        # "Office français" of "Office français de la biodiversité": a body's head and
+        # its adjectives take one complement back.
+        if words[0] not in _BODY_HEADS:
+            return draft.last
+        j = _complement(doc, j)
+        if j == draft.last:
+            return j
     while j + 2 < len(doc) and doc[j].lower_ == "et":
-        k = j + 1
-        if _fold_token(doc[k].text).rstrip("'") not in _PREPOSITIONS:
+        k = _complement(doc, j + 1)
+        if k == j + 1:
             break
-        k += 1
-        if _fold_token(doc[k].text).rstrip("'") in {"la", "l"}:
-            k += 1
-        if k >= len(doc) or not (
-            doc[k].is_alpha and doc[k].text.islower() and doc[k].pos_ == "NOUN"
-        ):
-            break
-        k += 1
-        while k < len(doc) and doc[k].text.islower() and doc[k].pos_ == "ADJ":
-            k += 1
         j = k
     return j
+
+
+def _complement(doc: Doc, k: int) -> int:
+    """The end of "de/d'/des/du (la/l') <lower-case noun> <lower-case adjectives>" from
+    token k, or k when none starts there."""
+    start = k
+    if k >= len(doc) or _fold_token(doc[k].text).rstrip("'") not in _PREPOSITIONS:
+        return start
+    k += 1
+    if k < len(doc) and _fold_token(doc[k].text).rstrip("'") in {"la", "l"}:
+        k += 1
+    if k >= len(doc) or not (doc[k].is_alpha and doc[k].text.islower() and doc[k].pos_ == "NOUN"):
+        return start
+    k += 1
+    while k < len(doc) and doc[k].text.islower() and doc[k].pos_ == "ADJ":
+        k += 1
+    return k
 
 
 def _descriptive_head(doc: Doc, draft: _Draft) -> bool:
@@ -620,6 +669,55 @@ def _org_kinds(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Draft]:
                     for t in words
                 ):
                     draft = replace(draft, label="ORG")
+        result.append(draft)
+    return result
+
+
+def _venues(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
+    """A name ending in a venue's word is a place's, whoever it is named after: "Accor
+    Arena"/ORG."""
+    return [
+        replace(d, label="LOC")
+        if d.label in {"ORG", "MISC"}
+        and d.last - d.first >= 2
+        and _fold_token(doc[d.last - 1].text) in _VENUE_WORDS
+        else d
+        for d in drafts
+    ]
+
+
+def _predicates(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
+    """An organisation's span that swallowed its sentence's verb, cut before it: the model
+    reads "l'agriculture alerte sur…" or "Cour des comptes épingle la gestion…" as one name
+    when the verb is also a noun or an adjective. The evidence: no finite verb in the
+    sentence outside the span; the verb: the last lower-case word right after a noun or
+    an adjective that a determiner follows (inside the span) or a preposition or
+    determiner follows (after it)."""
+    result = []
+    for draft in drafts:
+        if draft.label in {"ORG", "MISC"} and draft.last - draft.first >= 3:
+            sentence = doc[draft.first].sent
+            outside = [t for t in sentence if not draft.first <= t.i < draft.last]
+            if not any("Fin" in t.morph.get("VerbForm") for t in outside):
+                cut = None
+                for k in range(draft.first + 1, draft.last):
+                    token, before = doc[k], doc[k - 1]
+                    after = doc[k + 1] if k + 1 < len(doc) else None
+                    if (
+                        token.is_alpha
+                        and token.text.islower()
+                        and before.pos_ in {"NOUN", "ADJ", "PROPN"}
+                        and after is not None
+                        and (
+                            after.pos_ == "DET"
+                            if k + 1 < draft.last
+                            else after.pos_ in {"ADP", "DET"}
+                        )
+                    ):
+                        cut = k
+                if cut is not None:
+                    last = doc[cut - 1]
+                    draft = replace(draft, last=cut, end=last.idx + len(last.text))
         result.append(draft)
     return result
 
@@ -745,7 +843,7 @@ def _doc_mentions(doc: Doc, language: str) -> list[Mention]:
         if label is not None:
             found = _clean(doc, text, span, label)
             drafts.extend(d for d in found if not _is_junk(doc, text, d, language))
-    drafts = _portfolios(doc, drafts)
+    drafts = _venues(doc, _predicates(doc, _portfolios(doc, drafts)))
     drafts = _institutions(doc, _credits(doc, text, _bylines(text, drafts)))
     drafts = _extend_institutions(doc, text, drafts)
     drafts = _org_kinds(doc, text, _appositions(doc, drafts))
