@@ -248,10 +248,11 @@ _EVENT_HEADS = _words(
 _VENUE_WORDS = _words("arena stadium")
 # Words of a role phrase the model takes for an organisation: "Première ministre".
 _ROLE_PHRASE = _ROLES | _words("premier premiere vice vice-president vice-presidente")
-# Calls to share or follow a page: the names on such a line are buttons, not mentions.
+# Calls to share or follow a page, up to the end of their line or sentence (page chrome
+# is often glued to the article): the names in one are buttons, not mentions.
 _SHARE_LINE = re.compile(
     r"^[ \t]*(?:partager|partagez|suivez-nous|share|follow(?: us)?)\b"
-    r"[^\n]*\b(?:sur|on|via)[ \t]+[^\n]*$",
+    r"[^\n.!?]*\b(?:sur|on|via)[ \t]+[^\n.!?]*",
     re.IGNORECASE | re.MULTILINE,
 )
 # Name particles that stay lower-case inside a person's name: "Luca de Meo".
