@@ -215,8 +215,8 @@ _INSTITUTION_LINKS = _words(
     general generale national nationale appel cassation police commerce instance grande
     haute assises prud'hommes"""
 )
-# Nouns that say what kind of organisation the name after them is: "la société Keolis",
-# "la start-up grenobloise Lynred", "le fabricant de pneus Michelin", folded.
+# Nouns that say what kind of organisation the name after them is: "la société Quartz
+# Immobilier", "la start-up grenobloise Lynred", "le fabricant de jouets Smoby", folded.
 _ORG_KINDS = _words(
     """societe groupe entreprise firme compagnie constructeur fabricant equipementier
     marque enseigne maison start-up startup banque assureur operateur laboratoire syndicat
@@ -239,7 +239,7 @@ _BODY_HEADS = _words(
     gendarmerie police banque caisse syndicat confederation metropole communaute"""
 )
 # Heads of an event's name, which is no organisation's: "Salon international de
-# l'agriculture", "Festival de Cannes", "Coupe du monde", folded.
+# l'agriculture", "Salon du livre de Paris", "Coupe du monde", folded.
 _EVENT_HEADS = _words(
     """salon festival sommet tournoi championnat championnats coupe open jeux biennale
     exposition foire marathon rallye grand-prix"""
@@ -440,7 +440,7 @@ def _is_junk(doc: Doc, text: str, draft: _Draft, language: str) -> bool:
 
 def _is_rubric(doc: Doc, draft: _Draft) -> bool:
     """A section label standing as a sentence of its own before the text: "Basket. Victor
-    Wembanyama a inscrit…", "Faits divers. Un adolescent…". An organisation is named in a
+    Wembanyama a inscrit…", "Procès. La cour d'assises…". An organisation is named in a
     sentence, not as one (places are spared: a dateline "Washington. Le président…")."""
     first, end = doc[draft.first], draft.last
     return (
@@ -518,7 +518,8 @@ def _extend_institutions(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Dra
 def _coordinated(doc: Doc, draft: _Draft) -> int:
     """Where an institution's descriptive name ends once its coordinated complements are
     added back: the model often stops at "et" ("Service départemental d'incendie" of
-    "… d'incendie et de secours", "Institut national de géophysique et de volcanologie").
+    "… d'incendie et de secours", "Institut national de la statistique et des études
+    économiques").
     Only a name already built as head + "de" + lower-case complement is extended, and
     only over "et de/d'/des/du (la/l') <lower-case words>"."""
     words = [_fold_token(t.text).rstrip("'") for t in doc[draft.first : draft.last]]
@@ -560,7 +561,7 @@ def _complement(doc: Doc, k: int) -> int:
 
 def _descriptive_head(doc: Doc, draft: _Draft) -> bool:
     """An organisation named by what it is (a head word, then lower-case words), which a
-    place after it completes: "Service départemental d'incendie et de secours du Rhône"."""
+    place after it completes: "Service départemental d'incendie et de secours de l'Isère"."""
     head = _fold_token(doc[draft.first].text)
     return (head in _ORG_WORDS or head in _INSTITUTIONS or head in _BODY_HEADS) and any(
         t.is_alpha and t.text.islower() for t in doc[draft.first + 1 : draft.last]
@@ -570,7 +571,7 @@ def _descriptive_head(doc: Doc, draft: _Draft) -> bool:
 def _complete_institutions(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
     """Descriptive organisation names extended over the complements the model left out:
     coordinated ones ("… d'incendie et de secours") and the place the institution serves
-    ("… de sécurité publique du Gard"), the place then being part of the name."""
+    ("… de secours de l'Isère"), the place then being part of the name."""
     result: list[_Draft] = []
     skip: set[int] = set()
     for n, draft in enumerate(drafts):
@@ -654,8 +655,8 @@ def _appositions(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
 
 def _org_kinds(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Draft]:
     """A name right after a noun saying what kind of organisation it is ("la société
-    Keolis", "la start-up grenobloise Lynred", "le fabricant de pneus Michelin") is an
-    organisation's, whatever the model says."""
+    Quartz Immobilier", "la start-up grenobloise Lynred", "le fabricant de jouets Smoby") is
+    an organisation's, whatever the model says."""
     result = []
     for draft in drafts:
         if draft.label != "ORG" and not draft.title:
@@ -689,7 +690,7 @@ def _venues(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
 
 def _predicates(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
     """An organisation's span that swallowed its sentence's verb, cut before it: the model
-    reads "l'agriculture alerte sur…" or "Cour des comptes épingle la gestion…" as one name
+    reads "l'agriculture alerte sur…" or "transports routiers menace de bloquer…" as one name
     when the verb is also a noun or an adjective. The evidence: no finite verb in the
     sentence outside the span; the verb: the last lower-case word right after a noun or
     an adjective that a determiner follows (inside the span) or a preposition or
