@@ -236,3 +236,88 @@ def test_seed_text_with_two_spellings() -> None:
     ]
     assert len(durovs) == 1
     assert {"Pavel Durov", "Pavel Dourov"} <= set(durovs[0].aliases)
+
+
+def by_label(entities: list[Entity]) -> set[tuple[str, str]]:
+    return {(e.name, e.label) for e in entities}
+
+
+def test_a_rubric_sentence_is_no_name() -> None:
+    # The model takes the section label for an organisation.
+    found = by_label(entities_of("Basket. Evan Fournier a signé au Pirée pour deux saisons."))
+    assert found == {("Evan Fournier", "PER"), ("Pirée", "LOC")}
+
+
+def test_a_full_name_in_apposition_to_a_role_is_a_person() -> None:
+    # The model calls the name a place.
+    text = "Sa fondatrice, Ngozi Okonjo-Iweala Adebayo, a présenté le rapport annuel."
+    assert by_label(entities_of(text)) == {("Ngozi Okonjo-Iweala Adebayo", "PER")}
+
+
+def test_the_kind_of_organisation_before_a_name_types_it() -> None:
+    # The model misses "Smoby"; a verb between the noun and the name breaks the link.
+    text = (
+        "Le fabricant de jouets Smoby va délocaliser sa production. Le groupe a nommé "
+        "Pierre Dupont à la tête de sa filiale."
+    )
+    assert by_label(entities_of(text)) == {("Smoby", "ORG"), ("Pierre Dupont", "PER")}
+
+
+def test_a_ministry_is_named_and_a_portfolio_is_not() -> None:
+    text = (
+        "Le ministère de la Transition écologique a publié un décret. La ministre de la "
+        "Culture, Rachida Dati, a salué ce choix."
+    )
+    assert by_label(entities_of(text)) == {
+        ("ministère de la Transition écologique", "ORG"),
+        ("Rachida Dati", "PER"),
+    }
+
+
+def test_institution_names_take_back_their_complements() -> None:
+    # The model stops at "incendie" and tags the department apart; it calls the
+    # statistics institute a place.
+    assert by_label(
+        entities_of(
+            "Le Service départemental d'incendie et de secours de l'Isère a évacué 40 "
+            "personnes. L'Institut national de la statistique et des études économiques a "
+            "publié ses chiffres."
+        )
+    ) == {
+        ("Service départemental d'incendie et de secours de l'Isère", "ORG"),
+        ("Institut national de la statistique et des études économiques", "ORG"),
+    }
+
+
+def test_a_role_phrase_is_no_organisation() -> None:
+    text = "La Première ministre lituanienne Inga Ruginienė a rencontré le président polonais."
+    assert by_label(entities_of(text)) == {("Inga Ruginienė", "PER")}
+
+
+def test_the_organisation_after_a_general_secretary_is_kept() -> None:
+    # "secrétaire général de l'Otan" is an employer, not a portfolio.
+    text = "Mark Rutte, secrétaire général de l'Otan, a parlé à Bruxelles."
+    assert ("Otan", "ORG") in by_label(entities_of(text))
+
+
+def test_events_and_share_buttons_are_no_organisations() -> None:
+    text = "Suivez-nous sur Instagram et sur TikTok\nLe Salon du livre de Paris ouvre vendredi."
+    assert by_label(entities_of(text)) == set()
+    # A button glued to the article: the sentence after it is read.
+    glued = "Partager sur Facebook. Sa directrice, Nadia Benali, présente la saison."
+    assert by_label(entities_of(glued)) == {("Nadia Benali", "PER")}
+
+
+def test_truncated_and_run_on_body_names_are_mended() -> None:
+    # The model stops at "français", runs on into the verb "menace" (a noun too), and
+    # calls the farmers' union a place.
+    text = (
+        "L'Observatoire français des conjonctures économiques a revu sa prévision. La "
+        "Fédération nationale des transports routiers menace de bloquer les dépôts. La "
+        "Confédération paysanne dénonce les accords de libre-échange."
+    )
+    assert by_label(entities_of(text)) == {
+        ("Observatoire français des conjonctures économiques", "ORG"),
+        ("Fédération nationale des transports routiers", "ORG"),
+        ("Confédération paysanne", "ORG"),
+    }

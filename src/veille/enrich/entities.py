@@ -213,8 +213,50 @@ _INSTITUTION_LINKS = _words(
     """de d du des la l judiciaire administratif administrative correctionnel
     correctionnelle municipal municipale regional regionale departemental departementale
     general generale national nationale appel cassation police commerce instance grande
-    haute"""
+    haute assises prud'hommes"""
 )
+# Nouns that say what kind of organisation the name after them is: "la société Quartz
+# Immobilier", "la start-up grenobloise Lynred", "le fabricant de jouets Smoby", folded.
+_ORG_KINDS = _words(
+    """societe groupe entreprise firme compagnie constructeur fabricant equipementier
+    marque enseigne maison start-up startup banque assureur operateur laboratoire syndicat
+    association club equipe chaine journal quotidien hebdomadaire magazine radio
+    plateforme editeur distributeur chantiers chantier geant ong parti mouvement agence
+    cabinet fonds transporteur armateur groupement cooperative mutuelle fondation"""
+)
+# A determiner, the kind (capitalised only at a sentence start), then at most a lower-case
+# "de <noun>" and two lower-case words ("grenobloise") before the name.
+_ORG_KIND_BEFORE = re.compile(
+    r"(?:^|\s)(?i:(?:le|la|les|un|une|du|au|aux|des|ce|cet|cette)\s+|l['’]\s*)"
+    r"(?P<kind>[A-ZÀ-Þa-zà-ÿ][a-zà-ÿ]+(?:-[a-zà-ÿ]+)?)"
+    r"(?P<rest>(?:\s+d(?:e\s+|['’]\s*)[a-zà-ÿ]+)?(?:\s+[a-zà-ÿ]+(?:-[a-zà-ÿ]+)?){0,2})\s+$"
+)
+_POSSESSIVES = _words("son sa ses leur leurs")
+# Heads of a body's descriptive name, never of a place's ("Institut national de…"), folded.
+_BODY_HEADS = _words(
+    """institut agence office direction service conseil commission autorite observatoire
+    federation fondation association comite ministere parquet tribunal cour prefecture
+    gendarmerie police banque caisse syndicat confederation metropole communaute"""
+)
+# Heads of an event's name, which is no organisation's: "Salon international de
+# l'agriculture", "Salon du livre de Paris", "Coupe du monde", folded.
+_EVENT_HEADS = _words(
+    """salon festival sommet tournoi championnat championnats coupe open jeux biennale
+    exposition foire marathon rallye grand-prix"""
+)
+# Words that make a name a venue's, a place: "Accor Arena".
+_VENUE_WORDS = _words("arena stadium")
+# Words of a role phrase the model takes for an organisation: "Première ministre".
+_ROLE_PHRASE = _ROLES | _words("premier premiere vice vice-president vice-presidente")
+# Calls to share or follow a page, up to the end of their line or sentence (page chrome
+# is often glued to the article): the names in one are buttons, not mentions.
+_SHARE_LINE = re.compile(
+    r"^[ \t]*(?:partager|partagez|suivez-nous|share|follow(?: us)?)\b"
+    r"[^\n.!?]*\b(?:sur|on|via)[ \t]+[^\n.!?]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Name particles that stay lower-case inside a person's name: "Luca de Meo".
+_PARTICLES = _words("de da del della di do dos du van von der den al el ben bin ibn")
 _PREPOSITIONS = frozenset({"de", "d", "du", "des"})
 _NOT_PROPER = frozenset({"NOUN", "ADJ", "VERB", "ADV", "ADP", "AUX", "PRON", "CCONJ", "SCONJ"})
 _ITEM_STARTS = frozenset({"-", "–", "—", "*", "•", "(", "«", '"', ":", ";"})
@@ -364,13 +406,26 @@ def _is_junk(doc: Doc, text: str, draft: _Draft, language: str) -> bool:
         return True  # "Il", "Elle" (but "US" is a country)
     if len(name) == 1 and not (name.isupper() and draft.label in {"ORG", "MISC"}):
         return True  # one letter names an organisation at most (X, the network)
+    if draft.label != "LOC" and _is_rubric(doc, draft):
+        return True
+    line = _SHARE_LINE.match(text, text.rfind("\n", 0, draft.start) + 1)
+    if line and line.end() >= draft.end:
+        return True  # "Partager sur LinkedIn"
+    words = [_fold_token(t.text) for t in doc[draft.first : draft.last]]
+    if draft.label in {"ORG", "MISC"}:
+        head = next((w for w in words if w.rstrip("'") not in _DETERMINERS), "")
+        if head in _EVENT_HEADS:
+            return True  # an event, none of the kinds kept
+        if words[0] in _ROLE_PHRASE and all(
+            w in _ROLE_PHRASE or t.text.islower()
+            for w, t in zip(words, doc[draft.first : draft.last], strict=True)
+        ):
+            return True  # "Première ministre italienne": a role, named by the person after
     # A capitalised common word opening a sentence or list item ("Identité, gouvernance
     # et ...", "Coup de tonnerre"): the model's part of speech says noun, not proper
     # noun, and the word is in its vocabulary (a brand opening a title, "Infinigate
     # face aux ...", is not); a later capital makes a name ("Ensemble pour la République").
     first = doc[draft.first]
-    if _after_portfolio(doc, draft):
-        return True  # "ministre des Affaires étrangères": a portfolio, not an organisation
     # A place too: "Espace : la fusée…", "Maritime, le salon…", "Abonnez-vous" (a verb).
     return (
         first.pos_ in _NOT_PROPER
@@ -383,21 +438,52 @@ def _is_junk(doc: Doc, text: str, draft: _Draft, language: str) -> bool:
     )
 
 
-_PORTFOLIO_HEADS = frozenset({"ministre", "ministres", "secretaire", "ministere"})
+def _is_rubric(doc: Doc, draft: _Draft) -> bool:
+    """A section label standing as a sentence of its own before the text: "Basket. Victor
+    Wembanyama a inscrit…", "Procès. La cour d'assises…". An organisation is named in a
+    sentence, not as one (places are spared: a dateline "Washington. Le président…")."""
+    first, end = doc[draft.first], draft.last
+    return (
+        _starts_item(first)
+        and not _is_acronym(first.text)
+        and all(t.text.islower() for t in doc[draft.first + 1 : end])
+        and end + 1 < len(doc)
+        and doc[end].text == "."
+        and "\n" not in doc[end].whitespace_
+        and not doc[end + 1].is_space
+    )
 
 
-def _after_portfolio(doc: Doc, draft: _Draft) -> bool:
-    """An organisation-like name right after "ministre de/du/des (la/l')": a portfolio."""
-    if draft.label not in {"ORG", "MISC"}:
-        return False
+# "secrétaire" is no portfolio head: "secrétaire général de l'Otan" names an employer.
+_PORTFOLIO_HEADS = frozenset({"ministre", "ministres"})
+_MINISTRY_HEADS = frozenset({"ministere", "ministeres", "secretariat"})
+
+
+def _portfolios(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
+    """An organisation-like name right after "ministre de/du/des (la/l')" is a portfolio,
+    dropped ("ministre des Affaires étrangères"); after "ministère", the ministry, whose
+    name starts there ("ministère des Armées")."""
+    result = []
+    for draft in drafts:
+        head = _portfolio_head(doc, draft) if draft.label in {"ORG", "MISC"} else None
+        if head is not None:
+            if _fold_token(doc[head].text) not in _MINISTRY_HEADS:
+                continue
+            draft = replace(draft, first=head, start=doc[head].idx, label="ORG", title=None)
+        result.append(draft)
+    return result
+
+
+def _portfolio_head(doc: Doc, draft: _Draft) -> int | None:
     k = draft.first - 1
     while k >= 0 and _fold_token(doc[k].text).rstrip("'") in {"de", "du", "des", "la", "l", "d"}:
         k -= 1
     if k == draft.first - 1:
-        return False
+        return None
     while k > 0 and doc[k].pos_ == "ADJ" and doc[k].text.islower() and draft.first - k < 5:
         k -= 1  # "le ministre qatari des Affaires étrangères"
-    return k >= 0 and _fold_token(doc[k].text) in _PORTFOLIO_HEADS
+    heads = _PORTFOLIO_HEADS | _MINISTRY_HEADS
+    return k if k >= 0 and _fold_token(doc[k].text) in heads else None
 
 
 def _extend_institutions(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Draft]:
@@ -407,7 +493,11 @@ def _extend_institutions(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Dra
     taken = {d.first for d in drafts}
     for draft in drafts:
         last = doc[draft.last - 1]
-        if draft.label in {"ORG", "MISC"} and _fold_token(last.text) in _ORG_WORDS:
+        # A place too when its word names a body: "Confédération"/LOC of "Confédération
+        # paysanne".
+        if (draft.label in {"ORG", "MISC"} and _fold_token(last.text) in _ORG_WORDS) or (
+            draft.label == "LOC" and _fold_token(last.text) in _BODY_HEADS
+        ):
             j = draft.last
             while (
                 j < len(doc)
@@ -421,6 +511,215 @@ def _extend_institutions(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Dra
             if j > draft.last:
                 end = doc[j - 1].idx + len(doc[j - 1].text)
                 draft = replace(draft, last=j, end=end, label="ORG")
+        result.append(draft)
+    return result
+
+
+def _coordinated(doc: Doc, draft: _Draft) -> int:
+    """Where an institution's descriptive name ends once its coordinated complements are
+    added back: the model often stops at "et" ("Service départemental d'incendie" of
+    "… d'incendie et de secours", "Institut national de la statistique et des études
+    économiques").
+    Only a name already built as head + "de" + lower-case complement is extended, and
+    only over "et de/d'/des/du (la/l') <lower-case words>"."""
+    words = [_fold_token(t.text).rstrip("'") for t in doc[draft.first : draft.last]]
+    if not doc[draft.last - 1].text.islower():
+        return draft.last
+    j = draft.last
+    if not set(words[1:]) & _PREPOSITIONS:
+        # "Office français" of "Office français de la biodiversité": a body's head and
+        # its adjectives take one complement back.
+        if words[0] not in _BODY_HEADS:
+            return draft.last
+        j = _complement(doc, j)
+        if j == draft.last:
+            return j
+    while j + 2 < len(doc) and doc[j].lower_ == "et":
+        k = _complement(doc, j + 1)
+        if k == j + 1:
+            break
+        j = k
+    return j
+
+
+def _complement(doc: Doc, k: int) -> int:
+    """The end of "de/d'/des/du (la/l') <lower-case noun> <lower-case adjectives>" from
+    token k, or k when none starts there."""
+    start = k
+    if k >= len(doc) or _fold_token(doc[k].text).rstrip("'") not in _PREPOSITIONS:
+        return start
+    k += 1
+    if k < len(doc) and _fold_token(doc[k].text).rstrip("'") in {"la", "l"}:
+        k += 1
+    if k >= len(doc) or not (doc[k].is_alpha and doc[k].text.islower() and doc[k].pos_ == "NOUN"):
+        return start
+    k += 1
+    while k < len(doc) and doc[k].text.islower() and doc[k].pos_ == "ADJ":
+        k += 1
+    return k
+
+
+def _descriptive_head(doc: Doc, draft: _Draft) -> bool:
+    """An organisation named by what it is (a head word, then lower-case words), which a
+    place after it completes: "Service départemental d'incendie et de secours de l'Isère"."""
+    head = _fold_token(doc[draft.first].text)
+    return (head in _ORG_WORDS or head in _INSTITUTIONS or head in _BODY_HEADS) and any(
+        t.is_alpha and t.text.islower() for t in doc[draft.first + 1 : draft.last]
+    )
+
+
+def _complete_institutions(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
+    """Descriptive organisation names extended over the complements the model left out:
+    coordinated ones ("… d'incendie et de secours") and the place the institution serves
+    ("… de secours de l'Isère"), the place then being part of the name."""
+    result: list[_Draft] = []
+    skip: set[int] = set()
+    for n, draft in enumerate(drafts):
+        if n in skip:
+            continue
+        if draft.label == "LOC" and _fold_token(doc[draft.first].text) in _BODY_HEADS:
+            # "Institut national de la statistique…"/LOC: a body named by what it is.
+            draft = replace(draft, label="ORG") if _descriptive_head(doc, draft) else draft
+        if draft.label == "ORG" and _descriptive_head(doc, draft):
+            j = _coordinated(doc, draft)
+            if j > draft.last and all(not (draft.last <= d.first < j) for d in drafts):
+                draft = replace(draft, last=j, end=doc[j - 1].idx + len(doc[j - 1].text))
+            place = drafts[n + 1] if n + 1 < len(drafts) else None
+            between = (
+                [_fold_token(t.text).rstrip("'") for t in doc[draft.last : place.first]]
+                if place
+                else []
+            )
+            if (
+                place is not None
+                and place.label == "LOC"
+                and between[:1]
+                and between[0] in _PREPOSITIONS
+                and set(between[1:]) <= {"la", "l"}
+                and len(between) <= 2
+            ):
+                draft = replace(draft, last=place.last, end=place.end)
+                skip.add(n + 1)
+        result.append(draft)
+    return result
+
+
+def _person_shaped(doc: Doc, draft: _Draft) -> bool:
+    """Two or more capitalised words (name particles aside), none an organisation word or
+    an acronym, and not a known organisation: "Tedros Adhanom Ghebreyesus"."""
+    tokens = doc[draft.first : draft.last]
+    if len(tokens) < 2 or not tokens[0].text[:1].isupper():
+        return False
+    for token in tokens:
+        folded = _fold_token(token.text)
+        if folded in _PARTICLES or token.text == "-":
+            continue
+        if not re.fullmatch(r"[A-ZÀ-Þ][\w'’-]*", token.text) or _is_acronym(token.text):
+            return False
+        if folded in _ORG_WORDS or folded in _INSTITUTIONS:
+            return False
+    return name_key(tokens.text) not in KNOWN_ORGANISATIONS
+
+
+def _role_around(doc: Doc, draft: _Draft) -> str | None:
+    """The role a name stands in apposition to: "Son directeur, X," or "X, sa présidente"."""
+    if draft.first >= 2 and doc[draft.first - 1].text == ",":
+        for k in range(draft.first - 2, max(-1, draft.first - 5), -1):
+            if _fold_token(doc[k].text) in _ROLES:
+                return doc[k].text
+            if not doc[k].text.islower():
+                break
+    after = draft.last
+    if (
+        after + 2 < len(doc)
+        and doc[after].text == ","
+        and _fold_token(doc[after + 1].text) in _POSSESSIVES
+        and _fold_token(doc[after + 2].text) in _ROLES
+    ):
+        return doc[after + 2].text
+    return None
+
+
+def _appositions(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
+    """A full name in apposition to a person's role is a person's, whatever the model says
+    ("Son directeur, Tedros Adhanom Ghebreyesus,"/ORG)."""
+    result = []
+    for draft in drafts:
+        if draft.label != "PER" and _person_shaped(doc, draft):
+            role = _role_around(doc, draft)
+            if role is not None:
+                draft = replace(draft, label="PER", title=role)
+        result.append(draft)
+    return result
+
+
+def _org_kinds(doc: Doc, text: str, drafts: list[_Draft]) -> list[_Draft]:
+    """A name right after a noun saying what kind of organisation it is ("la société
+    Quartz Immobilier", "la start-up grenobloise Lynred", "le fabricant de jouets Smoby") is
+    an organisation's, whatever the model says."""
+    result = []
+    for draft in drafts:
+        if draft.label != "ORG" and not draft.title:
+            before = _ORG_KIND_BEFORE.search(text, max(0, draft.start - 80), draft.start)
+            if before and _fold_token(before.group("kind")) in _ORG_KINDS:
+                between = doc.char_span(before.start("rest"), draft.start, alignment_mode="expand")
+                words = [t for t in between or () if not t.is_space]
+                # "le groupe de Marine Le Pen": a name after "de" is the kind's owner.
+                if not (words and words[-1].pos_ == "ADP") and all(
+                    t.pos_ not in {"VERB", "AUX", "ADV", "PRON", "DET", "CCONJ", "SCONJ"}
+                    and (t.pos_ != "ADP" or _fold_token(t.text).rstrip("'") == "de")
+                    for t in words
+                ):
+                    draft = replace(draft, label="ORG")
+        result.append(draft)
+    return result
+
+
+def _venues(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
+    """A name ending in a venue's word is a place's, whoever it is named after: "Accor
+    Arena"/ORG."""
+    return [
+        replace(d, label="LOC")
+        if d.label in {"ORG", "MISC"}
+        and d.last - d.first >= 2
+        and _fold_token(doc[d.last - 1].text) in _VENUE_WORDS
+        else d
+        for d in drafts
+    ]
+
+
+def _predicates(doc: Doc, drafts: list[_Draft]) -> list[_Draft]:
+    """An organisation's span that swallowed its sentence's verb, cut before it: the model
+    reads "l'agriculture alerte sur…" or "transports routiers menace de bloquer…" as one name
+    when the verb is also a noun or an adjective. The evidence: no finite verb in the
+    sentence outside the span; the verb: the last lower-case word right after a noun or
+    an adjective that a determiner follows (inside the span) or a preposition or
+    determiner follows (after it)."""
+    result = []
+    for draft in drafts:
+        if draft.label in {"ORG", "MISC"} and draft.last - draft.first >= 3:
+            sentence = doc[draft.first].sent
+            outside = [t for t in sentence if not draft.first <= t.i < draft.last]
+            if not any("Fin" in t.morph.get("VerbForm") for t in outside):
+                cut = None
+                for k in range(draft.first + 1, draft.last):
+                    token, before = doc[k], doc[k - 1]
+                    after = doc[k + 1] if k + 1 < len(doc) else None
+                    if (
+                        token.is_alpha
+                        and token.text.islower()
+                        and before.pos_ in {"NOUN", "ADJ", "PROPN"}
+                        and after is not None
+                        and (
+                            after.pos_ == "DET"
+                            if k + 1 < draft.last
+                            else after.pos_ in {"ADP", "DET"}
+                        )
+                    ):
+                        cut = k
+                if cut is not None:
+                    last = doc[cut - 1]
+                    draft = replace(draft, last=cut, end=last.idx + len(last.text))
         result.append(draft)
     return result
 
@@ -527,7 +826,11 @@ def _resolve_misc(text: str, drafts: list[_Draft]) -> list[_Draft]:
     for draft in drafts:
         if draft.label == "MISC":
             name = text[draft.start : draft.end]
-            if fold(name) not in orgs and not _org_like(name):
+            if (
+                fold(name) not in orgs
+                and not _org_like(name)
+                and name_key(name) not in KNOWN_ORGANISATIONS
+            ):
                 continue
             draft = replace(draft, label="ORG")
         result.append(draft)
@@ -542,9 +845,12 @@ def _doc_mentions(doc: Doc, language: str) -> list[Mention]:
         if label is not None:
             found = _clean(doc, text, span, label)
             drafts.extend(d for d in found if not _is_junk(doc, text, d, language))
+    drafts = _venues(doc, _predicates(doc, _portfolios(doc, drafts)))
     drafts = _institutions(doc, _credits(doc, text, _bylines(text, drafts)))
     drafts = _extend_institutions(doc, text, drafts)
+    drafts = _org_kinds(doc, text, _appositions(doc, drafts))
     drafts = _resolve_misc(text, _parentheses(doc, text, drafts))
+    drafts = _complete_institutions(doc, drafts)
     starts = [t.i for t in doc if t.is_sent_start]
     return [
         Mention(
