@@ -19,6 +19,7 @@ from veille.config import Settings
 from veille.digest import Period, build
 from veille.digest.render import render
 from veille.extract import extract_html
+from veille.extract.html import strip_site_suffix
 from veille.extract.template import SiteTemplate, learn, page_blocks
 from veille.model import Watch
 from veille.pipeline import ingest
@@ -266,6 +267,13 @@ def test_blocks_the_site_repeats_elsewhere_go_and_a_copy_of_a_page_keeps_its_tex
         # A place before a colon is the headline's, not a label.
         ("Villeurbanne : grève dans les cantines", None, None, None,
          "Villeurbanne : grève dans les cantines"),
+        # An <h1> put together from its markup (a kicker in its own element) says the
+        # words of the title confirming it, written as that one is.
+        ("Grève : les cantines ferment", None, "<span>Grève</span> les cantines ferment",
+         None, "Grève : les cantines ferment"),
+        # Soft hyphens are markup, not letters.
+        ("Les can\u00adtines ferment", None, None, None, "Les cantines ferment"),
+        ("Les cantines ferment › Le Journal Test", None, None, None, "Les cantines ferment"),
     ],
 )  # fmt: skip
 def test_headlines(og, document_title, h1, url, expected):
@@ -277,6 +285,14 @@ def test_headlines(og, document_title, h1, url, expected):
     html = html.replace("<title>X - Le Journal Test</title>", f"<title>{title}</title>")
     found = extract_html(html.encode(), url or "https://www.journal-test.example/a.html")
     assert found.title == expected
+
+
+def test_a_site_name_holding_a_separator_goes_whole():
+    title = "Les cantines ferment - Marie Dupont - Le Blog"
+    assert strip_site_suffix(title, ["Marie Dupont - Le Blog"]) == "Les cantines ferment"
+    # A title that only begins like the name keeps its end.
+    other = "Les cantines ferment - Le Blog des écoles"
+    assert strip_site_suffix(other, ["Marie Dupont - Le Blog"]) == other
 
 
 # -- publication times ---------------------------------------------------------------------
@@ -327,6 +343,18 @@ def test_a_stale_stamp_is_outvoted_by_the_byline_and_htmldate():
     # Without it htmldate reads the stamp too: the page's metadata stands.
     plain = extract_html(page.encode(), "https://www.journal-test.example/a.html")
     assert plain.published.date() == datetime(2019, 5, 1).date()
+
+
+def test_a_placeholder_stamp_says_nothing():
+    # A CMS's empty date ("0001-01-01") was taken for the page's metadata and hid what
+    # htmldate reads (here the address's date).
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        '"datePublished": "0001-01-01T00:00:00Z"}</script>'
+    )
+    page = _page(_paragraphs(), head)
+    found = extract_html(page.encode(), "https://www.journal-test.example/2026/02/03/a.html")
+    assert found.published == datetime(2026, 2, 3)
 
 
 # -- shown where readers are ---------------------------------------------------------------

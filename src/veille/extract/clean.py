@@ -107,6 +107,11 @@ def normalise_space(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+# Invisible characters a headline carries from its markup: soft hyphens, zero-width
+# spaces, word joiners, byte-order marks.
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
+
+
 def clean_inline(text: str) -> str:
     """Strip tags and entities (Google Alerts '<b>', '&amp;') and collapse spaces."""
     text = _TAG.sub("", text)
@@ -117,7 +122,7 @@ def clean_inline(text: str) -> str:
             break
         text = unescaped
     # Headlines come from feeds and metadata too: mojibake and control bytes are repaired.
-    return normalise_space(fix_text(text))
+    return normalise_space(_INVISIBLE.sub("", fix_text(text)))
 
 
 def _starts_with_pictograph(line: str) -> bool:

@@ -29,9 +29,11 @@ _BYLINE_TAIL = re.compile(
 _BYLINE = re.compile(r"(?:^|[|·•—–]\s*)Par\s+([A-ZÀ-Ý][\w'’.-]+(?:\s+[A-ZÀ-Ý][\w'’.-]+){0,3})")
 # Below this share of the default mode's text, precision mode lost part of the article.
 FALLBACK_SHARE = 0.5
-_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+|\s*[｜︱‖∣]\s*")
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»«›]\s+|\s+::\s+|\s*[｜︱‖∣]\s*")
+# A separator ending what is left of a title once the site's name is cut off its end.
+_SEPARATOR_END = re.compile(r"(?:\s[|\-–—:·•»«›]|::|[｜︱‖∣])\s*$")
 _LABEL_SEPARATORS = re.compile(r"\s+[|»]\s+|\s*[｜︱‖∣]\s*")
-_SEPARATOR_CHARS = " |-–—:·•»｜︱‖∣"
+_SEPARATOR_CHARS = " |-–—:·•»«›｜︱‖∣"
 # A date cut off with a site's name: "30.01.2024", "2024-01-30", "30/01/2024".
 _DATE_PART = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
 # "VIDÉO. ", "INFO FRANCE 2. ", "DIRECT. ": a label in capitals before the headline.
@@ -94,6 +96,11 @@ def _is_date(part: str) -> bool:
 def strip_site_suffix(title: str, site_names: list[str]) -> str:
     """'Headline | Site' -> 'Headline', only when the cut-off part names the site (however
     it is written: 'Headline - WELT', 'Headline – DW – 30.01.2024')."""
+    for name in site_names:
+        # A site's name holding a separator itself ("Martina Berg - Lady 50plus").
+        head = title.removesuffix(name) if name and len(name) < len(title) else title
+        if head != title and _SEPARATOR_END.search(head):
+            return head.rstrip(_SEPARATOR_CHARS)
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
         return title
@@ -150,10 +157,14 @@ def choose_title(
     cleaned = [c for c in cleaned if c and len(c.split()) <= 40]
     if headline:
         own = strip_site_suffix(normalise_space(headline), site_names)
-        if 0 < len(own.split()) <= 40 and _confirmed(own, stripped + cleaned, site_names):
+        same = _confirmation(own, stripped + cleaned, site_names)
+        if same and len(own.split()) <= 40:
             # Social titles (og:title) are rewritten for sharing; the page's headline is
-            # the article's.
-            cleaned = [own, *cleaned]
+            # the article's. Its words, that is: the text is the title that confirms it,
+            # written as one string, where the <h1>'s is put together from its markup
+            # (a kicker in its own <span>, "Klimaschutz</span>: Bohren" read as
+            # "Klimaschutz : Bohren").
+            cleaned = [same, *cleaned]
     if not cleaned:
         return None
     best = cleaned[0]
@@ -168,12 +179,14 @@ def choose_title(
     return best
 
 
-def _confirmed(headline: str, others: list[str], site_names: list[str]) -> bool:
+def _confirmation(headline: str, others: list[str], site_names: list[str]) -> str | None:
     """An <h1> is the headline when another of the page's titles (JSON-LD, <title>...)
-    says it word for word: not a logo's <h1>, nor a heading of some other block."""
-    if _names_site(headline, {_name_key(n) for n in site_names if n}):
-        return False
-    return any(fold(other) == fold(headline) for other in others)
+    says it word for word: not a logo's <h1>, nor a heading of some other block. Returns
+    that other title."""
+    key = fold(headline)
+    if not key or _names_site(headline, {_name_key(n) for n in site_names if n}):
+        return None
+    return next((other for other in others if fold(other) == key), None)
 
 
 def page_metadata(tree: lxml_html.HtmlElement, url: str | None) -> PageMetadata:

@@ -36,7 +36,7 @@ from veille.extract.dates import (
     find_publication_mention,
     find_update_mention,
 )
-from veille.when import day_only, zone
+from veille.when import day_only, plausible, zone
 
 # fmt: off
 _PUBLISHED_META = (
@@ -163,11 +163,17 @@ def _from_mention(mention: DateMention | None, source: str) -> Candidate | None:
 
 
 def _first(stamps: Iterator[str], source: str) -> Candidate | None:
+    """The first stamp that can be a publication time: a CMS's placeholder
+    ("0001-01-01T00:00:00") says nothing, and must not hide the stamps after it."""
     for stamp in stamps:
         parsed = parse_stamp(stamp, _NO_ZONE)
-        if parsed is not None:
+        if parsed is not None and _possible(parsed):
             return Candidate(parsed, source)
     return None
+
+
+def _possible(value: datetime) -> bool:
+    return plausible(value.replace(tzinfo=None) if value.tzinfo is _NO_ZONE else value) is not None
 
 
 def _day(value: datetime, where: tzinfo) -> date:
@@ -248,6 +254,8 @@ def page_times(
     local = zone(where)
     metadata = _stated(tree, _PUBLISHED_META, "datePublished", modified=False)
     prose = _from_mention(find_publication_mention(page_text), "prose")
+    if prose is not None and not _possible(prose.value):
+        prose = None
     htmldate = parse_stamp(htmldate_day)
     reading = Candidate(htmldate, "htmldate") if htmldate is not None else None
     candidates = [*metadata, *(c for c in (prose, reading) if c is not None)]
